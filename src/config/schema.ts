@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { parseBytes, parseDurationMs, parseLadder } from './parsers.js';
+
+/** Every environment variable the daemon reads, with its default. `.env.example` mirrors this list. */
+
+const bool = (fallback: boolean) => z.stringbool().default(fallback);
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+
+const duration = (fallback: string, minMs: number, maxMs: number) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDurationMs(text);
+      if (ms === null || ms < minMs || ms > maxMs) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration between ${minMs} ms and ${maxMs} ms (e.g. 30s, 5m, 1h)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bytes = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const value = parseBytes(text);
+      if (value === null || value <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a size (e.g. 500MB, 10GiB)` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const SOURCE_KINDS = ['local', 'appwrite', 'wordpress'] as const;
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
+  // HTTP
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(3000, 0, 65535),
+  API_KEY: z.string({ error: 'is required (a random secret of 24+ characters; see .env.example)' }).min(24, 'must be at least 24 characters'),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SERVE_HLS: bool(true),
+  TRUST_PROXY: bool(false),
+  // Storage
+  STORAGE_DIR: z.string().min(1).default('./storage'),
+  DISK_SPACE_FACTOR: z.coerce.number().min(1).max(20).default(3),
+  // Logging
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_DIR: z.string().min(1).default('./logs'),
+  LOG_MAX_SIZE: bytes('50MB'),
+  LOG_MAX_FILES: int(14, 1, 365),
+  LOG_PRETTY: z.enum(['auto', 'true', 'false']).default('auto'),
+  // Worker
+  WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'may use letters, digits, . _ : - (1-128)').optional(),
+  SOURCES: z
+    .string()
+    .default('local')
+    .transform((text, ctx) => {
+      const kinds = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+      const unknown = kinds.filter((k) => !(SOURCE_KINDS as readonly string[]).includes(k));
+      if (kinds.length === 0 || unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `must list one or more of ${SOURCE_KINDS.join(', ')} (got "${text}")` });
+        return z.NEVER;
+      }
+      return kinds as (typeof SOURCE_KINDS)[number][];
+    }),
+  POLL_CRON: z.string().min(1).default('*/2 * * * *'),
+  POLL_PAGE_SIZE: int(10, 1, 100),
+  CONCURRENCY: int(1, 1, 16),
+  LEASE_SECONDS: int(300, 30, 86_400),
+  HEARTBEAT_SECONDS: int(30, 1, 3600),
+  RETRY_DELAYS: z
+    .string()
+    .default('0,1h,6h')
+    .transform((text, ctx) => {
+      const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+      const values = parts.map(parseDurationMs);
+      if (parts.length > 10 || values.some((v) => v === null)) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" must be up to 10 comma-separated durations (e.g. 0,1h,6h)` });
+        return z.NEVER;
+      }
+      return values as number[];
+    }),
+  SHUTDOWN_TIMEOUT: duration('10s', 1000, 600_000),
+  // Download
+  MAX_SOURCE_BYTES: bytes('10GiB'),
+  DOWNLOAD_CONNECT_TIMEOUT: duration('15s', 100, 600_000),
+  DOWNLOAD_IDLE_TIMEOUT: duration('30s', 100, 3_600_000),
+  DOWNLOAD_MAX_REDIRECTS: int(5, 0, 20),
+  ALLOW_PRIVATE_SOURCE_URLS: bool(false),
+  // Media
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  LADDER: z
+    .string()
+    .default('high:1080:23,medium:720:28,low:480:32')
+    .transform((text, ctx) => {
+      const { rungs, problems } = parseLadder(text);
+      for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
+      return rungs;
+    }),
+  X264_PRESET: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
+    .default('fast'),
+  FFMPEG_THREADS: int(0, 0, 64),
+  HLS_SEGMENT_SECONDS: int(10, 1, 60),
+  AUDIO_BITRATE_KBPS: int(128, 32, 512),
+  MIN_DURATION_SECONDS: z.coerce.number().min(0).default(1),
+  MAX_DURATION_SECONDS: z.coerce.number().min(1).default(86_400),
+  MAX_SOURCE_PIXELS: int(8192 * 4320, 1, 1_000_000_000),
+  MAX_FPS: int(60, 1, 240),
+});
+
+export type RawEnv = z.infer<typeof envSchema>;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
