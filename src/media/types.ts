@@ -13,6 +13,8 @@ export interface VideoStreamInfo {
   readonly bitRate: number | null;
   /** Degrees from the display matrix / rotate tag, normalised to 0, 90, 180 or 270. */
   readonly rotation: number;
+  /** Frame count when the container declares it (nb_frames); a still image declares 1 or nothing. */
+  readonly frameCount?: number | null;
 }
 
 export interface AudioStreamInfo {

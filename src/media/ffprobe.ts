@@ -1,0 +1,236 @@
+import { execFile, type ExecFileException } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { AppError, isAppError } from '../errors.js';
+import type { AudioStreamInfo, VideoInfo, VideoStreamInfo } from './types.js';
+
+/** How ffprobe is run: the binary, an optional abort signal and a time limit. */
+export interface FfprobeOptions {
+  readonly ffprobePath: string;
+  readonly signal?: AbortSignal;
+  /** Kills ffprobe after this long; a local file answers in well under a second. */
+  readonly timeoutMs?: number;
+}
+
+/** One stream as the media layer needs it, for measuring and verifying outputs. */
+export interface StreamSummary {
+  readonly type: 'video' | 'audio' | 'other';
+  readonly codec: string;
+  readonly profile: string | null;
+  /** H.264 level_idc (40 = 4.0); null when absent. */
+  readonly level: number | null;
+  readonly width: number;
+  readonly height: number;
+  /** Frames per second from r_frame_rate; 0 when unknown. */
+  readonly fps: number;
+  /** Frames actually decoded (only when `countFrames` was asked). */
+  readonly decodedFrames: number | null;
+}
+
+interface RawStream {
+  codec_type?: string;
+  codec_name?: string;
+  profile?: string;
+  level?: number;
+  pix_fmt?: string;
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  bit_rate?: string;
+  duration?: string;
+  nb_frames?: string;
+  nb_read_frames?: string;
+  channels?: number;
+  sample_rate?: string;
+  tags?: Record<string, string>;
+  disposition?: Record<string, number>;
+  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
+}
+
+interface RawProbe {
+  streams?: RawStream[];
+  format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * Reads a media file's container and streams with ffprobe.
+ * Throws AppError: ffmpeg_not_found (binary missing), corrupt_source (e.g. MP4 without its moov
+ * atom), invalid_format (not media, empty file, no streams), no_video_stream (audio only, or only
+ * cover art), ffmpeg_failed (ffprobe crashed or timed out).
+ */
+export async function probe(file: string, options: FfprobeOptions): Promise<VideoInfo> {
+  const size = await fileSize(file);
+  if (size === 0) throw new AppError('invalid_format', 'The source file is empty (0 bytes).', { context: { file } });
+  const raw = (await runFfprobe(['-show_format', '-show_streams', file], options).catch(async (err: unknown) => {
+    throw await refineCorruption(err, file);
+  })) as RawProbe;
+  return toVideoInfo(raw, file);
+}
+
+/** Top-level ISO BMFF boxes a real (if damaged) MP4/MOV starts with. */
+const ISO_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot']);
+
+/**
+ * FFmpeg picks the MP4 demuxer from a .mp4 name alone, so a web page saved as .mp4 also ends in
+ * "moov atom not found". It is only a damaged MP4 if it starts with an MP4 box.
+ */
+async function refineCorruption(err: unknown, file: string): Promise<unknown> {
+  if (!isAppError(err, 'corrupt_source')) return err;
+  const head = Buffer.alloc(8);
+  const handle = await open(file, 'r');
+  try {
+    await handle.read(head, 0, 8, 0);
+  } finally {
+    await handle.close();
+  }
+  if (ISO_BOXES.has(head.toString('latin1', 4, 8))) return err;
+  return new AppError('invalid_format', 'The file is not a media container (it does not start like an MP4).', { cause: err, context: err.context });
+}
+
+/** Streams of an output file (segment, poster); `countFrames` decodes the whole file to prove it decodes. */
+export async function probeStreams(
+  file: string,
+  options: FfprobeOptions & { readonly countFrames?: boolean },
+): Promise<StreamSummary[]> {
+  const args = options.countFrames === true ? ['-count_frames', '-show_streams', file] : ['-show_streams', file];
+  const raw = (await runFfprobe(args, options)) as RawProbe;
+  return (raw.streams ?? []).map((s) => ({
+    type: s.codec_type === 'video' || s.codec_type === 'audio' ? s.codec_type : 'other',
+    codec: s.codec_name ?? 'unknown',
+    profile: s.profile ?? null,
+    level: typeof s.level === 'number' && s.level > 0 ? s.level : null,
+    width: s.width ?? 0,
+    height: s.height ?? 0,
+    fps: parseRate(s.r_frame_rate),
+    decodedFrames: toNumberOrNull(s.nb_read_frames),
+  }));
+}
+
+/** Converts ffprobe's JSON into VideoInfo, applying rotation to the display size. Pure. */
+function toVideoInfo(raw: RawProbe, file = ''): VideoInfo {
+  const streams = raw.streams ?? [];
+  if (streams.length === 0) {
+    throw new AppError('invalid_format', 'The file contains no media streams.', { context: { file } });
+  }
+  const videoRaw = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
+  if (!videoRaw) {
+    const kinds = streams.map((s) => s.codec_type ?? 'unknown');
+    throw new AppError('no_video_stream', `The file has no video stream (streams: ${kinds.join(', ')}).`, { context: { file, streams: kinds } });
+  }
+  const audioRaw = streams.find((s) => s.codec_type === 'audio');
+  const format = raw.format ?? {};
+  const duration = toNumberOrNull(format.duration) ?? toNumberOrNull(videoRaw.duration) ?? Number.NaN;
+  return {
+    formatName: format.format_name ?? 'unknown',
+    durationSeconds: duration,
+    sizeBytes: toNumberOrNull(format.size) ?? 0,
+    bitRate: toNumberOrNull(format.bit_rate),
+    video: toVideoStream(videoRaw),
+    audio: audioRaw ? toAudioStream(audioRaw) : null,
+  };
+}
+
+function toVideoStream(s: RawStream): VideoStreamInfo {
+  const rotation = rotationOf(s);
+  const width = s.width ?? 0;
+  const height = s.height ?? 0;
+  const swap = rotation === 90 || rotation === 270;
+  const avg = parseRate(s.avg_frame_rate);
+  return {
+    codec: s.codec_name ?? 'unknown',
+    profile: s.profile ?? null,
+    pixFmt: s.pix_fmt ?? null,
+    width: swap ? height : width,
+    height: swap ? width : height,
+    fps: avg > 0 ? avg : parseRate(s.r_frame_rate),
+    bitRate: toNumberOrNull(s.bit_rate),
+    rotation,
+    frameCount: toNumberOrNull(s.nb_frames),
+  };
+}
+
+function toAudioStream(s: RawStream): AudioStreamInfo {
+  return { codec: s.codec_name ?? 'unknown', channels: s.channels ?? 0, sampleRate: toNumberOrNull(s.sample_rate) ?? 0 };
+}
+
+/** Clockwise display rotation: the legacy rotate tag, else the display matrix (counter-clockwise, hence negated). */
+function rotationOf(s: RawStream): number {
+  const tag = toNumberOrNull(s.tags?.rotate);
+  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix')?.rotation;
+  const degrees = tag ?? (typeof matrix === 'number' ? -matrix : 0);
+  const normalised = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  return normalised;
+}
+
+/** "30000/1001" → 29.97; "0/0" or garbage → 0. */
+function parseRate(text: string | undefined): number {
+  if (!text) return 0;
+  const [num, den = '1'] = text.split('/');
+  const value = Number(num) / Number(den);
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+function toNumberOrNull(text: string | number | undefined): number | null {
+  if (text === undefined || text === '' || text === 'N/A') return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : null;
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    // A missing input is our own bug (the pipeline downloaded it), not the uploader's fault.
+    throw new AppError('internal_error', `The file to probe cannot be read: ${(err as Error).message}`, { cause: err, context: { file } });
+  }
+}
+
+/** Runs ffprobe with JSON output and returns the parsed document; failures become AppErrors. */
+function runFfprobe(args: readonly string[], options: FfprobeOptions): Promise<unknown> {
+  const fullArgs = ['-v', 'error', '-print_format', 'json', ...args];
+  return new Promise((resolve, reject) => {
+    execFile(
+      options.ffprobePath,
+      fullArgs,
+      { signal: options.signal, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(classifyProbeFailure(err, String(stderr), options));
+          return;
+        }
+        try {
+          resolve(JSON.parse(String(stdout)) as unknown);
+        } catch (parseErr) {
+          reject(new AppError('ffmpeg_failed', 'ffprobe printed output that is not JSON.', { cause: parseErr }));
+        }
+      },
+    );
+  });
+}
+
+/** Maps an execFile failure and ffprobe's stderr to an AppError (stderr is parsed here, at the edge). */
+function classifyProbeFailure(err: unknown, stderr: string, options: Pick<FfprobeOptions, 'ffprobePath' | 'signal'>): Error {
+  const e = err as ExecFileException;
+  const stderrTail = stderr.trim().split('\n').slice(-10);
+  const context = { stderrTail };
+  if (options.signal?.aborted === true) {
+    const reason: unknown = options.signal.reason;
+    return reason instanceof Error ? reason : new AppError('cancelled', 'The probe was cancelled.', { cause: err });
+  }
+  if (e.code === 'ENOENT' || e.code === 'EACCES') {
+    return new AppError('ffmpeg_not_found', `ffprobe cannot be run (${options.ffprobePath}): ${e.code}`, { cause: err, context: { ffprobePath: options.ffprobePath } });
+  }
+  if (/moov atom not found|truncated|partial file|Invalid NAL unit size|EBML header parsing failed/i.test(stderr)) {
+    return new AppError('corrupt_source', 'The file is damaged or truncated (its index is missing).', { cause: err, context });
+  }
+  if (e.killed === true || e.signal) {
+    return new AppError('ffmpeg_failed', `ffprobe was killed (${e.signal ?? 'timeout'}).`, { cause: err, context });
+  }
+  if (typeof e.code === 'number' && stderr.trim() !== '') {
+    // ffprobe exits non-zero with a message only when it cannot open or parse the input.
+    return new AppError('invalid_format', 'FFmpeg cannot read the file as a media container.', { cause: err, context });
+  }
+  return new AppError('ffmpeg_failed', `ffprobe failed (exit ${String(e.code)}).`, { cause: err, context });
+}

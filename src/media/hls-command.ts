@@ -1,0 +1,156 @@
+import path from 'node:path';
+import type { FfmpegCommand, LadderPlan, PlannedRung } from './types.js';
+
+/** File names inside a ladder directory (storage layout, design §4). */
+export const LADDER_FILES = {
+  master: 'master.m3u8',
+  poster: 'poster.jpg',
+  playlist: 'playlist.m3u8',
+  segmentPattern: 'segment%03d.ts',
+} as const;
+
+/** What buildHlsCommand needs: the source, the ladder directory, the plan and encoder knobs. */
+export interface HlsCommandInput {
+  readonly input: string;
+  readonly outDir: string;
+  readonly plan: LadderPlan;
+  /** x264 preset, e.g. "fast". */
+  readonly preset: string;
+  /** 0 = let FFmpeg decide. */
+  readonly threads: number;
+}
+
+/**
+ * One FFmpeg process for the whole ladder: the source is decoded once and split into one branch per
+ * rung plus a poster branch. Pure: returns plain argument data for ffmpeg-runner.ts.
+ */
+export function buildHlsCommand({ input, outDir, plan, preset, threads }: HlsCommandInput): FfmpegCommand {
+  const threadOptions = threads > 0 ? ['-threads', String(threads)] : [];
+  return {
+    input,
+    // -loglevel warning keeps the stderr tail to problems; -stats still prints progress lines.
+    inputOptions: ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats', ...(threads > 0 ? ['-filter_complex_threads', String(threads)] : []), ...threadOptions],
+    filterComplex: buildFilterGraph(plan),
+    outputs: [
+      { path: path.join(outDir, '%v', LADDER_FILES.playlist), options: [...hlsVideoOptions(plan, preset), ...threadOptions, ...hlsMuxerOptions(plan, outDir)] },
+      { path: path.join(outDir, LADDER_FILES.poster), options: ['-map', '[vp]', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2', '-update', '1'] },
+    ],
+  };
+}
+
+/**
+ * `[0:v]split` into `[v0]..[vN-1]` (fps, scale, 8-bit 4:2:0, square pixels) and `[vp]`, the poster:
+ * the first frame at or after `poster.atSeconds`; the second trim ends that branch after one frame
+ * so the split stops feeding it.
+ */
+export function buildFilterGraph(plan: LadderPlan): string {
+  const n = plan.rungs.length;
+  const labels = plan.rungs.map((_, i) => `[r${i}]`).join('');
+  const branches = plan.rungs.map(
+    (rung, i) => `[r${i}]fps=${fpsExpression(rung.fps)},scale=${rung.width}:${rung.height},format=yuv420p,setsar=1[v${i}]`,
+  );
+  const { width, height, atSeconds } = plan.poster;
+  const poster = `[rp]trim=start=${atSeconds},setpts=PTS-STARTPTS,trim=end_frame=1,scale=${width}:${height},setsar=1[vp]`;
+  return [`[0:v]split=${n + 1}${labels}[rp]`, ...branches, poster].join(';');
+}
+
+function hlsVideoOptions(plan: LadderPlan, preset: string): string[] {
+  const opts: string[] = [];
+  plan.rungs.forEach((_, i) => {
+    opts.push('-map', `[v${i}]`);
+    if (plan.hasAudio) opts.push('-map', '0:a:0');
+  });
+  opts.push('-c:v', 'libx264', '-preset', preset);
+  plan.rungs.forEach((rung, i) => {
+    const { profile, level } = h264ProfileLevel(rung);
+    opts.push(
+      `-crf:v:${i}`, String(rung.crf),
+      `-maxrate:v:${i}`, `${rung.maxrateKbps}k`,
+      `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`,
+      `-profile:v:${i}`, profile,
+      `-level:v:${i}`, level,
+    );
+  });
+  // Same fps in every rung, so one GOP length fits all; forced key frames at exact multiples of the
+  // segment length make every rung cut at the same instants. -g is only a ceiling here.
+  const gop = String(keyframeInterval(plan.rungs[0]?.fps ?? 30, plan.segmentSeconds));
+  opts.push('-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentSeconds})`);
+  if (plan.hasAudio) opts.push('-c:a', 'aac', '-b:a', `${plan.audioBitrateKbps}k`, '-ac', '2');
+  return opts;
+}
+
+function hlsMuxerOptions(plan: LadderPlan, outDir: string): string[] {
+  const streamMap = plan.rungs.map((rung, i) => (plan.hasAudio ? `v:${i},a:${i},name:${rung.name}` : `v:${i},name:${rung.name}`)).join(' ');
+  return [
+    // Audio packets wait for x264's look-ahead in every rung; a larger queue avoids spurious aborts.
+    '-max_muxing_queue_size', '4096',
+    '-f', 'hls',
+    '-hls_time', String(plan.segmentSeconds),
+    '-hls_playlist_type', 'vod',
+    '-hls_flags', 'independent_segments',
+    '-hls_segment_type', 'mpegts',
+    '-hls_segment_filename', path.join(outDir, '%v', LADDER_FILES.segmentPattern),
+    // No -master_pl_name: FFmpeg's master would declare CRF rungs at the audio bitrate; ours is measured.
+    '-var_stream_map', streamMap,
+  ];
+}
+
+/** Frames per GOP: enough that x264's own key frames never come before the forced ones. */
+export function keyframeInterval(fps: number, segmentSeconds: number): number {
+  return Math.max(1, Math.ceil(fps * segmentSeconds - 1e-6));
+}
+
+/** The fps filter's rate: integers as is, NTSC rates as exact fractions (29.97 → 30000/1001). */
+export function fpsExpression(fps: number): string {
+  const whole = Math.round(fps);
+  if (Math.abs(fps - whole) < 1e-3) return String(whole);
+  const ntsc = Math.round(fps * 1.001);
+  if (Math.abs(fps - ntsc / 1.001) < 1e-3) return `${ntsc * 1000}/1001`;
+  return fps.toFixed(3);
+}
+
+/** H.264 Annex A limits: [level, max macroblocks/s, max frame size in macroblocks, max bit rate kb/s, max CPB kbit] (Main; High allows 1.25×). */
+const H264_LEVELS: ReadonlyArray<readonly [string, number, number, number, number]> = [
+  ['3.0', 40_500, 1_620, 10_000, 10_000],
+  ['3.1', 108_000, 3_600, 14_000, 14_000],
+  ['3.2', 216_000, 5_120, 20_000, 20_000],
+  ['4.0', 245_760, 8_192, 20_000, 25_000],
+  ['4.1', 245_760, 8_192, 50_000, 62_500],
+  ['4.2', 522_240, 8_704, 50_000, 62_500],
+  ['5.0', 589_824, 22_080, 135_000, 135_000],
+  ['5.1', 983_040, 36_864, 240_000, 240_000],
+  ['5.2', 2_073_600, 36_864, 240_000, 240_000],
+  ['6.0', 4_177_920, 139_264, 240_000, 240_000],
+  ['6.1', 8_355_840, 139_264, 480_000, 480_000],
+  ['6.2', 16_711_680, 139_264, 800_000, 800_000],
+];
+
+/**
+ * Profile and the lowest level that fits the rung (frame size, macroblock rate, VBV caps), from 3.0
+ * up so CODECS strings stay common. High above 480 lines; Main for small rungs, which old
+ * low-end decoders play.
+ */
+export function h264ProfileLevel(rung: Pick<PlannedRung, 'width' | 'height' | 'fps' | 'maxrateKbps' | 'bufsizeKbps'>): { profile: 'high' | 'main'; level: string } {
+  const profile = Math.min(rung.width, rung.height) > 480 ? 'high' : 'main';
+  const brFactor = profile === 'high' ? 1.25 : 1;
+  const mbW = Math.ceil(rung.width / 16);
+  const mbH = Math.ceil(rung.height / 16);
+  const frameMbs = mbW * mbH;
+  const mbps = frameMbs * Math.ceil(rung.fps);
+  const fits = ([, maxMbps, maxFs, maxBr, maxCpb]: readonly [string, number, number, number, number]): boolean =>
+    mbps <= maxMbps &&
+    frameMbs <= maxFs &&
+    Math.max(mbW, mbH) <= Math.sqrt(8 * maxFs) &&
+    rung.maxrateKbps <= maxBr * brFactor &&
+    rung.bufsizeKbps <= maxCpb * brFactor;
+  const level = H264_LEVELS.find(fits) ?? H264_LEVELS[H264_LEVELS.length - 1];
+  return { profile, level: level?.[0] ?? '6.2' };
+}
+
+/** The full argv (without the binary) of a command, as FFmpeg receives it: for logs and tests. */
+export function commandToArgs(cmd: FfmpegCommand): string[] {
+  const args = [...cmd.inputOptions, '-i', cmd.input, '-y'];
+  if (cmd.filterComplex !== null) args.push('-filter_complex', cmd.filterComplex);
+  for (const output of cmd.outputs) args.push(...output.options, output.path);
+  return args;
+}
