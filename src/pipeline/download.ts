@@ -1,0 +1,229 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { checkResponse, createMeter, headerValue, sourceError, type Session } from './download-checks.js';
+import axios, { type AxiosResponse } from 'axios';
+import type { DownloadConfig } from '../config/config.js';
+import { AppError, toAppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  assertHostAllowed,
+  createGuardedLookup,
+  isIpLiteral,
+  parseSourceUrl,
+  redactUrl,
+  type AddressPredicate,
+  type HostPolicyOptions,
+  type LookupFn,
+} from './url-policy.js';
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface DownloadProgress {
+  readonly bytes: number;
+  /** From Content-Length; null when the server streams without one. */
+  readonly totalBytes: number | null;
+}
+
+export interface DownloadOptions {
+  readonly url: string;
+  /** Written from scratch; removed again on any failure. Its directory must exist. */
+  readonly destPath: string;
+  readonly config: DownloadConfig;
+  /** Aborting rejects with `signal.reason` (when an Error) and removes the partial file. */
+  readonly signal?: AbortSignal;
+  readonly log: Logger;
+  /** DNS resolver for both the private-address policy and the connection; the system one by default. */
+  readonly lookup?: LookupFn;
+  /** Replaces isPublicAddress when `allowPrivate` is false. Tests only. */
+  readonly isAllowedAddress?: AddressPredicate;
+  /** Called at most every `progressIntervalMs` (default 1000) while the body streams, and once at the end. */
+  readonly onProgress?: (progress: DownloadProgress) => void;
+  readonly progressIntervalMs?: number;
+}
+
+export { looksLikeHtml } from './download-checks.js';
+
+export interface DownloadResult {
+  readonly bytes: number;
+  /** The Content-Type the server announced, or null. */
+  readonly contentType: string | null;
+  /** After redirects. The full URL (credentials, tokens): pass it through redactUrl before logging. */
+  readonly finalUrl: string;
+}
+
+/**
+ * Streams a source URL to `destPath` under the download policy: http(s) only, our own redirect
+ * loop re-validating every hop, private addresses refused on the address actually connected
+ * (unless allowed), size cap from Content-Length and while streaming, connect and idle timeouts.
+ * @throws AppError with a `source_*` or `too_many_redirects` code, or the signal's reason; the
+ *   partial file is removed first.
+ */
+export async function downloadSource(options: DownloadOptions): Promise<DownloadResult> {
+  const started = performance.now();
+  const session = createSession(options);
+  const url = redactUrl(options.url);
+  try {
+    if (options.signal?.aborted) throw abortReason(options.signal);
+    const result = await fetchToFile(session);
+    const ms = Math.round(performance.now() - started);
+    options.log.info({ url, finalUrl: redactUrl(result.finalUrl), bytes: result.bytes, ms }, 'source downloaded');
+    return result;
+  } catch (err) {
+    const error = classifyFailure(session, err);
+    await rm(options.destPath, { force: true });
+    const code = error instanceof AppError ? error.code : error.name;
+    options.log.info({ url, code, bytes: session.bytes, ms: Math.round(performance.now() - started) }, 'source download failed');
+    throw error;
+  } finally {
+    session.agents.http.destroy();
+    session.agents.https.destroy();
+  }
+}
+
+function createSession(options: DownloadOptions): Session {
+  const lookup = createGuardedLookup(hostPolicy(options));
+  const watch = (socket: Socket, readyEvent: string): void => watchSocket(session, socket, readyEvent);
+  const session: Session = {
+    options,
+    // keepAlive off: every hop gets a fresh connection, hence a fresh lookup and policy check.
+    agents: {
+      http: instrument(new http.Agent({ keepAlive: false, lookup }), 'connect', watch),
+      // The TLS handshake counts as connecting: a server that accepts TCP and stalls there is not idle.
+      https: instrument(new https.Agent({ keepAlive: false, lookup }), 'secureConnect', watch),
+    },
+    failure: null,
+    url: null,
+    bytes: 0,
+    contentLength: null,
+    inBody: false,
+    lastProgressAt: performance.now(),
+  };
+  return session;
+}
+
+function hostPolicy(options: DownloadOptions): HostPolicyOptions {
+  return { allowPrivate: options.config.allowPrivate, lookup: options.lookup, isAllowedAddress: options.isAllowedAddress };
+}
+
+/** Hooks every socket the agent opens, so the timeouts cover DNS, connect and TLS too. */
+function instrument<T extends http.Agent>(agent: T, readyEvent: string, watch: (socket: Socket, readyEvent: string) => void): T {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = create(options, callback);
+    if (socket) watch(socket as Socket, readyEvent);
+    return socket;
+  };
+  return agent;
+}
+
+async function fetchToFile(session: Session): Promise<DownloadResult> {
+  const { response, url } = await followRedirects(session);
+  const { contentLength, contentType } = checkResponse(session, response);
+  session.contentLength = contentLength;
+  session.inBody = true;
+  const file = createWriteStream(session.options.destPath);
+  try {
+    await pipeline(response.data, createMeter(session), file, { signal: session.options.signal });
+  } finally {
+    await closed(file);
+  }
+  if (contentLength !== null && session.bytes < contentLength) throw truncated(session);
+  if (session.bytes === 0) throw sourceError(session, 'source_empty', 'has an empty body');
+  session.options.onProgress?.({ bytes: session.bytes, totalBytes: contentLength });
+  return { bytes: session.bytes, contentType, finalUrl: url.href };
+}
+
+async function followRedirects(session: Session): Promise<{ response: AxiosResponse<Readable>; url: URL }> {
+  const { config, log } = session.options;
+  let url = parseSourceUrl(session.options.url);
+  for (let hop = 0; ; hop += 1) {
+    session.url = url;
+    // Node connects to IP literals without calling the guarded lookup: judge them here.
+    if (isIpLiteral(url.hostname)) await assertHostAllowed(url.hostname, hostPolicy(session.options));
+    const response = await request(session, url);
+    const location = REDIRECT_STATUSES.has(response.status) ? headerValue(response, 'location') : null;
+    if (!location) return { response, url };
+    response.data.destroy();
+    if (hop >= config.maxRedirects) {
+      throw sourceError(session, 'too_many_redirects', `redirects again after ${config.maxRedirects} redirects`, { maxRedirects: config.maxRedirects });
+    }
+    if (!URL.canParse(location, url.href)) throw sourceError(session, 'source_url_invalid', 'redirects to an invalid URL');
+    const next = parseSourceUrl(new URL(location, url).href);
+    log.debug({ from: redactUrl(url), to: redactUrl(next), status: response.status, hop: hop + 1 }, 'source redirect');
+    url = next;
+  }
+}
+
+function request(session: Session, url: URL): Promise<AxiosResponse<Readable>> {
+  return axios.request<Readable>({
+    url: url.href,
+    method: 'GET',
+    responseType: 'stream',
+    decompress: false,
+    validateStatus: () => true,
+    maxRedirects: 0,
+    // An environment proxy would make the policy judge the proxy's address, not the source's.
+    proxy: false,
+    timeout: 0,
+    httpAgent: session.agents.http,
+    httpsAgent: session.agents.https,
+    signal: session.options.signal,
+    headers: { Accept: '*/*', 'Accept-Encoding': 'identity', 'User-Agent': 'video-compressor' },
+  });
+}
+
+/** Connect timeout until the socket is ready, then idle timeout (no bytes) for the rest of its life. */
+function watchSocket(session: Session, socket: Socket, readyEvent: string): void {
+  const { connectTimeoutMs, idleTimeoutMs } = session.options.config;
+  const fail = (what: string): void => {
+    session.failure ??= sourceError(session, 'source_timeout', what);
+    socket.destroy(session.failure);
+  };
+  const connectTimer = setTimeout(() => fail(`did not accept a connection within ${connectTimeoutMs} ms`), connectTimeoutMs);
+  let idleTimer: NodeJS.Timeout | undefined;
+  socket.once(readyEvent, () => {
+    clearTimeout(connectTimer);
+    // Our own timer, not socket.setTimeout: axios resets that to 0 once the socket connects.
+    idleTimer = setTimeout(() => fail(`sent no data for ${idleTimeoutMs} ms`), idleTimeoutMs);
+    socket.on('data', () => idleTimer?.refresh());
+  });
+  socket.once('close', () => {
+    clearTimeout(connectTimer);
+    clearTimeout(idleTimer);
+  });
+}
+
+/** Turns whatever ended the download into the error that explains it best. */
+function classifyFailure(session: Session, err: unknown): Error {
+  const { signal } = session.options;
+  if (session.failure) return session.failure;
+  if (signal?.aborted) return abortReason(signal);
+  for (let cause: unknown = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
+    if (cause instanceof AppError) return cause;
+  }
+  if (session.inBody && session.contentLength !== null && session.bytes < session.contentLength) return truncated(session, err);
+  const cut = axios.isAxiosError(err) || (err as { code?: unknown } | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE';
+  const mapped = toAppError(err, cut ? 'source_network_error' : 'internal_error');
+  return sourceError(session, mapped.code, `could not be downloaded: ${mapped.message}`, {}, { cause: err, retryable: mapped.retryable });
+}
+
+function truncated(session: Session, cause?: unknown): AppError {
+  const what = `ended after ${session.bytes} of ${session.contentLength} announced bytes`;
+  return sourceError(session, 'source_truncated', what, { expectedBytes: session.contentLength }, { cause });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AppError('cancelled', 'The download was aborted.', { cause: reason });
+}
+
+function closed(stream: WriteStream): Promise<void> {
+  // Removing the file before its descriptor is open would let the late open re-create it.
+  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+}
