@@ -1,0 +1,23 @@
+import { hostname } from 'node:os';
+
+/**
+ * Whether a worker id of the form `host:pid` names a process of this host that no longer runs.
+ * Ids of other hosts, and ids without a pid (a pinned WORKER_ID), are never "gone" by this test:
+ * for those only the lease tells.
+ */
+export function isDeadLocalWorker(workerId: string, host = hostname()): boolean {
+  const sep = workerId.lastIndexOf(':');
+  const pid = Number(workerId.slice(sep + 1));
+  if (sep <= 0 || workerId.slice(0, sep) !== host || !Number.isInteger(pid) || pid <= 0) return false;
+  return pid !== process.pid && !processAlive(pid);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, it is just not ours.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,92 @@
+import { AppError } from '../errors.js';
+import type { JobRepository, JobRow } from '../store/job-repository.js';
+import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from './cms-source.js';
+
+/** Construction options of {@link LocalSource}. */
+export interface LocalSourceOptions {
+  readonly jobs: JobRepository;
+  /** This daemon's worker id (`hostname:pid` or WORKER_ID): the owner checked by every write after a claim. */
+  readonly workerId: string;
+  /** A processing record whose heartbeat is older than this may be reclaimed. */
+  readonly leaseSeconds: number;
+  /** Accepted for uniform wiring; the repository carries the clock that stamps every write. */
+  readonly now?: () => Date;
+}
+
+/** The embedded default source: the `jobs` table of storage/state.db. */
+export class LocalSource implements CmsSource {
+  readonly kind = 'local' as const;
+  private readonly jobs: JobRepository;
+  private readonly workerId: string;
+  private readonly leaseSeconds: number;
+
+  constructor({ jobs, workerId, leaseSeconds }: LocalSourceOptions) {
+    this.jobs = jobs;
+    this.workerId = workerId;
+    this.leaseSeconds = leaseSeconds;
+  }
+
+  async listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }> {
+    const { total, rows } = guard(() => this.jobs.listDue({ limit, leaseSeconds: this.leaseSeconds }));
+    return { total, records: rows.map(toVideoRecord) };
+  }
+
+  async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
+    const expected = { status: record.status, updatedAt: record.updatedAt };
+    const row = guard(() => this.jobs.claim(record.id, workerId, expected, this.leaseSeconds));
+    return row ? toVideoRecord(row) : null;
+  }
+
+  async heartbeat(id: string, progress: Progress): Promise<void> {
+    guard(() => this.jobs.heartbeat(id, this.workerId, progress));
+  }
+
+  async complete(id: string, result: PublishResult): Promise<void> {
+    guard(() => this.jobs.complete(id, this.workerId, result));
+  }
+
+  async fail(id: string, failure: Failure): Promise<void> {
+    guard(() => this.jobs.fail(id, this.workerId, failure));
+  }
+
+  async release(id: string): Promise<void> {
+    guard(() => this.jobs.release(id, this.workerId));
+  }
+
+  async health(): Promise<SourceHealth> {
+    try {
+      this.jobs.ping();
+      return { kind: this.kind, connected: true };
+    } catch (err) {
+      return { kind: this.kind, connected: false, message: (err as Error).message };
+    }
+  }
+}
+
+/** Store failures (SQLITE_BUSY past the timeout, disk I/O) surface as the retryable `cms_error` of the contract. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw new AppError('cms_error', `local store: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function toVideoRecord(row: JobRow): VideoRecord {
+  return {
+    source: 'local',
+    id: row.id,
+    sourceUrl: row.sourceUrl,
+    status: row.status,
+    priority: row.priority,
+    title: row.title,
+    retryCount: row.retryCount,
+    retryErrors: row.retryErrors,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    nextAttemptAt: row.nextAttemptAt,
+    claimedBy: row.claimedBy,
+    heartbeatAt: row.heartbeatAt,
+  };
+}

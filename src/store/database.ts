@@ -1,0 +1,109 @@
+import BetterSqlite3 from 'better-sqlite3';
+
+/** An open better-sqlite3 connection. */
+export type Database = BetterSqlite3.Database;
+
+/**
+ * Ordered schema migrations: entry i brings the schema from version i to i + 1 (PRAGMA user_version).
+ * Append only; never edit a migration that has shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // v1: the local source's jobs and the ledger of every attempt from every source.
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    source_url TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+      CHECK (status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')),
+    priority INTEGER NOT NULL DEFAULT 5 CHECK (priority BETWEEN 1 AND 10),
+    title TEXT,
+    retry_count INTEGER NOT NULL DEFAULT 0,
+    last_retry_at TEXT,
+    next_attempt_at TEXT,
+    retry_errors TEXT NOT NULL DEFAULT '[]',
+    error TEXT,
+    error_code TEXT,
+    claimed_by TEXT,
+    claimed_at TEXT,
+    heartbeat_at TEXT,
+    progress INTEGER NOT NULL DEFAULT 0,
+    step TEXT,
+    hls_url TEXT,
+    poster_url TEXT,
+    renditions TEXT,
+    duration REAL,
+    width INTEGER,
+    height INTEGER,
+    processing_ms INTEGER,
+    output_bytes INTEGER,
+    completed_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX jobs_poll_idx ON jobs (status, priority, created_at, id);
+  CREATE INDEX jobs_next_attempt_idx ON jobs (next_attempt_at);
+  CREATE INDEX jobs_created_idx ON jobs (created_at);
+
+  CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY,
+    job_key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    title TEXT,
+    worker_id TEXT NOT NULL,
+    status TEXT NOT NULL
+      CHECK (status IN ('processing', 'completed', 'failed', 'retrying', 'released', 'cancelled')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    processing_ms INTEGER,
+    source_bytes INTEGER,
+    output_bytes INTEGER,
+    duration REAL,
+    error_code TEXT,
+    error TEXT,
+    log_tail TEXT
+  );
+  CREATE INDEX ledger_started_idx ON ledger (started_at);
+  CREATE INDEX ledger_finished_idx ON ledger (finished_at);
+  CREATE INDEX ledger_job_key_idx ON ledger (job_key);
+  `,
+];
+
+/**
+ * Opens (creating if needed) the embedded store and brings its schema up to date.
+ * Several daemon processes may share one file: WAL lets readers run beside the writer, and the
+ * busy timeout makes a writer wait for the lock instead of failing at once.
+ */
+export function openDatabase(file: string): Database {
+  const db = new BetterSqlite3(file);
+  try {
+    // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Applies pending migrations; a no-op when the schema is current. Safe when processes race. */
+export function migrate(db: Database, migrations: readonly string[] = MIGRATIONS): number {
+  if (userVersion(db) >= migrations.length) return userVersion(db);
+  // IMMEDIATE takes the write lock before reading user_version, so a second process that
+  // raced us here waits, then sees the new version and applies nothing.
+  db.transaction(() => {
+    for (let version = userVersion(db); version < migrations.length; version += 1) {
+      db.exec(migrations[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  }).immediate();
+  return userVersion(db);
+}
+
+function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}

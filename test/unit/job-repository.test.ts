@@ -1,0 +1,379 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isAppError } from '../../src/errors.js';
+import type { Failure, PublishResult } from '../../src/sources/cms-source.js';
+import { isValidRecordId } from '../../src/sources/cms-source.js';
+import { MIGRATIONS, openDatabase, type Database } from '../../src/store/database.js';
+import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const LEASE = 300;
+const tmp = mkdtempSync(path.join(tmpdir(), 'vc-jobs-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+let clock = Date.parse('2024-05-01T12:00:00.000Z');
+const now = (): Date => new Date(clock);
+const tick = (ms = 1000): void => {
+  clock += ms;
+};
+
+let db: Database;
+let repo: JobRepository;
+let fileCounter = 0;
+
+beforeEach(() => {
+  clock = Date.parse('2024-05-01T12:00:00.000Z');
+  db = openDatabase(path.join(tmp, `jobs-${(fileCounter += 1)}.db`));
+  repo = new JobRepository({ db, now });
+});
+
+const add = (priority = 5, title: string | null = null): JobRow => {
+  const job = repo.create({ sourceUrl: 'https://example.test/v.mp4', priority, title });
+  tick();
+  return job;
+};
+const claim = (job: JobRow, worker = 'w1'): JobRow | null => repo.claim(job.id, worker, job, LEASE);
+const failure = (fields: Partial<Failure> = {}): Failure => ({
+  status: 'pending',
+  error: 'boom',
+  errorCode: 'source_network_error',
+  retryCount: 1,
+  retryErrors: ['boom'],
+  lastRetryAt: now().toISOString(),
+  nextAttemptAt: new Date(clock + 3600_000).toISOString(),
+  ...fields,
+});
+const code = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    if (isAppError(err)) return err.code;
+    throw err;
+  }
+  return 'no error';
+};
+
+describe('openDatabase', () => {
+  it('applies migrations once and is idempotent when opened again', () => {
+    const file = path.join(tmp, 'twice.db');
+    const first = openDatabase(file);
+    new JobRepository({ db: first, now }).create({ sourceUrl: 'https://a.test/x', priority: 5, title: null });
+    first.close();
+    const second = openDatabase(file);
+    assert.equal(second.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    assert.equal(second.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(second.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal((second.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n, 1);
+    second.close();
+  });
+
+  it('refuses statuses and priorities outside the schema', () => {
+    const insert = (status: string, priority: number) => () =>
+      db.prepare(`INSERT INTO jobs (id, source_url, status, priority, created_at, updated_at) VALUES (?, 'u', ?, ?, 'x', 'x')`).run(`j${status}${priority}`, status, priority);
+    assert.throws(insert('weird', 5), /CHECK/);
+    assert.throws(insert('pending', 11), /CHECK/);
+    assert.throws(insert('pending', 0), /CHECK/);
+  });
+});
+
+describe('JobRepository', () => {
+  it('creates pending jobs with valid record ids and defaults', () => {
+    const job = add(3, 'hello');
+    assert.match(job.id, /^j[0-9a-f]{20}$/);
+    assert.ok(isValidRecordId(job.id));
+    assert.equal(job.status, 'pending');
+    assert.equal(job.priority, 3);
+    assert.equal(job.title, 'hello');
+    assert.deepEqual(job.retryErrors, []);
+    assert.equal(job.createdAt, '2024-05-01T12:00:00.000Z');
+    assert.deepEqual(repo.get(job.id), job);
+    assert.equal(repo.get('missing'), null);
+  });
+
+  it('lists due jobs by priority, then oldest first, one page at a time', () => {
+    const oldNormal = add(5);
+    const low = add(10);
+    const urgent = add(1);
+    const newNormal = add(5);
+    const page = repo.listDue({ limit: 3, leaseSeconds: LEASE });
+    assert.equal(page.total, 4);
+    assert.deepEqual(page.rows.map((r) => r.id), [urgent.id, oldNormal.id, newNormal.id]);
+    assert.ok(!page.rows.some((r) => r.id === low.id));
+  });
+
+  it('excludes pending jobs whose next attempt is in the future until it is due', () => {
+    const job = add();
+    const claimed = claim(job);
+    assert.ok(claimed);
+    repo.fail(job.id, 'w1', failure({ nextAttemptAt: new Date(clock + 3600_000).toISOString() }));
+    const other = add();
+    assert.deepEqual(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows.map((r) => r.id), [other.id]);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 1);
+    const waiting = repo.get(job.id);
+    assert.ok(waiting);
+    assert.equal(claim(waiting), null, 'a job not yet due cannot be claimed');
+    tick(3600_000);
+    assert.deepEqual(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows.map((r) => r.id).sort(), [job.id, other.id].sort());
+  });
+
+  it('does not list a processing job while its lease is fresh', () => {
+    const job = add();
+    assert.ok(claim(job));
+    tick((LEASE - 1) * 1000);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 0);
+  });
+
+  it('claims exclusively: the second claim of the same listing loses', () => {
+    const job = add();
+    const rivalDb = openDatabase(db.name);
+    const rival = new JobRepository({ db: rivalDb, now });
+    const first = repo.claim(job.id, 'w1', job, LEASE);
+    const second = rival.claim(job.id, 'w2', job, LEASE);
+    rivalDb.close();
+    assert.equal(first?.claimedBy, 'w1');
+    assert.equal(first?.status, 'processing');
+    assert.equal(first?.step, 'claimed');
+    assert.equal(second, null);
+    assert.equal(repo.get(job.id)?.claimedBy, 'w1');
+  });
+
+  it('refuses a claim when the row changed since it was listed', () => {
+    const job = add();
+    tick();
+    repo.cancel(job.id);
+    repo.retry(job.id);
+    assert.equal(claim(job), null);
+  });
+
+  it('reclaims a job with a stale heartbeat and counts one attempt', () => {
+    const job = add();
+    const mine = claim(job, 'host-a:1');
+    assert.ok(mine);
+    tick((LEASE + 1) * 1000);
+    const due = repo.listDue({ limit: 10, leaseSeconds: LEASE });
+    assert.equal(due.total, 1);
+    const stale = due.rows[0];
+    assert.ok(stale);
+    const reclaimed = repo.claim(stale.id, 'host-b:2', stale, LEASE);
+    assert.equal(reclaimed?.claimedBy, 'host-b:2');
+    assert.equal(reclaimed?.retryCount, 1);
+    assert.deepEqual(reclaimed?.retryErrors, ['lease expired (worker host-a:1)']);
+    assert.equal(reclaimed?.lastRetryAt, now().toISOString());
+    assert.equal(code(() => repo.heartbeat(job.id, 'host-a:1', { percent: 50, step: 'transcoding' })), 'lease_expired');
+    assert.equal(code(() => repo.complete(job.id, 'host-a:1', result())), 'lease_expired');
+  });
+
+  it('renews the lease on heartbeat so the job is not reclaimable', () => {
+    const job = add();
+    assert.ok(claim(job));
+    tick((LEASE - 10) * 1000);
+    repo.heartbeat(job.id, 'w1', { percent: 45.4, step: 'transcoding' });
+    tick(20_000);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 0);
+    const row = repo.get(job.id);
+    assert.equal(row?.progress, 45);
+    assert.equal(row?.step, 'transcoding');
+  });
+
+  it('tells a worker whose job was cancelled to stop', () => {
+    const job = add();
+    assert.ok(claim(job));
+    const cancelled = repo.cancel(job.id);
+    assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.claimedBy, 'w1');
+    assert.equal(code(() => repo.heartbeat(job.id, 'w1', { percent: 10, step: 'downloading' })), 'cancelled');
+    assert.equal(code(() => repo.complete(job.id, 'w1', result())), 'cancelled');
+    assert.equal(code(() => repo.fail(job.id, 'w1', failure())), 'cancelled');
+    assert.equal(repo.get(job.id)?.status, 'cancelled');
+  });
+
+  it('completes only for the owner and stores every output', () => {
+    const job = add();
+    assert.ok(claim(job));
+    assert.equal(code(() => repo.complete(job.id, 'intruder', result())), 'lease_expired');
+    repo.complete(job.id, 'w1', result());
+    const done = repo.get(job.id);
+    assert.equal(done?.status, 'completed');
+    assert.equal(done?.progress, 100);
+    assert.equal(done?.hlsUrl, 'http://cdn.test/storage/hls/local-x/master.m3u8');
+    assert.deepEqual(done?.renditions, result().renditions);
+    assert.equal(done?.processingMs, 1234);
+    assert.equal(done?.outputBytes, 999);
+    assert.equal(done?.completedAt, '2024-05-01T12:00:05.000Z');
+  });
+
+  it('records a scheduled retry, clears the claim, and a permanent failure', () => {
+    const job = add();
+    assert.ok(claim(job));
+    repo.fail(job.id, 'w1', failure());
+    const retrying = repo.get(job.id);
+    assert.equal(retrying?.status, 'pending');
+    assert.equal(retrying?.claimedBy, null);
+    assert.equal(retrying?.retryCount, 1);
+    assert.equal(retrying?.errorCode, 'source_network_error');
+    tick(3600_000);
+    assert.ok(retrying && claim(retrying));
+    repo.fail(job.id, 'w1', failure({ status: 'failed', retryCount: 2, retryErrors: ['boom', 'again'], nextAttemptAt: null }));
+    const failed = repo.get(job.id);
+    assert.equal(failed?.status, 'failed');
+    assert.deepEqual(failed?.retryErrors, ['boom', 'again']);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 0);
+  });
+
+  it('releases back to pending, due now, without counting an attempt', () => {
+    const job = add();
+    assert.ok(claim(job));
+    repo.fail(job.id, 'w1', failure({ nextAttemptAt: now().toISOString() }));
+    const again = repo.get(job.id);
+    assert.ok(again && claim(again));
+    repo.release(job.id, 'w1');
+    const released = repo.get(job.id);
+    assert.equal(released?.status, 'pending');
+    assert.equal(released?.retryCount, 1);
+    assert.equal(released?.claimedBy, null);
+    assert.equal(released?.heartbeatAt, null);
+    assert.equal(released?.nextAttemptAt, now().toISOString());
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 1);
+    assert.equal(code(() => repo.release(job.id, 'w1')), 'lease_expired');
+  });
+
+  it('cancels only pending or processing jobs', () => {
+    const job = add();
+    assert.equal(repo.cancel(job.id).status, 'cancelled');
+    assert.equal(code(() => repo.cancel(job.id)), 'conflict');
+    assert.equal(code(() => repo.cancel('nope')), 'not_found');
+  });
+
+  it('retries only failed or cancelled jobs, at priority 1 with a fresh budget', () => {
+    const job = add(7);
+    assert.equal(code(() => repo.retry(job.id)), 'conflict');
+    assert.ok(claim(job));
+    repo.fail(job.id, 'w1', failure({ status: 'failed', retryCount: 3, retryErrors: ['a', 'b', 'c'], nextAttemptAt: null }));
+    const retried = repo.retry(job.id);
+    assert.equal(retried.status, 'pending');
+    assert.equal(retried.priority, 1);
+    assert.equal(retried.retryCount, 0);
+    assert.equal(retried.error, null);
+    assert.equal(retried.errorCode, null);
+    assert.deepEqual(retried.retryErrors, ['a', 'b', 'c']);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows[0]?.id, job.id);
+    assert.equal(code(() => repo.retry('nope')), 'not_found');
+  });
+
+  it('lists newest first with a status filter, and counts by status', () => {
+    const a = add();
+    const b = add();
+    const c = add();
+    repo.cancel(b.id);
+    const all = repo.list({ limit: 2, offset: 0 });
+    assert.equal(all.total, 3);
+    assert.deepEqual(all.jobs.map((j) => j.id), [c.id, b.id]);
+    assert.deepEqual(repo.list({ limit: 2, offset: 2 }).jobs.map((j) => j.id), [a.id]);
+    const pending = repo.list({ status: 'pending', limit: 10, offset: 0 });
+    assert.equal(pending.total, 2);
+    assert.deepEqual(pending.jobs.map((j) => j.id), [c.id, a.id]);
+    assert.deepEqual(repo.countByStatus(), { pending: 2, processing: 0, completed: 0, failed: 0, cancelled: 1 });
+  });
+});
+
+describe('claims across processes', () => {
+  it('4 processes racing over 20 jobs claim each exactly once', async () => {
+    const file = path.join(tmp, 'race.db');
+    const setup = openDatabase(file);
+    const jobs = new JobRepository({ db: setup, now: () => new Date() });
+    const ids = Array.from({ length: 20 }, () => jobs.create({ sourceUrl: 'https://a.test/v.mp4', priority: 5, title: null }).id);
+    setup.close();
+
+    const children = Array.from({ length: 4 }, (_, i) => startClaimer(file, `racer-${i}`));
+    await Promise.all(children.map((c) => c.ready));
+    for (const child of children) child.go();
+    const results = await Promise.all(children.map((c) => c.done));
+
+    const claimed = results.flatMap((r) => r.won);
+    assert.equal(claimed.length, 20, `claims: ${JSON.stringify(results)}`);
+    assert.deepEqual([...claimed].sort(), [...ids].sort());
+    const check = openDatabase(file);
+    const owners = new Map((check.prepare('SELECT id, claimed_by FROM jobs').all() as { id: string; claimed_by: string }[]).map((r) => [r.id, r.claimed_by]));
+    check.close();
+    results.forEach((r, i) => {
+      for (const id of r.won) assert.equal(owners.get(id), `racer-${i}`);
+    });
+  });
+});
+
+// Plain ESM run with tsx's loader: it imports the real repository from the working tree.
+const CLAIMER = `
+import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+const [file, workerId, root] = process.argv.slice(1);
+const { openDatabase } = await import(pathToFileURL(root + '/src/store/database.ts').href);
+const { JobRepository } = await import(pathToFileURL(root + '/src/store/job-repository.ts').href);
+const db = openDatabase(file);
+const jobs = new JobRepository({ db, now: () => new Date() });
+const rows = jobs.listDue({ limit: 100, leaseSeconds: 300 }).rows;
+process.stdout.write('ready\\n');
+await new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
+const won = [];
+let lost = 0;
+for (const row of rows) {
+  if (jobs.claim(row.id, workerId, row, 300)) won.push(row.id); else lost += 1;
+}
+db.close();
+process.stdout.write(JSON.stringify({ won, lost }) + '\\n');
+process.exit(0);
+`;
+
+interface Claimer {
+  ready: Promise<void>;
+  go: () => void;
+  done: Promise<{ won: string[]; lost: number }>;
+}
+
+function startClaimer(file: string, workerId: string): Claimer {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CLAIMER, file, workerId, ROOT], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) markReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const done = new Promise<{ won: string[]; lost: number }>((resolve, reject) => {
+    child.on('exit', (status) => {
+      if (status !== 0) return reject(new Error(`claimer ${workerId} exited ${status}: ${err}`));
+      resolve(JSON.parse(out.slice('ready\n'.length)) as { won: string[]; lost: number });
+    });
+  });
+  done.catch(() => markReady());
+  return { ready, go: () => child.stdin.write('go\n'), done };
+}
+
+function result(): PublishResult {
+  return {
+    hlsUrl: 'http://cdn.test/storage/hls/local-x/master.m3u8',
+    posterUrl: 'http://cdn.test/storage/hls/local-x/poster.jpg',
+    renditions: [
+      { name: 'high', width: 1920, height: 1080, bandwidth: 5_000_000, averageBandwidth: 4_000_000, codecs: 'avc1.640028,mp4a.40.2', playlistUrl: 'http://cdn.test/storage/hls/local-x/high/playlist.m3u8' },
+    ],
+    duration: 12.5,
+    width: 1920,
+    height: 1080,
+    processingMs: 1234,
+    outputBytes: 999,
+    completedAt: '2024-05-01T12:00:05Z',
+  };
+}
