@@ -1,0 +1,67 @@
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { ServerConfig, StorageConfig } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { WorkerControl } from '../pipeline/worker-state.js';
+import type { JobRepository } from '../store/job-repository.js';
+import type { Ledger } from '../store/ledger.js';
+import { requireApiKey } from './auth.js';
+import { createErrorHandler, notFoundHandler } from './errors.js';
+import { type HealthProbe, healthRouter } from './routes/health.js';
+import { hlsStaticRouter } from './routes/hls-static.js';
+import { jobsRouter } from './routes/jobs.js';
+import { pollRouter } from './routes/poll.js';
+import { statsRouter } from './routes/stats.js';
+
+/** A router mounted by the caller with its own authentication (webhook signatures, admin session). */
+export interface AppMount {
+  readonly path: string;
+  readonly handler: RequestHandler;
+}
+
+/** Everything the HTTP layer needs; it reaches the worker only through {@link WorkerControl}. */
+export interface AppDeps {
+  readonly server: ServerConfig;
+  readonly storage: StorageConfig;
+  readonly worker: WorkerControl;
+  /** Null when the local source is disabled (SOURCES without `local`). */
+  readonly jobs: JobRepository | null;
+  readonly ledger: Ledger;
+  readonly health: () => Promise<HealthProbe>;
+  readonly log: Logger;
+  /** Clock for uptime; defaults to the system clock. */
+  readonly now?: () => Date;
+  /**
+   * Mounted after /health and /storage/hls, before the API-key routes and the JSON 404. They get
+   * the raw body (no JSON parser runs before them), which signature checks need.
+   */
+  readonly mounts?: readonly AppMount[];
+}
+
+export const JSON_BODY_LIMIT = '64kb';
+
+/** Builds the Express application (no listen): /health, /storage/hls, /api/… with API key. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // One hop: the address nginx saw, not whatever a client wrote into X-Forwarded-For.
+  app.set('trust proxy', deps.server.trustProxy ? 1 : false);
+  app.use(helmet());
+
+  const now = deps.now ?? (() => new Date());
+  app.use(healthRouter({ server: deps.server, worker: deps.worker, health: deps.health, log: deps.log, now }));
+  if (deps.server.serveHls) app.use('/storage/hls', hlsStaticRouter({ hlsDir: deps.storage.hlsDir }));
+  for (const mount of deps.mounts ?? []) app.use(mount.path, mount.handler);
+
+  // Authenticate before parsing: an anonymous client cannot make us read its body.
+  const api = express.Router();
+  api.use(requireApiKey(deps.server.apiKey), express.json({ limit: JSON_BODY_LIMIT }));
+  api.use(jobsRouter({ jobs: deps.jobs, ledger: deps.ledger, worker: deps.worker }));
+  api.use(pollRouter({ worker: deps.worker }));
+  api.use(statsRouter({ jobs: deps.jobs, ledger: deps.ledger }));
+  app.use('/api', api);
+
+  app.use(notFoundHandler);
+  app.use(createErrorHandler(deps.log));
+  return app;
+}

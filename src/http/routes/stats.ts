@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import type { JobRepository } from '../../store/job-repository.js';
+import type { Ledger } from '../../store/ledger.js';
+
+/** Dependencies of {@link statsRouter}. */
+export interface StatsRouteDeps {
+  /** Null when the local source is disabled: `queue` is then null. */
+  readonly jobs: JobRepository | null;
+  readonly ledger: Ledger;
+}
+
+/** GET /api/stats: the ledger's figures ("today" = since 00:00 UTC) plus local queue counts by status. */
+export function statsRouter({ jobs, ledger }: StatsRouteDeps): Router {
+  const router = Router();
+  router.get('/stats', (_req, res) => {
+    const stats = ledger.stats();
+    res.set('Cache-Control', 'no-store').json({
+      today: stats.today,
+      average_processing_ms: stats.averageProcessingMs,
+      success_rate: stats.successRate,
+      storage_used_today_bytes: stats.storageUsedTodayBytes,
+      last_completed_at: stats.lastCompletedAt,
+      queue: jobs ? jobs.countByStatus() : null,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,49 @@
+import type { JobStep, SourceKind } from '../sources/cms-source.js';
+
+export const WORKER_STATES = ['INITIALIZING', 'IDLE', 'CHECKING', 'PROCESSING', 'UPDATING', 'ERROR', 'SHUTDOWN'] as const;
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/** A job this daemon is working on right now. */
+export interface ActiveJob {
+  readonly key: string;
+  readonly source: SourceKind;
+  readonly recordId: string;
+  readonly title: string | null;
+  readonly step: JobStep;
+  readonly percent: number;
+  readonly rung: string | null;
+  readonly etaSeconds: number | null;
+  /** ISO-8601. */
+  readonly startedAt: string;
+}
+
+export interface SourceStatus {
+  readonly kind: SourceKind;
+  readonly connected: boolean;
+  /** Due records at the last poll. */
+  readonly pending: number;
+  readonly lastPollAt: string | null;
+  readonly lastError: string | null;
+}
+
+export interface WorkerSnapshot {
+  readonly state: WorkerState;
+  readonly workerId: string;
+  /** ISO-8601 of the daemon's start. */
+  readonly startedAt: string;
+  readonly lastTickAt: string | null;
+  readonly lastError: string | null;
+  readonly active: readonly ActiveJob[];
+  readonly sources: readonly SourceStatus[];
+}
+
+/** What the HTTP layer may ask of the worker. Implemented by the Poller. */
+export interface WorkerControl {
+  snapshot(): WorkerSnapshot;
+  /** Run a poll tick now (or right after the one in progress). */
+  pollNow(): void;
+  /** A short, debounced tick: used right after a job is submitted. */
+  pollSoon(): void;
+  /** Abort the job with this key if this daemon runs it; true if it did. */
+  abortJob(key: string, reason: 'cancelled'): boolean;
+}

@@ -1,0 +1,42 @@
+import type { WorkerControl, WorkerSnapshot, WorkerState } from '../../src/pipeline/worker-state.js';
+
+/** A WorkerControl test double: a settable snapshot, and a log of every call. */
+export class FakeWorker implements WorkerControl {
+  readonly calls: string[] = [];
+  readonly aborted: { key: string; reason: 'cancelled' }[] = [];
+  /** What abortJob answers ("this daemon was running it"). */
+  abortResult = true;
+  state: WorkerState = 'IDLE';
+  sources: WorkerSnapshot['sources'] = [{ kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null }];
+  startedAt = new Date('2024-01-01T00:00:00.000Z').toISOString();
+
+  snapshot(): WorkerSnapshot {
+    return {
+      state: this.state,
+      workerId: 'test-host:1',
+      startedAt: this.startedAt,
+      lastTickAt: null,
+      lastError: null,
+      active: [],
+      sources: this.sources,
+    };
+  }
+
+  pollNow(): void {
+    this.calls.push('pollNow');
+  }
+
+  pollSoon(): void {
+    this.calls.push('pollSoon');
+  }
+
+  abortJob(key: string, reason: 'cancelled'): boolean {
+    this.calls.push('abortJob');
+    this.aborted.push({ key, reason });
+    return this.abortResult;
+  }
+
+  count(call: string): number {
+    return this.calls.filter((c) => c === call).length;
+  }
+}
