@@ -33,6 +33,7 @@ export const ERROR_CATALOG = {
   // Jobs and sources
   cms_error: { retryable: true, http: 502, summary: 'The CMS could not be reached or refused a write.' },
   lease_expired: { retryable: true, http: 409, summary: 'A worker stopped heart-beating and its job was reclaimed.' },
+  worker_lost: { retryable: false, http: 500, summary: 'The worker stopped (crash, out of memory, killed) on every attempt at this video.' },
   cancelled: { retryable: false, http: 409, summary: 'The job was cancelled.' },
   shutdown: { retryable: true, http: 503, summary: 'The daemon is shutting down; the job was released.' },
   internal_error: { retryable: true, http: 500, summary: 'An unexpected error; see the logs.' },

@@ -11,7 +11,8 @@ export type { LadderRungSpec } from './parsers.js';
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
-  readonly apiKey: string;
+  /** null when unset: `start` refuses to run without it. */
+  readonly apiKey: string | null;
   /** No trailing slash. Public URL = publicBaseUrl + /storage/hls/<key>/… */
   readonly publicBaseUrl: string;
   readonly serveHls: boolean;
@@ -101,7 +102,9 @@ export interface LoadConfigOptions {
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const merged = { ...readEnvFile(options.envFile ?? env.ENV_FILE ?? path.join(cwd, '.env'), cwd), ...definedOnly(env) };
+  const fromFile = readEnvFile(options.envFile ?? env.ENV_FILE ?? path.join(cwd, '.env'), cwd);
+  // Empty values (`API_KEY=` in a copied .env.example) mean "use the default".
+  const merged = { ...definedOnly(fromFile), ...definedOnly(env) };
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
@@ -133,7 +136,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
     server: {
       host: raw.HOST,
       port: raw.PORT,
-      apiKey: raw.API_KEY,
+      apiKey: raw.API_KEY ?? null,
       publicBaseUrl,
       serveHls: raw.SERVE_HLS,
       trustProxy: raw.TRUST_PROXY,

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 import { parseBytes, parseDurationMs, parseLadder } from './parsers.js';
 
@@ -39,7 +40,8 @@ export const envSchema = z.object({
   // HTTP
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(3000, 0, 65535),
-  API_KEY: z.string({ error: 'is required (a random secret of 24+ characters; see .env.example)' }).min(24, 'must be at least 24 characters'),
+  // Required by `start` (checked there), not by one-shot commands such as `transcode`.
+  API_KEY: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').optional(),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   SERVE_HLS: bool(true),
   TRUST_PROXY: bool(false),
@@ -66,7 +68,10 @@ export const envSchema = z.object({
       }
       return kinds as (typeof SOURCE_KINDS)[number][];
     }),
-  POLL_CRON: z.string().min(1).default('*/2 * * * *'),
+  POLL_CRON: z
+    .string()
+    .default('*/2 * * * *')
+    .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression (e.g. */2 * * * *)' }),
   POLL_PAGE_SIZE: int(10, 1, 100),
   CONCURRENCY: int(1, 1, 16),
   LEASE_SECONDS: int(300, 30, 86_400),

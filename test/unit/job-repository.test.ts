@@ -168,6 +168,17 @@ describe('JobRepository', () => {
     assert.equal(code(() => repo.complete(job.id, 'host-a:1', result())), 'lease_expired');
   });
 
+  it('expires at once the leases of workers known to be gone, and only theirs', () => {
+    const dead = claim(add(), 'host-a:111');
+    const alive = claim(add(), 'host-a:222');
+    assert.ok(dead && alive);
+    assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 0);
+    assert.equal(repo.expireLeasesOf((worker) => worker === 'host-a:111'), 1);
+    const due = repo.listDue({ limit: 10, leaseSeconds: LEASE });
+    assert.deepEqual(due.rows.map((r) => r.id), [dead.id]);
+    assert.equal(repo.claim(dead.id, 'host-a:333', due.rows[0]!, LEASE)?.retryCount, 1);
+  });
+
   it('renews the lease on heartbeat so the job is not reclaimable', () => {
     const job = add();
     assert.ok(claim(job));

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { ConfigError } from './config/config.js';
+import { runDoctor } from './commands/doctor.js';
+import { runStart } from './commands/start-command.js';
+import { runTranscode } from './commands/transcode-command.js';
+
+const USAGE = `video-compressor — turns CMS video uploads into adaptive HLS ladders
+
+Usage:
+  video-compressor start                         run the daemon (HTTP API, dashboard, poller)
+  video-compressor transcode <file|url> <out-dir> [--force]
+                                                 one-shot ladder with the daemon's code path; JSON summary on stdout
+  video-compressor doctor                        check ffmpeg, encoders, storage, configuration
+  video-compressor help | --version
+
+Configuration comes from .env in the working directory and the environment (see .env.example).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+      return runStart();
+    case 'transcode':
+      return runTranscode(rest);
+    case 'doctor':
+      return runDoctor();
+    case '--version':
+    case 'version': {
+      const { loadConfig } = await import('./config/config.js');
+      console.log(loadConfig().server.version);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(`Unknown command "${command}".\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,129 @@
+import { access, constants, mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cron from 'node-cron';
+import type { AppConfig } from './config/config.js';
+import { ConfigError } from './config/config.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logging/logger.js';
+import { binaryVersion } from './media/ffmpeg-version.js';
+import { createPipelineTools } from './pipeline/pipeline-tools.js';
+import { Poller } from './pipeline/poller.js';
+import { processVideo } from './pipeline/process-video.js';
+import { recoverInterruptedPublishes } from './pipeline/publish.js';
+import { isDeadLocalWorker } from './pipeline/worker-liveness.js';
+import { sweepTemp } from './pipeline/workspace.js';
+import type { CmsSource } from './sources/cms-source.js';
+import { LocalSource } from './sources/local-source.js';
+import { openDatabase } from './store/database.js';
+import { JobRepository } from './store/job-repository.js';
+import { Ledger } from './store/ledger.js';
+
+export interface RunningDaemon {
+  readonly poller: Poller;
+  readonly server: Server;
+  /** The bound port (useful with PORT=0). */
+  readonly port: number;
+  /** Stops claiming, releases running jobs, closes the HTTP server and the database. True if everything settled in time. */
+  close(): Promise<boolean>;
+}
+
+export interface StartDaemonOptions {
+  readonly config: AppConfig;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+/** Wires every module from the config and starts the HTTP server and the poller. */
+export async function startDaemon({ config, log, now = () => new Date() }: StartDaemonOptions): Promise<RunningDaemon> {
+  const apiKey = config.server.apiKey;
+  if (apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
+  const unsupported = config.worker.sources.filter((kind) => kind !== 'local');
+  if (unsupported.length > 0) throw new ConfigError([`SOURCES: ${unsupported.join(', ')} is not available in this version yet`]);
+
+  await prepareStorage(config, log, now);
+  const db = openDatabase(config.storage.dbPath);
+  const jobs = new JobRepository({ db, now });
+  const ledger = new Ledger({ db, now });
+  // A previous run of this daemon (pinned WORKER_ID) or a dead process on this host left work behind.
+  const isGone = (workerId: string): boolean => workerId === config.worker.id || isDeadLocalWorker(workerId);
+  ledger.markInterrupted(isGone);
+  const expired = jobs.expireLeasesOf(isGone);
+  if (expired > 0) log.warn({ jobs: expired }, 'reclaiming jobs of a worker that stopped without finishing');
+  const sources: CmsSource[] = [new LocalSource({ jobs, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, now })];
+
+  const tools = createPipelineTools({ config, log });
+  const ffmpeg = await binaryVersion(config.media.ffmpegPath);
+  if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
+
+  const poller = new Poller({
+    sources,
+    config: { ...config.worker, workerId: config.worker.id },
+    runJob: (source, record, options) =>
+      processVideo(record, { source, ledger, tools, config: pipelineConfig(config), log, now }, options),
+    schedule: (expr, fn) => cron.schedule(expr, fn),
+    log: log.child({ module: 'poller' }),
+    now,
+  });
+
+  const app = createApp({
+    server: { ...config.server, apiKey },
+    storage: config.storage,
+    worker: poller,
+    jobs,
+    ledger,
+    health: async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }),
+    log: log.child({ module: 'http' }),
+  });
+  const server = await listen(app, config.server.host, config.server.port);
+  const port = (server.address() as AddressInfo).port;
+  poller.start();
+  log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
+
+  return {
+    poller,
+    server,
+    port,
+    close: async () => {
+      const settled = await poller.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      db.close();
+      log.info({ settled }, 'video-compressor stopped');
+      return settled;
+    },
+  };
+}
+
+function pipelineConfig(config: AppConfig) {
+  return {
+    workerId: config.worker.id,
+    tempDir: config.storage.tempDir,
+    hlsDir: config.storage.hlsDir,
+    publicBaseUrl: config.server.publicBaseUrl,
+    heartbeatMs: config.worker.heartbeatMs,
+    retryDelaysMs: config.worker.retryDelaysMs,
+    diskSpaceFactor: config.storage.diskSpaceFactor,
+  };
+}
+
+async function prepareStorage(config: AppConfig, log: Logger, now: () => Date): Promise<void> {
+  for (const dir of [config.storage.dir, config.storage.tempDir, config.storage.hlsDir]) await mkdir(dir, { recursive: true });
+  await sweepTemp(config.storage.tempDir, log, { staleAfterMs: 24 * 3600_000, now });
+  await recoverInterruptedPublishes(config.storage.hlsDir, log);
+}
+
+async function isWritable(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}

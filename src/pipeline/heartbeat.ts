@@ -1,0 +1,66 @@
+import { isAppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { CmsSource, Progress } from '../sources/cms-source.js';
+
+export interface HeartbeatOptions {
+  readonly source: CmsSource;
+  readonly recordId: string;
+  readonly intervalMs: number;
+  /** Called when the CMS says the job is no longer ours (cancelled, or the lease was lost). */
+  readonly onLost: (err: Error) => void;
+  readonly log: Logger;
+}
+
+/**
+ * Renews a job's lease every `intervalMs` and persists its progress. Progress changes are kept in
+ * memory and sent with the next beat, except step changes, which are sent at once. A CMS that
+ * cannot be reached only logs a warning: the lease is long enough to ride out a short outage.
+ */
+export class Heartbeat {
+  private latest: Progress = { percent: 0, step: 'claimed' };
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: HeartbeatOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.beat(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  update(progress: Progress): void {
+    const stepChanged = progress.step !== this.latest.step;
+    this.latest = progress;
+    if (stepChanged) this.beat();
+  }
+
+  get progress(): Progress {
+    return this.latest;
+  }
+
+  /** Stops beating and waits for a beat in flight, so no write races the final write-back. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.inFlight;
+  }
+
+  private beat(): void {
+    if (this.stopped) return;
+    const progress = this.latest;
+    this.inFlight = this.inFlight.then(async () => {
+      if (this.stopped) return;
+      try {
+        await this.options.source.heartbeat(this.options.recordId, progress);
+      } catch (err) {
+        if (isAppError(err, 'cancelled') || isAppError(err, 'lease_expired')) {
+          this.stopped = true;
+          this.options.onLost(err);
+        } else {
+          this.options.log.warn({ err }, 'heartbeat failed; will try again');
+        }
+      }
+    });
+  }
+}

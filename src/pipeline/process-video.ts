@@ -1,0 +1,228 @@
+import { AppError, toAppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.js';
+import type { CmsSource, JobStep, Progress, PublishResult, VideoRecord } from '../sources/cms-source.js';
+import { jobKey } from '../sources/cms-source.js';
+import { Heartbeat } from './heartbeat.js';
+import { publishLadder } from './publish.js';
+import { redactUrl } from './url-policy.js';
+import { decideFailure, describeSchedule } from './retry-policy.js';
+import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
+import type { JobLedger, LedgerOutcome } from './job-ledger.js';
+
+/** The media and network steps, bound to their config by the caller (main.ts, tests). */
+export interface PipelineTools {
+  download(o: { url: string; destPath: string; signal: AbortSignal; log: Logger; onProgress: (bytes: number, total: number | null) => void }): Promise<{ bytes: number }>;
+  /** ffprobe + validation; throws the media error codes. */
+  probe(file: string, signal: AbortSignal): Promise<VideoInfo>;
+  transcode(o: { input: string; outDir: string; info: VideoInfo; signal: AbortSignal; log: Logger; onProgress: (p: EncodeProgress) => void }): Promise<TranscodeOutput>;
+}
+
+export interface ProcessVideoDeps {
+  readonly source: CmsSource;
+  readonly ledger: JobLedger;
+  readonly tools: PipelineTools;
+  readonly config: {
+    readonly workerId: string;
+    readonly tempDir: string;
+    readonly hlsDir: string;
+    readonly publicBaseUrl: string;
+    readonly heartbeatMs: number;
+    readonly retryDelaysMs: readonly number[];
+    readonly diskSpaceFactor: number;
+  };
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+export interface ProcessVideoOptions {
+  /** Aborted by the poller on shutdown (reason AppError 'shutdown') or cancel (AppError 'cancelled'). */
+  readonly signal: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+export type JobOutcome = LedgerOutcome['status'];
+
+/** Step weights in the job's overall percent. */
+const STEP_RANGE: Record<JobStep, [number, number]> = {
+  claimed: [0, 0],
+  downloading: [0, 10],
+  probing: [10, 12],
+  transcoding: [12, 92],
+  verifying: [92, 93],
+  publishing: [93, 97],
+  updating: [97, 100],
+};
+
+/**
+ * One claimed record from download to write-back. Always leaves the record in a decided state
+ * (completed, failed with a retry schedule, released or cancelled) unless the CMS itself is
+ * unreachable, in which case the lease expires and another attempt follows. Temp is removed.
+ */
+export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): Promise<JobOutcome> {
+  const job = openJob(record, deps, options);
+  const { log, heartbeat, signal, ledgerId } = job;
+  log.info({ url: redactUrl(record.sourceUrl), attempt: record.retryCount + 1 }, 'job started');
+  if (record.retryCount > deps.config.retryDelaysMs.length) return abandon(job);
+  heartbeat.start();
+  const workspace = await createWorkspace(deps.config.tempDir, job.key);
+  try {
+    const result = await runStages({ ...job, workspace });
+    await heartbeat.stop();
+    job.report('updating');
+    await deps.source.complete(record.id, result.publish);
+    deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
+    log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
+    return 'completed';
+  } catch (err) {
+    await heartbeat.stop();
+    const error = toAppError(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
+    const outcome = await settleFailure({ record, error, deps, log });
+    deps.ledger.finish(ledgerId, { status: outcome, errorCode: error.code, error: error.message, processingMs: deps.now().getTime() - job.started.getTime(), logTail: logTailOf(error) });
+    return outcome;
+  } finally {
+    await workspace.dispose().catch((err: unknown) => log.error({ err, dir: workspace.dir }, 'could not remove the work directory'));
+  }
+}
+
+interface JobContext {
+  record: VideoRecord;
+  key: string;
+  deps: ProcessVideoDeps;
+  /** The caller's signal, or the heartbeat's when the CMS says the job is no longer ours. */
+  signal: AbortSignal;
+  log: Logger;
+  heartbeat: Heartbeat;
+  ledgerId: number;
+  report: (step: JobStep, fraction?: number, extra?: Partial<Progress>) => void;
+  started: Date;
+}
+
+function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): JobContext {
+  const key = jobKey(record);
+  const log = deps.log.child({ job: key });
+  const lost = new AbortController();
+  const heartbeat = new Heartbeat({ source: deps.source, recordId: record.id, intervalMs: deps.config.heartbeatMs, onLost: (err) => lost.abort(err), log });
+  const ledgerId = deps.ledger.start({ key, source: record.source, recordId: record.id, title: record.title, workerId: deps.config.workerId });
+  const report = (step: JobStep, fraction = 0, extra: Partial<Progress> = {}): void => {
+    const [from, to] = STEP_RANGE[step];
+    const progress: Progress = { percent: Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))), step, ...extra };
+    heartbeat.update(progress);
+    options.onProgress?.(progress);
+  };
+  return { record, key, deps, signal: AbortSignal.any([options.signal, lost.signal]), log, heartbeat, ledgerId, report, started: deps.now() };
+}
+
+/**
+ * Only reclaimed leases push the count past the schedule: the worker keeps dying on this video
+ * (out of memory, killed). Processing it again would crash-loop the daemon, so it fails for good.
+ */
+async function abandon(job: JobContext): Promise<JobOutcome> {
+  const { record, deps, log } = job;
+  const error = new AppError('worker_lost', `Abandoned after ${record.retryCount} interrupted attempts: the worker stopped (crash, out of memory or killed) while processing this video`);
+  const outcome = await settleFailure({ record, error, deps, log });
+  deps.ledger.finish(job.ledgerId, { status: outcome, errorCode: error.code, error: error.message });
+  return outcome;
+}
+
+interface StageContext extends JobContext {
+  workspace: Workspace;
+}
+
+async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; ledger: Omit<LedgerOutcome, 'status'> }> {
+  const { record, key, workspace, deps, signal, log, report } = ctx;
+  report('downloading');
+  const { bytes } = await deps.tools.download({
+    url: record.sourceUrl,
+    destPath: workspace.sourcePath,
+    signal,
+    log,
+    onProgress: (done, total) => report('downloading', total ? done / total : 0),
+  });
+  // The source is on disk already; the ladder and its staging need roughly (factor - 1) × more.
+  await assertFreeSpace(deps.config.tempDir, bytes * Math.max(1, deps.config.diskSpaceFactor - 1));
+  report('probing');
+  const info = await deps.tools.probe(workspace.sourcePath, signal);
+  report('transcoding');
+  const output = await deps.tools.transcode({
+    input: workspace.sourcePath,
+    outDir: workspace.outDir,
+    info,
+    signal,
+    log,
+    onProgress: (p) => report('transcoding', p.percent / 100, p.speed ? { etaSeconds: etaSeconds(info, p) } : {}),
+  });
+  report('publishing');
+  signal.throwIfAborted();
+  await publishLadder({ outDir: workspace.outDir, hlsDir: deps.config.hlsDir, key, log });
+  const publish = buildPublishResult(ctx, info, output);
+  return {
+    publish,
+    ledger: { processingMs: publish.processingMs, sourceBytes: bytes, outputBytes: publish.outputBytes, duration: info.durationSeconds, logTail: output.logTail },
+  };
+}
+
+function buildPublishResult(ctx: StageContext, info: VideoInfo, output: TranscodeOutput): PublishResult {
+  const base = `${ctx.deps.config.publicBaseUrl}/storage/hls/${ctx.key}`;
+  return {
+    hlsUrl: `${base}/${output.masterPath}`,
+    posterUrl: `${base}/${output.posterPath}`,
+    renditions: output.renditions.map((r) => ({
+      name: r.name,
+      width: r.width,
+      height: r.height,
+      bandwidth: r.bandwidth,
+      averageBandwidth: r.averageBandwidth,
+      codecs: r.codecs,
+      playlistUrl: `${base}/${r.playlistPath}`,
+    })),
+    duration: info.durationSeconds,
+    width: info.video.width,
+    height: info.video.height,
+    processingMs: ctx.deps.now().getTime() - ctx.started.getTime(),
+    outputBytes: output.outputBytes,
+    completedAt: ctx.deps.now().toISOString(),
+  };
+}
+
+/** Decides and writes what a failed attempt means for the record; returns the ledger outcome. */
+async function settleFailure(o: { record: VideoRecord; error: AppError; deps: ProcessVideoDeps; log: Logger }): Promise<JobOutcome> {
+  const { record, error, deps, log } = o;
+  try {
+    switch (error.code) {
+      case 'shutdown':
+        await deps.source.release(record.id);
+        log.info('job released for another attempt (shutdown)');
+        return 'released';
+      case 'cancelled':
+        log.info('job cancelled');
+        return 'cancelled';
+      case 'lease_expired':
+        log.warn('lease lost to another worker; not writing back');
+        return 'released';
+      default: {
+        const decided = decideFailure({ record, error, now: deps.now(), delaysMs: deps.config.retryDelaysMs });
+        const schedule = describeSchedule(decided, deps.config.retryDelaysMs);
+        // The record's error says what went wrong and what happens next.
+        const failure = { ...decided, error: `${decided.error} — ${schedule}` };
+        log[failure.status === 'failed' ? 'error' : 'warn']({ err: error, code: error.code, context: error.context }, `job failed: ${schedule}`);
+        await deps.source.fail(record.id, failure);
+        return failure.status === 'failed' ? 'failed' : 'retrying';
+      }
+    }
+  } catch (writeErr) {
+    // The record stays "processing"; its lease expires and a later poll retries it.
+    log.error({ err: writeErr, jobError: error.code }, 'could not write the outcome back to the CMS; the lease will expire and the job will be retried');
+    return 'released';
+  }
+}
+
+function etaSeconds(info: VideoInfo, p: EncodeProgress): number {
+  const remaining = Math.max(0, info.durationSeconds - p.outTimeSeconds);
+  return Math.round(remaining / Math.max(0.01, p.speed ?? 1));
+}
+
+function logTailOf(error: AppError): string[] | undefined {
+  const tail = error.context.logTail;
+  return Array.isArray(tail) ? tail.map(String) : undefined;
+}

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { AppError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logging/logger.js';
+import type { TranscodeOutput, VideoInfo } from '../../src/media/types.js';
+import type { JobLedger, LedgerOutcome } from '../../src/pipeline/job-ledger.js';
+import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
+import { MemorySource } from '../fakes/memory-source.js';
+
+const INFO: VideoInfo = {
+  formatName: 'mov,mp4',
+  durationSeconds: 6,
+  sizeBytes: 100,
+  bitRate: null,
+  video: { codec: 'h264', profile: 'High', pixFmt: 'yuv420p', width: 1280, height: 720, fps: 30, bitRate: null, rotation: 0 },
+  audio: null,
+};
+
+class FakeLedger implements JobLedger {
+  readonly outcomes: LedgerOutcome[] = [];
+  start(): number {
+    return this.outcomes.length + 1;
+  }
+  finish(_id: number, outcome: LedgerOutcome): void {
+    this.outcomes.push(outcome);
+  }
+}
+
+/** Tools that write a tiny fake ladder; `fail` makes a given step throw. */
+function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Error>> = {}, hooks: { duringTranscode?: () => Promise<void> } = {}): PipelineTools {
+  return {
+    download: async ({ destPath }) => {
+      if (fail.download) throw fail.download;
+      await writeFile(destPath, 'x');
+      return { bytes: 1 };
+    },
+    probe: async () => {
+      if (fail.probe) throw fail.probe;
+      return INFO;
+    },
+    transcode: async ({ outDir, signal, onProgress }): Promise<TranscodeOutput> => {
+      await mkdir(path.join(outDir, 'medium'), { recursive: true });
+      await writeFile(path.join(outDir, 'master.m3u8'), '#EXTM3U\n');
+      await writeFile(path.join(outDir, 'poster.jpg'), 'jpg');
+      onProgress({ percent: 50, outTimeSeconds: 3, speed: 2 });
+      await hooks.duringTranscode?.();
+      signal.throwIfAborted();
+      if (fail.transcode) throw fail.transcode;
+      return {
+        info: INFO,
+        plan: {} as never,
+        renditions: [{ name: 'medium', width: 1280, height: 720, fps: 30, bandwidth: 2e6, averageBandwidth: 1e6, codecs: 'avc1.64001f', playlistPath: 'medium/playlist.m3u8', segmentCount: 1, durationSeconds: 6, bytes: 10 }],
+        masterPath: 'master.m3u8',
+        posterPath: 'poster.jpg',
+        outputBytes: 1234,
+        encodeMs: 5,
+        logTail: ['frame=1'],
+      };
+    },
+  };
+}
+
+async function setup(tools: PipelineTools, overrides: Partial<ProcessVideoDeps['config']> = {}) {
+  const root = await mkdtemp(path.join(tmpdir(), 'vc-pv-'));
+  const source = new MemorySource();
+  const ledger = new FakeLedger();
+  const deps: ProcessVideoDeps = {
+    source,
+    ledger,
+    tools,
+    config: {
+      workerId: 'w:1',
+      tempDir: path.join(root, 'temp'),
+      hlsDir: path.join(root, 'hls'),
+      publicBaseUrl: 'https://cdn.example.com',
+      heartbeatMs: 60_000,
+      retryDelaysMs: [0, 3_600_000, 21_600_000],
+      diskSpaceFactor: 3,
+      ...overrides,
+    },
+    log: silentLogger(),
+    now: () => new Date('2026-11-23T12:00:00.000Z'),
+  };
+  const record = (await source.claim(source.add('abc'), 'w:1'))!;
+  return { root, source, ledger, deps, record };
+}
+
+describe('processVideo', () => {
+  it('publishes the ladder, writes the public URLs back and removes temp', async () => {
+    const { root, source, ledger, deps, record } = await setup(fakeTools());
+    const steps: string[] = [];
+    const outcome = await processVideo(record, deps, { signal: new AbortController().signal, onProgress: (p) => steps.push(p.step) });
+    assert.equal(outcome, 'completed');
+    const stored = source.get('abc');
+    assert.equal(stored.status, 'completed');
+    assert.equal(stored.result?.hlsUrl, 'https://cdn.example.com/storage/hls/local-abc/master.m3u8');
+    assert.equal(stored.result?.posterUrl, 'https://cdn.example.com/storage/hls/local-abc/poster.jpg');
+    assert.equal(stored.result?.renditions[0]?.playlistUrl, 'https://cdn.example.com/storage/hls/local-abc/medium/playlist.m3u8');
+    assert.equal(stored.result?.outputBytes, 1234);
+    assert.equal(stored.result?.width, 1280);
+    assert.ok(existsSync(path.join(root, 'hls', 'local-abc', 'master.m3u8')));
+    assert.deepEqual(await readdir(path.join(root, 'temp')), []);
+    assert.deepEqual([...new Set(steps)], ['downloading', 'probing', 'transcoding', 'publishing', 'updating']);
+    assert.equal(ledger.outcomes[0]?.status, 'completed');
+    assert.deepEqual(ledger.outcomes[0]?.logTail, ['frame=1']);
+  });
+
+  it('fails a permanent error for good, with a clear message and no retry', async () => {
+    const { root, source, ledger, deps, record } = await setup(fakeTools({ download: new AppError('source_not_found', 'The source URL answered 404 Not Found') }));
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
+    const failure = source.get('abc').failure;
+    assert.equal(failure?.status, 'failed');
+    assert.equal(failure?.errorCode, 'source_not_found');
+    assert.equal(failure?.retryCount, 0);
+    assert.equal(failure?.nextAttemptAt, null);
+    assert.match(failure?.error ?? '', /404 Not Found — failed permanently: not retryable/);
+    assert.deepEqual(await readdir(path.join(root, 'temp')), []);
+    assert.equal(existsSync(path.join(root, 'hls', 'local-abc')), false);
+    assert.equal(ledger.outcomes[0]?.status, 'failed');
+  });
+
+  it('schedules a retryable error at the next poll', async () => {
+    const { source, ledger, deps, record } = await setup(fakeTools({ transcode: new AppError('ffmpeg_failed', 'ffmpeg was killed by SIGSEGV') }));
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'retrying');
+    const failure = source.get('abc').failure;
+    assert.equal(failure?.status, 'pending');
+    assert.equal(failure?.retryCount, 1);
+    assert.equal(failure?.nextAttemptAt, '2026-11-23T12:00:00.000Z');
+    assert.match(failure?.error ?? '', /will retry at 2026-11-23T12:00:00.000Z \(attempt 2 of 4\)/);
+    assert.equal(ledger.outcomes[0]?.status, 'retrying');
+  });
+
+  it('fails with insufficient_disk before transcoding when space is short', async () => {
+    const tools = fakeTools();
+    let transcoded = false;
+    const original = tools.transcode;
+    tools.transcode = (o) => {
+      transcoded = true;
+      return original(o);
+    };
+    const { source, deps, record } = await setup(tools, { diskSpaceFactor: 1e15 });
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
+    assert.equal(source.get('abc').failure?.errorCode, 'insufficient_disk');
+    assert.equal(transcoded, false);
+  });
+
+  it('releases the record without counting an attempt on shutdown', async () => {
+    const controller = new AbortController();
+    const tools = fakeTools({}, { duringTranscode: async () => controller.abort(new AppError('shutdown', 'stopping')) });
+    const { root, source, ledger, deps, record } = await setup(tools);
+    assert.equal(await processVideo(record, deps, { signal: controller.signal }), 'released');
+    assert.equal(source.get('abc').status, 'pending');
+    assert.equal(source.get('abc').retryCount, 0);
+    assert.ok(source.calls.includes('release:abc'));
+    assert.equal(source.calls.some((c) => c.startsWith('fail:')), false);
+    assert.deepEqual(await readdir(path.join(root, 'temp')), []);
+    assert.equal(ledger.outcomes[0]?.status, 'released');
+  });
+
+  it('stops when the heartbeat learns the record was cancelled, and writes nothing', async () => {
+    const holder: { source?: MemorySource } = {};
+    const tools = fakeTools(
+      {},
+      {
+        duringTranscode: async () => {
+          const current = holder.source!.get('abc');
+          holder.source!.records.set('abc', { ...current, status: 'cancelled' });
+          await new Promise((resolve) => setTimeout(resolve, 60));
+        },
+      },
+    );
+    const { source, deps, record } = await setup(tools, { heartbeatMs: 10 });
+    holder.source = source;
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'cancelled');
+    assert.equal(source.get('abc').status, 'cancelled');
+    assert.equal(source.calls.some((c) => c.startsWith('complete:') || c.startsWith('fail:')), false);
+  });
+
+  it('fails for good, without downloading, a video whose worker died on every attempt', async () => {
+    let downloaded = false;
+    const tools = fakeTools();
+    tools.download = async () => {
+      downloaded = true;
+      return { bytes: 1 };
+    };
+    const { source, deps } = await setup(tools);
+    // Four reclaimed leases: more than the three retries of the schedule.
+    const record = { ...(await source.claim(source.add('poison'), 'w:1'))!, retryCount: 4 };
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
+    assert.equal(downloaded, false);
+    const failure = source.get('poison').failure;
+    assert.equal(failure?.errorCode, 'worker_lost');
+    assert.equal(failure?.status, 'failed');
+    assert.match(failure?.error ?? '', /Abandoned after 4 interrupted attempts/);
+  });
+
+  it('does not throw when the CMS is down at write-back: the lease will expire', async () => {
+    const { source, ledger, deps, record } = await setup(fakeTools());
+    source.failWrites = new AppError('cms_error', 'CMS unreachable');
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'released');
+    assert.equal(source.get('abc').status, 'processing');
+    assert.equal(ledger.outcomes[0]?.status, 'released');
+  });
+});
