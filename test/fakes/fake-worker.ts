@@ -9,6 +9,7 @@ export class FakeWorker implements WorkerControl {
   state: WorkerState = 'IDLE';
   sources: WorkerSnapshot['sources'] = [{ kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null }];
   startedAt = new Date('2024-01-01T00:00:00.000Z').toISOString();
+  active: WorkerSnapshot['active'] = [];
 
   snapshot(): WorkerSnapshot {
     return {
@@ -17,7 +18,7 @@ export class FakeWorker implements WorkerControl {
       startedAt: this.startedAt,
       lastTickAt: null,
       lastError: null,
-      active: [],
+      active: this.active,
       sources: this.sources,
     };
   }

@@ -310,6 +310,23 @@ describe('GET /api/jobs/:id', () => {
     assert.deepEqual(res.body.attempts[0].log_tail, ['x']);
   });
 
+  it('shows the live progress of a job this daemon is running', async () => {
+    const job = add();
+    const claimed = jobs.claim(job.id, 'w1', job, 300);
+    assert.ok(claimed);
+    jobs.heartbeat(job.id, 'w1', { percent: 10, step: 'downloading' });
+    const app = build();
+    worker.active = [{ key: `local-${job.id}`, source: 'local', recordId: job.id, title: null, step: 'transcoding', percent: 57, rung: 'high', etaSeconds: 42, startedAt: new Date().toISOString() }];
+    const res = await request(app).get(`/api/jobs/${job.id}`).set('X-API-Key', KEY);
+    assert.equal(res.body.progress, 57);
+    assert.equal(res.body.step, 'transcoding');
+    assert.equal(res.body.eta_seconds, 42);
+    worker.active = [];
+    const stored = await request(app).get(`/api/jobs/${job.id}`).set('X-API-Key', KEY);
+    assert.equal(stored.body.progress, 10);
+    assert.equal(stored.body.step, 'downloading');
+  });
+
   it('answers 404 for an unknown id, also when the local source is disabled', async () => {
     assertError(await request(build()).get('/api/jobs/jnothere').set('X-API-Key', KEY), 404, 'not_found');
     assertError(await request(build({ jobs: null })).get('/api/jobs/jnothere').set('X-API-Key', KEY), 404, 'not_found');

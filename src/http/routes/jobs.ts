@@ -76,6 +76,16 @@ export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {
   };
 }
 
+/**
+ * The store has the progress of the last heartbeat (every HEARTBEAT_SECONDS); a job this daemon is
+ * running right now shows its live percent, step, rung and ETA instead.
+ */
+function withLiveProgress(job: JobRow, worker: WorkerControl): Record<string, unknown> {
+  const json = jobToJson(job);
+  const active = job.status === 'processing' ? worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) : undefined;
+  return active ? { ...json, progress: active.percent, step: active.step, rung: active.rung, eta_seconds: active.etaSeconds } : json;
+}
+
 function writable(jobs: JobRepository | null): JobRepository {
   if (!jobs) throw new AppError('conflict', 'the local source is disabled (SOURCES)');
   return jobs;
@@ -101,7 +111,7 @@ export function jobsRouter({ jobs, ledger, worker }: JobsRouteDeps): Router {
       return;
     }
     const { total, jobs: rows } = jobs.list({ status: query.status, limit: query.limit, offset: query.offset });
-    res.json({ total, jobs: rows.map(jobToJson) });
+    res.json({ total, jobs: rows.map((row) => withLiveProgress(row, worker)) });
   });
 
   router.get('/jobs/:id', (req, res) => {
@@ -109,7 +119,7 @@ export function jobsRouter({ jobs, ledger, worker }: JobsRouteDeps): Router {
     const job = jobs?.get(id) ?? null;
     if (!job) throw new AppError('not_found', `no job ${id}`);
     const attempts = ledger.recent({ key: jobKey({ source: 'local', id }), limit: ATTEMPTS_SHOWN });
-    res.json({ ...jobToJson(job), attempts: attempts.map(attemptToJson) });
+    res.json({ ...withLiveProgress(job, worker), attempts: attempts.map(attemptToJson) });
   });
 
   router.post('/jobs/:id/retry', (req, res) => {
