@@ -7,15 +7,15 @@ import { ConfigError } from './config/config.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
+import { ignoreEvents, type EventSink } from './pipeline/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
 import { processVideo } from './pipeline/process-video.js';
 import { recoverInterruptedPublishes } from './pipeline/publish.js';
 import { isDeadLocalWorker } from './pipeline/worker-liveness.js';
 import { sweepTemp } from './pipeline/workspace.js';
-import type { CmsSource } from './sources/cms-source.js';
-import { LocalSource } from './sources/local-source.js';
-import { openDatabase } from './store/database.js';
+import { createSources } from './sources/create-sources.js';
+import { openDatabase, type Database } from './store/database.js';
 import { JobRepository } from './store/job-repository.js';
 import { Ledger } from './store/ledger.js';
 
@@ -32,46 +32,45 @@ export interface StartDaemonOptions {
   readonly config: AppConfig;
   readonly log: Logger;
   readonly now?: () => Date;
+  /** Where worker events go (alerts); dropped by default. */
+  readonly events?: EventSink;
 }
 
 /** Wires every module from the config and starts the HTTP server and the poller. */
-export async function startDaemon({ config, log, now = () => new Date() }: StartDaemonOptions): Promise<RunningDaemon> {
+export async function startDaemon({ config, log, now = () => new Date(), events = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
   const apiKey = config.server.apiKey;
   if (apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
-  const unsupported = config.worker.sources.filter((kind) => kind !== 'local');
-  if (unsupported.length > 0) throw new ConfigError([`SOURCES: ${unsupported.join(', ')} is not available in this version yet`]);
 
   await prepareStorage(config, log, now);
   const db = openDatabase(config.storage.dbPath);
   const jobs = new JobRepository({ db, now });
   const ledger = new Ledger({ db, now });
-  // A previous run of this daemon (pinned WORKER_ID) or a dead process on this host left work behind.
-  const isGone = (workerId: string): boolean => workerId === config.worker.id || isDeadLocalWorker(workerId);
-  ledger.markInterrupted(isGone);
-  const expired = jobs.expireLeasesOf(isGone);
-  if (expired > 0) log.warn({ jobs: expired }, 'reclaiming jobs of a worker that stopped without finishing');
-  const sources: CmsSource[] = [new LocalSource({ jobs, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, now })];
+  let poller: Poller | null = null;
+  const { sources, mounts } = createSources({ config, jobs, log, now, pollNow: () => poller?.pollNow() });
+  recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
   const tools = createPipelineTools({ config, log });
   const ffmpeg = await binaryVersion(config.media.ffmpegPath);
   if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
 
-  const poller = new Poller({
+  poller = new Poller({
     sources,
     config: { ...config.worker, workerId: config.worker.id },
     runJob: (source, record, options) =>
-      processVideo(record, { source, ledger, tools, config: pipelineConfig(config), log, now }, options),
+      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'poller' }),
     now,
+    events,
   });
 
   const app = createApp({
     server: { ...config.server, apiKey },
     storage: config.storage,
     worker: poller,
-    jobs,
+    jobs: config.worker.sources.includes('local') ? jobs : null,
     ledger,
+    mounts,
     health: async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }),
     log: log.child({ module: 'http' }),
   });
@@ -79,20 +78,26 @@ export async function startDaemon({ config, log, now = () => new Date() }: Start
   const port = (server.address() as AddressInfo).port;
   poller.start();
   log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
+  return { poller, server, port, close: () => closeDaemon({ poller: poller!, server, db, log }) };
+}
 
-  return {
-    poller,
-    server,
-    port,
-    close: async () => {
-      const settled = await poller.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      db.close();
-      log.info({ settled }, 'video-compressor stopped');
-      return settled;
-    },
-  };
+async function closeDaemon({ poller, server, db, log }: { poller: Poller; server: Server; db: Database; log: Logger }): Promise<boolean> {
+  const settled = await poller.stop();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  db.close();
+  log.info({ settled }, 'video-compressor stopped');
+  return settled;
+}
+
+/** A previous run of this daemon (pinned WORKER_ID) or a dead process on this host left work behind. */
+function recoverInterruptedJobs(o: { config: AppConfig; jobs: JobRepository; ledger: Ledger; log: Logger; events: EventSink }): void {
+  const isGone = (workerId: string): boolean => workerId === o.config.worker.id || isDeadLocalWorker(workerId);
+  const interrupted = o.ledger.markInterrupted(isGone);
+  const expired = o.jobs.expireLeasesOf(isGone);
+  if (interrupted === 0 && expired === 0) return;
+  o.log.warn({ attempts: interrupted, jobs: expired }, 'a worker stopped with jobs in flight; they will be reclaimed');
+  o.events.emit({ type: 'worker_crashed', key: null, reason: `${Math.max(interrupted, expired)} job(s) were in flight when a worker on this host stopped` });
 }
 
 function pipelineConfig(config: AppConfig) {

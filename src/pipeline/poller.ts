@@ -2,6 +2,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CmsSource, Progress, SourceKind, VideoRecord } from '../sources/cms-source.js';
 import { jobKey } from '../sources/cms-source.js';
+import type { EventSink } from './events.js';
 import type { ActiveJob, SourceStatus, WorkerControl, WorkerSnapshot, WorkerState } from './worker-state.js';
 
 export interface ScheduledTask {
@@ -24,6 +25,8 @@ export interface PollerOptions {
   readonly schedule: (cron: string, fn: () => void) => ScheduledTask;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Told when a source becomes unreachable or reachable again. */
+  readonly events?: EventSink;
   /** Delay of pollSoon(), which coalesces bursts of submissions into one tick. */
   readonly soonDelayMs?: number;
 }
@@ -169,12 +172,16 @@ export class Poller implements WorkerControl {
     const lastPollAt = this.options.now().toISOString();
     try {
       const { total, records } = await source.listPending(this.options.config.pollPageSize);
-      if (previous && !previous.connected && previous.lastPollAt) this.options.log.info({ source: source.kind }, 'source reachable again');
+      if (previous && !previous.connected && previous.lastPollAt) {
+        this.options.log.info({ source: source.kind }, 'source reachable again');
+        this.options.events?.emit({ type: 'source_reconnected', source: source.kind });
+      }
       this.statuses.set(source.kind, { kind: source.kind, connected: true, pending: total, lastPollAt, lastError: null });
       return records;
     } catch (err) {
       if (previous?.connected !== false || previous.lastPollAt === null) {
         this.options.log.warn({ err, source: source.kind }, 'source unreachable; will keep polling');
+        this.options.events?.emit({ type: 'source_disconnected', source: source.kind, error: (err as Error).message });
       }
       this.statuses.set(source.kind, { kind: source.kind, connected: false, pending: previous?.pending ?? 0, lastPollAt, lastError: (err as Error).message });
       return null;

@@ -8,6 +8,7 @@ import { publishLadder } from './publish.js';
 import { redactUrl } from './url-policy.js';
 import { decideFailure, describeSchedule } from './retry-policy.js';
 import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
+import type { EventSink } from './events.js';
 import type { JobLedger, LedgerOutcome } from './job-ledger.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
@@ -22,6 +23,7 @@ export interface ProcessVideoDeps {
   readonly source: CmsSource;
   readonly ledger: JobLedger;
   readonly tools: PipelineTools;
+  readonly events: EventSink;
   readonly config: {
     readonly workerId: string;
     readonly tempDir: string;
@@ -63,6 +65,7 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
   const job = openJob(record, deps, options);
   const { log, heartbeat, signal, ledgerId } = job;
   log.info({ url: redactUrl(record.sourceUrl), attempt: record.retryCount + 1 }, 'job started');
+  deps.events.emit({ type: 'job_started', key: job.key, title: record.title });
   if (record.retryCount > deps.config.retryDelaysMs.length) return abandon(job);
   heartbeat.start();
   const workspace = await createWorkspace(deps.config.tempDir, job.key);
@@ -73,11 +76,13 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     await deps.source.complete(record.id, result.publish);
     deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
+    deps.events.emit({ type: 'job_completed', key: job.key, processingMs: result.publish.processingMs, outputBytes: result.publish.outputBytes });
     return 'completed';
   } catch (err) {
     await heartbeat.stop();
     const error = toAppError(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
     const outcome = await settleFailure({ record, error, deps, log });
+    reportFailure(job, error, outcome);
     deps.ledger.finish(ledgerId, { status: outcome, errorCode: error.code, error: error.message, processingMs: deps.now().getTime() - job.started.getTime(), logTail: logTailOf(error) });
     return outcome;
   } finally {
@@ -121,8 +126,18 @@ async function abandon(job: JobContext): Promise<JobOutcome> {
   const { record, deps, log } = job;
   const error = new AppError('worker_lost', `Abandoned after ${record.retryCount} interrupted attempts: the worker stopped (crash, out of memory or killed) while processing this video`);
   const outcome = await settleFailure({ record, error, deps, log });
+  reportFailure(job, error, outcome);
   deps.ledger.finish(job.ledgerId, { status: outcome, errorCode: error.code, error: error.message });
   return outcome;
+}
+
+/** Failures the operator should hear about: a failed job, a crash without a media diagnosis, a full disk. */
+function reportFailure(job: JobContext, error: AppError, outcome: JobOutcome): void {
+  const { events } = job.deps;
+  if (outcome !== 'failed' && outcome !== 'retrying') return;
+  events.emit({ type: 'job_failed', key: job.key, code: error.code, message: error.message, final: outcome === 'failed' });
+  if (error.code === 'ffmpeg_failed' || error.code === 'worker_lost') events.emit({ type: 'worker_crashed', key: job.key, reason: error.message });
+  if (error.code === 'insufficient_disk') events.emit({ type: 'disk_full', key: job.key, message: error.message });
 }
 
 interface StageContext extends JobContext {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
+import type { DaemonEvent } from '../../src/pipeline/events.js';
 import { Poller, type RunJob } from '../../src/pipeline/poller.js';
 import type { VideoRecord } from '../../src/sources/cms-source.js';
 import { MemorySource } from '../fakes/memory-source.js';
@@ -17,7 +18,7 @@ interface Harness {
 }
 
 /** A poller whose jobs run until the test finishes them, with a manual cron. */
-function harness(concurrency = 1, source = new MemorySource()): Harness {
+function harness(concurrency = 1, source = new MemorySource(), events: DaemonEvent[] = []): Harness {
   const started: string[] = [];
   const finishers = new Map<string, () => void>();
   let cronFn: () => void = () => undefined;
@@ -45,6 +46,7 @@ function harness(concurrency = 1, source = new MemorySource()): Harness {
     },
     log: silentLogger(),
     now: () => new Date(),
+    events: { emit: (event) => events.push(event) },
     soonDelayMs: 5,
   });
   return {
@@ -135,9 +137,12 @@ describe('Poller', () => {
   });
 
   it('reports an unreachable source without throwing, and recovers', async () => {
-    const h = harness();
+    const events: DaemonEvent[] = [];
+    const h = harness(1, new MemorySource(), events);
     h.source.failList = new Error('connect ECONNREFUSED');
     h.poller.start();
+    await h.poller.idle();
+    h.poller.pollNow();
     await h.poller.idle();
     let snap = h.poller.snapshot();
     assert.equal(snap.state, 'ERROR');
@@ -150,6 +155,11 @@ describe('Poller', () => {
     snap = h.poller.snapshot();
     assert.equal(snap.sources[0]?.connected, true);
     assert.equal(snap.lastError, null);
+    // One event per transition, not one per failed poll.
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['source_disconnected', 'source_reconnected'],
+    );
     await h.poller.stop();
   });
 

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { TranscodeOutput, VideoInfo } from '../../src/media/types.js';
+import type { DaemonEvent } from '../../src/pipeline/events.js';
 import type { JobLedger, LedgerOutcome } from '../../src/pipeline/job-ledger.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
 import { MemorySource } from '../fakes/memory-source.js';
@@ -68,10 +69,12 @@ async function setup(tools: PipelineTools, overrides: Partial<ProcessVideoDeps['
   const root = await mkdtemp(path.join(tmpdir(), 'vc-pv-'));
   const source = new MemorySource();
   const ledger = new FakeLedger();
+  const events: DaemonEvent[] = [];
   const deps: ProcessVideoDeps = {
     source,
     ledger,
     tools,
+    events: { emit: (event) => events.push(event) },
     config: {
       workerId: 'w:1',
       tempDir: path.join(root, 'temp'),
@@ -86,12 +89,12 @@ async function setup(tools: PipelineTools, overrides: Partial<ProcessVideoDeps['
     now: () => new Date('2026-11-23T12:00:00.000Z'),
   };
   const record = (await source.claim(source.add('abc'), 'w:1'))!;
-  return { root, source, ledger, deps, record };
+  return { root, source, ledger, deps, record, events };
 }
 
 describe('processVideo', () => {
   it('publishes the ladder, writes the public URLs back and removes temp', async () => {
-    const { root, source, ledger, deps, record } = await setup(fakeTools());
+    const { root, source, ledger, deps, record, events } = await setup(fakeTools());
     const steps: string[] = [];
     const outcome = await processVideo(record, deps, { signal: new AbortController().signal, onProgress: (p) => steps.push(p.step) });
     assert.equal(outcome, 'completed');
@@ -107,6 +110,7 @@ describe('processVideo', () => {
     assert.deepEqual([...new Set(steps)], ['downloading', 'probing', 'transcoding', 'publishing', 'updating']);
     assert.equal(ledger.outcomes[0]?.status, 'completed');
     assert.deepEqual(ledger.outcomes[0]?.logTail, ['frame=1']);
+    assert.deepEqual(events.map((e) => e.type), ['job_started', 'job_completed']);
   });
 
   it('fails a permanent error for good, with a clear message and no retry', async () => {
@@ -124,7 +128,7 @@ describe('processVideo', () => {
   });
 
   it('schedules a retryable error at the next poll', async () => {
-    const { source, ledger, deps, record } = await setup(fakeTools({ transcode: new AppError('ffmpeg_failed', 'ffmpeg was killed by SIGSEGV') }));
+    const { source, ledger, deps, record, events } = await setup(fakeTools({ transcode: new AppError('ffmpeg_failed', 'ffmpeg was killed by SIGSEGV') }));
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'retrying');
     const failure = source.get('abc').failure;
     assert.equal(failure?.status, 'pending');
@@ -132,6 +136,11 @@ describe('processVideo', () => {
     assert.equal(failure?.nextAttemptAt, '2026-11-23T12:00:00.000Z');
     assert.match(failure?.error ?? '', /will retry at 2026-11-23T12:00:00.000Z \(attempt 2 of 4\)/);
     assert.equal(ledger.outcomes[0]?.status, 'retrying');
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['job_started', 'job_failed', 'worker_crashed'],
+    );
+    assert.equal(events[1]?.type === 'job_failed' && events[1].final, false);
   });
 
   it('fails with insufficient_disk before transcoding when space is short', async () => {
@@ -142,9 +151,10 @@ describe('processVideo', () => {
       transcoded = true;
       return original(o);
     };
-    const { source, deps, record } = await setup(tools, { diskSpaceFactor: 1e15 });
+    const { source, deps, record, events } = await setup(tools, { diskSpaceFactor: 1e15 });
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
     assert.equal(source.get('abc').failure?.errorCode, 'insufficient_disk');
+    assert.deepEqual(events.map((e) => e.type), ['job_started', 'job_failed', 'disk_full']);
     assert.equal(transcoded, false);
   });
 

@@ -1,0 +1,30 @@
+import type { ErrorCode } from '../errors.js';
+import type { SourceKind } from '../sources/cms-source.js';
+
+/**
+ * What the worker tells the rest of the daemon (alerts, dashboard). Emitting never throws and never
+ * waits: a slow or failing consumer must not hold up the pipeline.
+ */
+export type DaemonEvent =
+  | { readonly type: 'source_disconnected'; readonly source: SourceKind; readonly error: string }
+  | { readonly type: 'source_reconnected'; readonly source: SourceKind }
+  | { readonly type: 'job_started'; readonly key: string; readonly title: string | null }
+  | { readonly type: 'job_completed'; readonly key: string; readonly processingMs: number; readonly outputBytes: number }
+  | {
+      readonly type: 'job_failed';
+      readonly key: string;
+      readonly code: ErrorCode;
+      readonly message: string;
+      /** true when no retry follows. */
+      readonly final: boolean;
+    }
+  /** FFmpeg died without a media diagnosis, or a worker stopped with a job in flight. */
+  | { readonly type: 'worker_crashed'; readonly key: string | null; readonly reason: string }
+  | { readonly type: 'disk_full'; readonly key: string; readonly message: string };
+
+export interface EventSink {
+  emit(event: DaemonEvent): void;
+}
+
+/** For tests and one-shot commands. */
+export const ignoreEvents: EventSink = { emit: () => undefined };
