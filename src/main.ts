@@ -36,10 +36,15 @@ export interface StartDaemonOptions {
   readonly events?: EventSink;
 }
 
+/** The daemon refuses to start without an API key: every /api route would be unusable. */
+export function requireApiKey(config: AppConfig): string {
+  if (config.server.apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
+  return config.server.apiKey;
+}
+
 /** Wires every module from the config and starts the HTTP server and the poller. */
 export async function startDaemon({ config, log, now = () => new Date(), events = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
-  const apiKey = config.server.apiKey;
-  if (apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
+  const apiKey = requireApiKey(config);
 
   await prepareStorage(config, log, now);
   const db = openDatabase(config.storage.dbPath);

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { startDaemon } from '../main.js';
+import { requireApiKey, startDaemon } from '../main.js';
 
 /**
  * `video-compressor start`: runs until SIGINT/SIGTERM, then shuts down gracefully (no new claims,
@@ -9,9 +9,15 @@ import { startDaemon } from '../main.js';
  */
 export async function runStart(): Promise<number> {
   const config = loadConfig();
+  // Before the logger: its transport thread must not be torn down by an immediate exit.
+  requireApiKey(config);
   const log = createLogger({ config: config.logging });
   installCrashHandlers(log);
-  const daemon = await startDaemon({ config, log });
+  const daemon = await startDaemon({ config, log }).catch(async (err: unknown) => {
+    log.fatal({ err }, 'the daemon could not start');
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    throw err;
+  });
   // PM2's wait_ready: we are listening and polling.
   process.send?.('ready');
 
