@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger, type TransportTargetOptions } from 'pino';
 import type { LoggingConfig } from '../config/config.js';
@@ -39,6 +40,9 @@ export interface CreateLoggerOptions {
  */
 export function createLogger({ config, isTty = process.stdout.isTTY === true }: CreateLoggerOptions): Logger {
   const pretty = config.pretty === 'true' || (config.pretty === 'auto' && isTty);
+  // pino-roll links current.log before its own (async) mkdir finishes: on a first start the link
+  // could fail and kill the process, so the directory must exist first.
+  mkdirSync(config.dir, { recursive: true });
   const targets: TransportTargetOptions[] = [
     {
       target: 'pino-roll',
