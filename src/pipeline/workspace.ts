@@ -35,6 +35,16 @@ export interface SweepOptions {
   readonly staleAfterMs: number;
   readonly now: () => Date;
   readonly host?: string;
+  /**
+   * Daily runs: this process's own directories are its running jobs. At start-up (the default)
+   * they can only be a previous process's that had the same pid (containers, reboots).
+   */
+  readonly keepOwn?: boolean;
+  /**
+   * Only directories untouched for this long are removed, whoever owns them: spares a job caught
+   * between creating its directory and writing its owner, and a `transcode` run (no owner file).
+   */
+  readonly minAgeMs?: number;
 }
 
 /**
@@ -47,7 +57,7 @@ export async function sweepTemp(tempDir: string, log: Logger, options: SweepOpti
   let removed = 0;
   for (const name of await readdir(tempDir)) {
     const dir = path.join(tempDir, name);
-    if (await isLive(dir, options)) continue;
+    if ((await isLive(dir, options)) || (await isYoung(dir, options))) continue;
     await rm(dir, { recursive: true, force: true });
     removed += 1;
   }
@@ -55,9 +65,16 @@ export async function sweepTemp(tempDir: string, log: Logger, options: SweepOpti
   return removed;
 }
 
-async function isLive(dir: string, { staleAfterMs, now, host = hostname() }: SweepOptions): Promise<boolean> {
+async function isYoung(dir: string, { minAgeMs, now }: SweepOptions): Promise<boolean> {
+  if (minAgeMs === undefined) return false;
+  const mtime = await stat(dir).then((s) => s.mtimeMs, () => 0);
+  return now().getTime() - mtime < minAgeMs;
+}
+
+async function isLive(dir: string, { staleAfterMs, now, host = hostname(), keepOwn = false }: SweepOptions): Promise<boolean> {
   const owner = await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '');
-  if (owner === '' || owner === `${host}:${process.pid}`) return false;
+  if (owner === '') return false;
+  if (owner === `${host}:${process.pid}`) return keepOwn;
   if (owner.startsWith(`${host}:`)) return !isDeadLocalWorker(owner, host);
   // Another host sharing the volume: only age tells.
   const mtime = await stat(dir).then((s) => s.mtimeMs, () => 0);

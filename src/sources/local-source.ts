@@ -1,6 +1,6 @@
 import { AppError } from '../errors.js';
 import type { JobRepository, JobRow } from '../store/job-repository.js';
-import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from './cms-source.js';
+import type { CmsSource, Failure, Progress, PublishResult, RequeueOptions, RequeueResult, SourceHealth, VideoRecord } from './cms-source.js';
 
 /** Construction options of {@link LocalSource}. */
 export interface LocalSourceOptions {
@@ -51,6 +51,10 @@ export class LocalSource implements CmsSource {
 
   async release(id: string): Promise<void> {
     guard(() => this.jobs.release(id, this.workerId));
+  }
+
+  async requeue(options: RequeueOptions): Promise<RequeueResult> {
+    return guard(() => this.jobs.requeue(options));
   }
 
   async health(): Promise<SourceHealth> {

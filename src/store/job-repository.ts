@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { Failure, JobStatus, Progress, PublishResult } from '../sources/cms-source.js';
+import type { Failure, JobStatus, Progress, PublishResult, RequeueOptions, RequeueResult } from '../sources/cms-source.js';
 import type { Database } from './database.js';
+import { requeueJobs } from './job-requeue.js';
 import { renditionToJson, toJobRow, type JobRow, type Raw } from './job-row.js';
 
 export type { JobRow } from './job-row.js';
@@ -178,6 +179,11 @@ export class JobRepository {
   /** failed|cancelled → pending at priority 1 with a fresh retry budget (retry_errors kept as history). */
   retry(id: string): JobRow {
     return this.transition(id, SQL.retry, 'only failed or cancelled jobs can be retried');
+  }
+
+  /** Disaster recovery: failed and/or completed jobs back to pending, in batches (see requeueJobs). */
+  requeue(options: RequeueOptions): RequeueResult {
+    return requeueJobs(this.db, this.now, options);
   }
 
   countByStatus(): Record<JobStatus, number> {

@@ -160,6 +160,24 @@ export class Ledger {
   }
 
   /**
+   * Retention (daily cleanup): deletes attempts that started before `before`, a batch per
+   * statement so a worker writing to the ledger never waits long. Attempts still in `processing`
+   * are kept whatever their age.
+   */
+  prune(before: Date, batchSize = 5000): number {
+    const remove = this.db.prepare(
+      `DELETE FROM ledger WHERE id IN (
+         SELECT id FROM ledger WHERE started_at < @before AND status <> 'processing' LIMIT @limit)`,
+    );
+    let removed = 0;
+    for (;;) {
+      const { changes } = remove.run({ before: before.toISOString(), limit: batchSize });
+      removed += changes;
+      if (changes < batchSize) return removed;
+    }
+  }
+
+  /**
    * At start-up: attempts left in `processing` by workers that are gone (crash, kill -9) become
    * `released`. `isGone` decides per worker id (a dead pid on this host, or our own pinned WORKER_ID).
    */

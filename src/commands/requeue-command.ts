@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type AppConfig } from '../config/config.js';
+import { toAppError } from '../errors.js';
+import { silentLogger } from '../logging/logger.js';
+import { REQUEUE_SCOPES, type CmsSource, type RequeueResult, type RequeueScope } from '../sources/cms-source.js';
+import { createSources } from '../sources/create-sources.js';
+import { openDatabase } from '../store/database.js';
+import { JobRepository } from '../store/job-repository.js';
+
+export const REQUEUE_HELP = `Usage: video-compressor requeue --status failed|completed|all [--source <kind>] [--priority N] [--batch N] [--dry-run]
+
+Sends finished records back to pending, e.g. after the storage volume was lost (--status completed)
+or after fixing what made jobs fail (--status failed). Outputs and errors are cleared and the retry
+budget starts again. Records being processed are never touched.
+
+  --status     failed, completed, or all (both; cancelled records are left alone)
+  --source     one source of SOURCES (default: every configured source)
+  --priority   priority of the requeued records, 1 urgent … 10 low (default 10, so new uploads
+               at the normal priority 5 still go first during a bulk recovery)
+  --batch      records per transaction (default 500)
+  --dry-run    count what would be requeued; change nothing`;
+
+interface RequeueArgs {
+  readonly scope: RequeueScope;
+  readonly source: string | undefined;
+  readonly priority: number;
+  readonly batchSize: number;
+  readonly dryRun: boolean;
+}
+
+/** `video-compressor requeue`: disaster recovery through each source's optional `requeue`. */
+export async function runRequeue(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(REQUEUE_HELP);
+    return 0;
+  }
+  const args = parseRequeueArgs(argv);
+  if (typeof args === 'string') {
+    console.error(`${args}\n\n${REQUEUE_HELP}`);
+    return 2;
+  }
+  const config = loadConfig();
+  const kinds = args.source === undefined ? config.worker.sources : [args.source];
+  if (args.source !== undefined && !config.worker.sources.some((kind) => kind === args.source)) {
+    console.error(`Source "${args.source}" is not enabled (SOURCES=${config.worker.sources.join(',')}).`);
+    return 2;
+  }
+  let db;
+  try {
+    db = openDatabase(config.storage.dbPath);
+  } catch (err) {
+    console.error(`Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (README, "Backup").`);
+    return 1;
+  }
+  try {
+    const { sources } = createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now, pollNow: () => undefined });
+    let failed = 0;
+    for (const source of sources.filter((s) => kinds.includes(s.kind))) {
+      if (!(await requeueSource(source, args))) failed += 1;
+    }
+    if (!args.dryRun) console.log(nextPollHint(config));
+    return failed === 0 ? 0 : 1;
+  } finally {
+    db.close();
+  }
+}
+
+function now(): Date {
+  return new Date();
+}
+
+async function requeueSource(source: CmsSource, args: RequeueArgs): Promise<boolean> {
+  if (!source.requeue) {
+    console.error(`${source.kind}: requeue is not supported by this source yet; set the records' status to pending in the CMS.`);
+    return false;
+  }
+  try {
+    const result = await source.requeue({
+      scope: args.scope,
+      priority: args.priority,
+      batchSize: args.batchSize,
+      dryRun: args.dryRun,
+      onBatch: (done) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${source.kind}: ${done} requeued…`);
+      },
+    });
+    if (process.stderr.isTTY && result.batches > 0) process.stderr.write('\n');
+    console.log(describeResult(source.kind, result, args));
+    return true;
+  } catch (err) {
+    const error = toAppError(err);
+    console.error(`${source.kind}: requeue failed [${error.code}]: ${error.message}`);
+    return false;
+  }
+}
+
+export function describeResult(kind: string, result: RequeueResult, args: Pick<RequeueArgs, 'dryRun' | 'priority'>): string {
+  const total = result.matched.failed + result.matched.completed;
+  const lines = [`${kind}: ${total} record(s) match (${result.matched.failed} failed, ${result.matched.completed} completed)`];
+  if (result.processing > 0) lines.push(`${kind}: ${result.processing} record(s) in processing left alone`);
+  lines.push(
+    args.dryRun
+      ? `${kind}: dry run, nothing changed`
+      : `${kind}: ${result.requeued} record(s) pending again at priority ${args.priority}, in ${result.batches} batch(es)`,
+  );
+  return lines.join('\n');
+}
+
+function nextPollHint(config: AppConfig): string {
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `The daemon takes them at its next poll (POLL_CRON "${config.worker.pollCron}"), or now:\n  curl -X POST -H "X-API-Key: <API_KEY>" http://${host}:${config.server.port}/api/poll`;
+}
+
+/** The parsed arguments, or a message saying what is wrong with them. */
+export function parseRequeueArgs(argv: string[]): RequeueArgs | string {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        status: { type: 'string' },
+        source: { type: 'string' },
+        priority: { type: 'string', default: '10' },
+        batch: { type: 'string', default: '500' },
+        'dry-run': { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const scope = REQUEUE_SCOPES.find((s) => s === values.status);
+  if (scope === undefined) return `--status must be one of ${REQUEUE_SCOPES.join(', ')}`;
+  const priority = Number(values.priority);
+  if (!Number.isInteger(priority) || priority < 1 || priority > 10) return '--priority must be an integer from 1 to 10';
+  const batchSize = Number(values.batch);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) return '--batch must be an integer from 1 to 100000';
+  return { scope, source: values.source, priority, batchSize, dryRun: values['dry-run'] };
+}

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parseRequeueArgs } from '../../src/commands/requeue-command.js';
+import { LocalSource } from '../../src/sources/local-source.js';
+import type { PublishResult } from '../../src/sources/cms-source.js';
+import { openDatabase, type Database } from '../../src/store/database.js';
+import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
+
+const exec = promisify(execFile);
+const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+const TSX = import.meta.resolve('tsx');
+const LEASE = 300;
+
+let clock = Date.parse('2026-03-01T10:00:00.000Z');
+const now = (): Date => new Date(clock);
+
+const RESULT: PublishResult = {
+  hlsUrl: 'https://cdn.test/storage/hls/local-x/master.m3u8',
+  posterUrl: 'https://cdn.test/storage/hls/local-x/poster.jpg',
+  renditions: [{ name: 'low', width: 854, height: 480, bandwidth: 900_000, averageBandwidth: 700_000, codecs: 'avc1.64001e,mp4a.40.2', playlistUrl: 'https://cdn.test/low.m3u8' }],
+  duration: 12,
+  width: 1280,
+  height: 720,
+  processingMs: 4000,
+  outputBytes: 123_456,
+  completedAt: '2026-03-01T10:00:05.000Z',
+};
+
+/** A store with jobs in every state: 3 completed, 2 failed, 1 processing, 1 cancelled, 1 pending. */
+function seed(repo: JobRepository): Record<string, JobRow[]> {
+  const add = (): JobRow => {
+    clock += 1000;
+    return repo.create({ sourceUrl: 'https://videos.test/a.mp4', priority: 5, title: null });
+  };
+  const claimed = (): JobRow => {
+    const job = add();
+    return repo.claim(job.id, 'w:1', job, LEASE)!;
+  };
+  const completed = [claimed(), claimed(), claimed()];
+  for (const job of completed) repo.complete(job.id, 'w:1', RESULT);
+  const failed = [claimed(), claimed()];
+  for (const job of failed) {
+    repo.fail(job.id, 'w:1', {
+      status: 'failed',
+      error: 'The source server answered 404',
+      errorCode: 'source_not_found',
+      retryCount: 3,
+      retryErrors: ['a', 'b', 'c'],
+      lastRetryAt: now().toISOString(),
+      nextAttemptAt: null,
+    });
+  }
+  const processing = [claimed()];
+  const cancelled = [add()];
+  repo.cancel(cancelled[0]!.id);
+  const pending = [add()];
+  return { completed, failed, processing, cancelled, pending };
+}
+
+async function cli(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', TSX, CLI, ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, STORAGE_DIR: path.join(dir, 'storage') },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('video-compressor requeue (local source)', () => {
+  let dir: string;
+  let db: Database;
+  let repo: JobRepository;
+  let jobs: Record<string, JobRow[]>;
+  const statusOf = (job: JobRow) => repo.get(job.id)!;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vc-requeue-'));
+    await mkdir(path.join(dir, 'storage'));
+    db = openDatabase(path.join(dir, 'storage', 'state.db'));
+    repo = new JobRepository({ db, now });
+    jobs = seed(repo);
+  });
+
+  after(async () => {
+    db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--dry-run counts what would be requeued and changes nothing', async () => {
+    const before = db.prepare('SELECT * FROM jobs ORDER BY id').all();
+    const { code, stdout } = await cli(dir, ['requeue', '--status', 'all', '--dry-run']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /local: 5 record\(s\) match \(2 failed, 3 completed\)/);
+    assert.match(stdout, /local: 1 record\(s\) in processing left alone/);
+    assert.match(stdout, /dry run, nothing changed/);
+    assert.deepEqual(db.prepare('SELECT * FROM jobs ORDER BY id').all(), before);
+  });
+
+  it('refuses bad arguments and sources that are not enabled', async () => {
+    const noStatus = await cli(dir, ['requeue']);
+    assert.equal(noStatus.code, 2);
+    assert.match(noStatus.stderr, /--status must be one of failed, completed, all/);
+    const disabled = await cli(dir, ['requeue', '--status', 'failed', '--source', 'appwrite']);
+    assert.equal(disabled.code, 2);
+    assert.match(disabled.stderr, /Source "appwrite" is not enabled \(SOURCES=local\)/);
+    assert.match(String(parseRequeueArgs(['--status', 'all', '--priority', '11'])), /--priority/);
+    assert.match(String(parseRequeueArgs(['--status', 'all', '--batch', '0'])), /--batch/);
+    assert.match(String(parseRequeueArgs(['--status', 'all', '--wat'])), /Unknown option/);
+  });
+
+  it('--status all sends failed and completed records back to pending in batches, cleared, at low priority', async () => {
+    const { code, stdout } = await cli(dir, ['requeue', '--status', 'all', '--batch', '2']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /local: 5 record\(s\) pending again at priority 10, in 3 batch\(es\)/);
+    assert.match(stdout, /next poll/);
+
+    for (const job of [...jobs.completed!, ...jobs.failed!]) {
+      const row = statusOf(job);
+      assert.equal(row.status, 'pending');
+      assert.equal(row.priority, 10);
+      assert.equal(row.retryCount, 0);
+      assert.equal(row.nextAttemptAt, null, 'due at once');
+      assert.equal(row.claimedBy, null);
+      for (const field of ['hlsUrl', 'posterUrl', 'renditions', 'completedAt', 'outputBytes', 'error', 'errorCode'] as const) {
+        assert.equal(row[field], null, field);
+      }
+    }
+    assert.deepEqual(statusOf(jobs.failed![0]!).retryErrors, ['a', 'b', 'c'], 'earlier errors stay as history');
+    assert.equal(statusOf(jobs.processing![0]!).status, 'processing');
+    assert.equal(statusOf(jobs.processing![0]!).claimedBy, 'w:1');
+    assert.equal(statusOf(jobs.cancelled![0]!).status, 'cancelled');
+    assert.equal(statusOf(jobs.pending![0]!).priority, 5);
+  });
+
+  it('requeued records wait behind new uploads at the normal priority, then go oldest first', async () => {
+    const source = new LocalSource({ jobs: repo, workerId: 'w:2', leaseSeconds: LEASE });
+    clock += 1000;
+    const fresh = repo.create({ sourceUrl: 'https://videos.test/new.mp4', priority: 5, title: 'new upload' });
+    const { records } = await source.listPending(10);
+    const order = records.map((r) => r.id);
+    assert.deepEqual(order.slice(0, 2), [jobs.pending![0]!.id, fresh.id]);
+    assert.deepEqual(order.slice(2), [...jobs.completed!, ...jobs.failed!].map((j) => j.id));
+  });
+
+  it('--status failed touches only failed records, through the source contract', async () => {
+    const store = openDatabase(path.join(dir, 'other.db'));
+    try {
+      const other = new JobRepository({ db: store, now });
+      const seeded = seed(other);
+      const source = new LocalSource({ jobs: other, workerId: 'w:2', leaseSeconds: LEASE });
+      const batches: number[] = [];
+      const result = await source.requeue({ scope: 'failed', priority: 7, batchSize: 1, dryRun: false, onBatch: (n) => batches.push(n) });
+      assert.deepEqual(result, { matched: { failed: 2, completed: 0 }, processing: 1, requeued: 2, batches: 2 });
+      assert.deepEqual(batches, [1, 2]);
+      for (const job of seeded.failed!) assert.equal(other.get(job.id)!.priority, 7);
+      for (const job of seeded.completed!) assert.equal(other.get(job.id)!.status, 'completed');
+      assert.equal(other.get(seeded.completed![0]!.id)!.hlsUrl, RESULT.hlsUrl);
+    } finally {
+      store.close();
+    }
+  });
+});
