@@ -1,0 +1,109 @@
+import type { RawEnv } from './schema.js';
+
+/**
+ * The record fields of design §2, by their contract names. An Appwrite table may name its columns
+ * differently (APPWRITE_FIELD_MAP); everything else in the code uses these names.
+ */
+export const RECORD_FIELDS = [
+  'source_url',
+  'status',
+  'priority',
+  'title',
+  'retry_count',
+  'last_retry_at',
+  'next_attempt_at',
+  'retry_errors',
+  'error',
+  'error_code',
+  'claimed_by',
+  'claimed_at',
+  'heartbeat_at',
+  'progress',
+  'step',
+  'hls_url',
+  'poster_url',
+  'renditions',
+  'duration',
+  'width',
+  'height',
+  'processing_ms',
+  'output_bytes',
+  'completed_at',
+] as const;
+
+export type RecordField = (typeof RECORD_FIELDS)[number];
+
+/** Appwrite's own rule for ids and column keys: letters, digits, `.`, `-`, `_`, not first; at most 36. */
+export const APPWRITE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/;
+
+/** Where and how to reach the Appwrite table (`SOURCES=appwrite`, `appwrite:setup`). */
+export interface AppwriteConfig {
+  /** With the `/v1` suffix, no trailing slash. */
+  readonly endpoint: string;
+  readonly projectId: string;
+  readonly apiKey: string;
+  readonly databaseId: string;
+  readonly tableId: string;
+  /** null: webhooks are refused (the poll still runs). */
+  readonly webhookSecret: string | null;
+  /** The URL exactly as configured on the Appwrite webhook: the first half of the signed message. */
+  readonly webhookUrl: string;
+  /** Contract field name → column key; identity unless APPWRITE_FIELD_MAP renames it. */
+  readonly columns: Readonly<Record<RecordField, string>>;
+  /** Every request to Appwrite is aborted after this long. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * "hls_url:stream_url, poster_url:thumbnail" → { hls_url: 'stream_url', poster_url: 'thumbnail' }.
+ * Returns problems instead of throwing, so config validation reports them with the others.
+ */
+export function parseFieldMap(text: string): { map: Partial<Record<RecordField, string>>; problems: string[] } {
+  const map: Partial<Record<RecordField, string>> = {};
+  const problems: string[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [field = '', column = '', ...rest] = part.split(':').map((s) => s.trim());
+    if (!(RECORD_FIELDS as readonly string[]).includes(field)) {
+      problems.push(`"${part}": "${field}" is not a record field (one of ${RECORD_FIELDS.join(', ')})`);
+    } else if (rest.length > 0 || !APPWRITE_KEY_PATTERN.test(column)) {
+      problems.push(`"${part}": the column must be an Appwrite key (letters, digits, . _ -, up to 36)`);
+    } else if (map[field as RecordField] !== undefined) {
+      problems.push(`"${part}": ${field} is mapped twice`);
+    } else {
+      map[field as RecordField] = column;
+    }
+  }
+  const targets = Object.values(map);
+  if (new Set(targets).size !== targets.length) problems.push('two fields are mapped to the same column');
+  return { map, problems };
+}
+
+const REQUIRED = ['APPWRITE_ENDPOINT', 'APPWRITE_PROJECT_ID', 'APPWRITE_API_KEY', 'APPWRITE_DATABASE_ID'] as const;
+
+/**
+ * Variables that `SOURCES=appwrite` needs and that have no default. Checked on the raw environment
+ * (before parsing), so these problems are listed together with every other one.
+ */
+export function missingAppwriteVariables(env: Readonly<Record<string, string>>): string[] {
+  const sources = (env.SOURCES ?? '').split(',').map((s) => s.trim());
+  if (!sources.includes('appwrite')) return [];
+  return REQUIRED.filter((name) => !env[name]).map((name) => `${name}: is required when SOURCES includes appwrite`);
+}
+
+/** The Appwrite slice, or null when the connection variables are not all set. */
+export function buildAppwriteConfig(raw: RawEnv, publicBaseUrl: string): AppwriteConfig | null {
+  const { APPWRITE_ENDPOINT: endpoint, APPWRITE_PROJECT_ID: projectId, APPWRITE_API_KEY: apiKey, APPWRITE_DATABASE_ID: databaseId } = raw;
+  if (!endpoint || !projectId || !apiKey || !databaseId) return null;
+  const columns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, raw.APPWRITE_FIELD_MAP[field] ?? field])) as Record<RecordField, string>;
+  return {
+    endpoint: endpoint.replace(/\/+$/, ''),
+    projectId,
+    apiKey,
+    databaseId,
+    tableId: raw.APPWRITE_TABLE_ID,
+    webhookSecret: raw.APPWRITE_WEBHOOK_SECRET ?? null,
+    webhookUrl: raw.APPWRITE_WEBHOOK_URL ?? `${publicBaseUrl}/api/webhooks/appwrite`,
+    columns,
+    timeoutMs: raw.APPWRITE_TIMEOUT,
+  };
+}

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { isAppError } from '../../src/errors.js';
+import { silentLogger, type Logger } from '../../src/logging/logger.js';
+import { AppwriteSource } from '../../src/sources/appwrite-source.js';
+import type { Failure, PublishResult } from '../../src/sources/cms-source.js';
+import { appwriteTime } from '../fakes/appwrite-store.js';
+import { FULL_KEY, type FakeAppwrite } from '../fakes/appwrite-server.js';
+import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
+
+const LEASE_SECONDS = 60;
+const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
+
+/** The Appwrite source against the fake server, through the real node-appwrite SDK. */
+describe('Appwrite source', () => {
+  let fake: FakeAppwrite;
+  const source = (workerId = 'host-a:1', env: Record<string, string> = {}, log: Logger = silentLogger()): AppwriteSource =>
+    new AppwriteSource({ config: appwriteConfig(fake, env), workerId, leaseSeconds: LEASE_SECONDS, log });
+
+  before(async () => {
+    fake = await startFakeAppwrite();
+  });
+  after(async () => {
+    await fake?.stop();
+  });
+  beforeEach(() => {
+    fake.table(DATABASE, TABLE).rows.clear();
+    fake.outage = null;
+    fake.beforeUpdate = null;
+  });
+
+  it('lists due rows by priority then age, one bounded page, with the total of due rows', async () => {
+    addVideo(fake, 'normal-old', { source_url: 'https://cdn.test/1.mp4', priority: 5 }, minutesAgo(30));
+    addVideo(fake, 'urgent-new', { source_url: 'https://cdn.test/2.mp4', priority: 1 }, minutesAgo(1));
+    addVideo(fake, 'low', { source_url: 'https://cdn.test/3.mp4', priority: 10 }, minutesAgo(40));
+    addVideo(fake, 'normal-new', { source_url: 'https://cdn.test/4.mp4', priority: 5 }, minutesAgo(2));
+    addVideo(fake, 'retry-later', { source_url: 'https://cdn.test/5.mp4', priority: 1, next_attempt_at: new Date(Date.now() + 3600_000).toISOString() });
+    addVideo(fake, 'retry-due', { source_url: 'https://cdn.test/6.mp4', priority: 3, next_attempt_at: minutesAgo(1).toISOString() }, minutesAgo(5));
+    addVideo(fake, 'done', { source_url: 'https://cdn.test/7.mp4', priority: 1, status: 'completed' });
+    addVideo(fake, 'running', { source_url: 'https://cdn.test/8.mp4', priority: 1, status: 'processing', claimed_by: 'host-b:2', heartbeat_at: new Date().toISOString() });
+    addVideo(fake, 'orphan', { source_url: 'https://cdn.test/9.mp4', priority: 4, status: 'processing', claimed_by: 'host-c:3', heartbeat_at: minutesAgo(5).toISOString() }, minutesAgo(50));
+
+    const { total, records } = await source().listPending(4);
+    assert.deepEqual(records.map((r) => r.id), ['urgent-new', 'retry-due', 'orphan', 'normal-old']);
+    assert.equal(total, 6, 'due: 4 fresh, 1 retry, 1 expired lease');
+    const listings = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/rows'));
+    assert.equal(listings.length, 2, 'one bounded read for pending rows, one for expired leases');
+    const first = records[0]!;
+    assert.equal(first.source, 'appwrite');
+    assert.equal(first.sourceUrl, 'https://cdn.test/2.mp4');
+    assert.match(first.createdAt, /Z$/, 'times normalised to toISOString()');
+    assert.match(first.updatedAt, /\+00:00$/, "the lock token is kept exactly as Appwrite wrote it");
+  });
+
+  it('lets exactly one of five racing workers claim a row; a claim from a stale read loses', async () => {
+    addVideo(fake, 'contested', { source_url: 'https://cdn.test/c.mp4' });
+    const workers = ['w1', 'w2', 'w3', 'w4', 'w5'].map((id) => source(id));
+    const listed = await Promise.all(workers.map((w) => w.listPending(10)));
+    const conflictsBefore = fake.requests.filter((r) => r.status === 409).length;
+    const results = await Promise.all(workers.map((w, i) => w.claim(listed[i]!.records[0]!, ['w1', 'w2', 'w3', 'w4', 'w5'][i]!)));
+    const winners = results.filter((r) => r !== null);
+    assert.equal(winners.length, 1);
+    assert.equal(fake.requests.filter((r) => r.status === 409).length - conflictsBefore, 4, 'the server refused the four others');
+    const row = videoRow(fake, 'contested');
+    assert.equal(row.status, 'processing');
+    assert.equal(row.claimed_by, winners[0]!.claimedBy);
+    assert.equal(row.step, 'claimed');
+    assert.equal(row.retry_count, 0, 'a fresh claim counts no attempt');
+    // The winner's own earlier read is stale now too.
+    assert.equal(await workers[0]!.claim(listed[0]!.records[0]!, 'w1'), null);
+  });
+
+  it('reclaims an expired lease, counting the interrupted attempt', async () => {
+    addVideo(fake, 'orphan', { source_url: 'https://cdn.test/o.mp4', status: 'processing', claimed_by: 'dead-host:42', heartbeat_at: minutesAgo(2).toISOString(), retry_count: 1, retry_errors: ['earlier failure'] });
+    const worker = source('host-a:1');
+    const [record] = (await worker.listPending(10)).records;
+    const claimed = await worker.claim(record!, 'host-a:1');
+    assert.ok(claimed);
+    assert.equal(claimed.retryCount, 2);
+    const row = videoRow(fake, 'orphan');
+    assert.equal(row.claimed_by, 'host-a:1');
+    assert.equal(row.retry_errors.length, 2);
+    assert.match(row.retry_errors[1], /lease_expired: lease expired \(worker dead-host:42/);
+    assert.ok(row.last_retry_at);
+  });
+
+  it('heart-beats progress, survives an editor saving the row, and stops when the row is cancelled or taken', async () => {
+    addVideo(fake, 'hb', { source_url: 'https://cdn.test/h.mp4' });
+    const worker = source('host-a:1');
+    await worker.claim((await worker.listPending(1)).records[0]!, 'host-a:1');
+    await worker.heartbeat('hb', { percent: 45.4, step: 'transcoding' });
+    assert.equal(videoRow(fake, 'hb').progress, 45);
+    assert.equal(videoRow(fake, 'hb').step, 'transcoding');
+
+    // An editor saves the title between our read and our write: we lose the race once, re-read, write.
+    let edits = 0;
+    fake.beforeUpdate = (row) => {
+      if (edits++ > 0) return;
+      row.title = 'Edited meanwhile';
+      row.$updatedAt = appwriteTime(Date.parse(row.$updatedAt) + 1);
+    };
+    await worker.heartbeat('hb', { percent: 60, step: 'transcoding' });
+    assert.equal(videoRow(fake, 'hb').progress, 60);
+    assert.equal(videoRow(fake, 'hb').title, 'Edited meanwhile', "the editor's change is kept");
+    fake.beforeUpdate = null;
+
+    fake.patchRow(DATABASE, TABLE, 'hb', { status: 'cancelled' }, true);
+    await assert.rejects(worker.heartbeat('hb', { percent: 70, step: 'transcoding' }), (err) => isAppError(err, 'cancelled'));
+    fake.patchRow(DATABASE, TABLE, 'hb', { status: 'processing', claimed_by: 'host-z:9' }, true);
+    await assert.rejects(worker.complete('hb', result()), (err) => isAppError(err, 'lease_expired'));
+    assert.equal(videoRow(fake, 'hb').status, 'processing', 'the new owner is never overwritten');
+  });
+
+  it('writes the result back, under the column names of the field map', async () => {
+    const mapped = await startFakeAppwrite({ env: { APPWRITE_FIELD_MAP: 'hls_url:stream_url, poster_url:thumbnail' } });
+    try {
+      const table = mapped.table(DATABASE, TABLE);
+      assert.ok(table.columns.some((c) => c.key === 'stream_url') && !table.columns.some((c) => c.key === 'hls_url'));
+      addVideo(mapped, 'm1', { source_url: 'https://cdn.test/m.mp4' });
+      const worker = new AppwriteSource({ config: appwriteConfig(mapped, { APPWRITE_FIELD_MAP: 'hls_url:stream_url,poster_url:thumbnail' }), workerId: 'w', leaseSeconds: 60, log: silentLogger() });
+      await worker.claim((await worker.listPending(1)).records[0]!, 'w');
+      await worker.complete('m1', result());
+      const row = videoRow(mapped, 'm1');
+      assert.equal(row.status, 'completed');
+      assert.equal(row.stream_url, 'https://media.test/storage/hls/appwrite-m1/master.m3u8');
+      assert.equal(row.thumbnail, 'https://media.test/storage/hls/appwrite-m1/poster.jpg');
+      assert.deepEqual(JSON.parse(row.renditions), [{ name: 'low', width: 854, height: 480, bandwidth: 900000, average_bandwidth: 700000, codecs: 'avc1.64001e,mp4a.40.2', playlist_url: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8' }]);
+      assert.equal(row.duration, 5.02);
+      assert.equal(row.width, 1280);
+      assert.equal(row.processing_ms, 1234);
+      assert.equal(row.output_bytes, 3_000_000_000, 'beyond 32 bits');
+      assert.equal(row.completed_at, '2026-01-02T03:04:05.000+00:00');
+      assert.equal(row.progress, 100);
+    } finally {
+      await mapped.stop();
+    }
+  });
+
+  it('writes a failure with its retry schedule, and releases a row without counting an attempt', async () => {
+    addVideo(fake, 'f1', { source_url: 'https://cdn.test/f.mp4' });
+    addVideo(fake, 'r1', { source_url: 'https://cdn.test/r.mp4', retry_count: 1 });
+    const worker = source('host-a:1');
+    for (const record of (await worker.listPending(10)).records) await worker.claim(record, 'host-a:1');
+    const failure: Failure = {
+      status: 'pending',
+      error: 'x'.repeat(5000),
+      errorCode: 'source_server_error',
+      retryCount: 1,
+      retryErrors: ['2026-01-01T00:00:00.000Z source_server_error: 503'],
+      lastRetryAt: '2026-01-01T00:00:00.000Z',
+      nextAttemptAt: '2026-01-01T01:00:00.000Z',
+    };
+    await worker.fail('f1', failure);
+    const failed = videoRow(fake, 'f1');
+    assert.equal(failed.status, 'pending');
+    assert.equal(failed.error_code, 'source_server_error');
+    assert.equal(failed.error.length, 4000, 'cut to the column size');
+    assert.equal(failed.retry_count, 1);
+    assert.deepEqual(failed.retry_errors, failure.retryErrors);
+    assert.equal(failed.next_attempt_at, '2026-01-01T01:00:00.000+00:00');
+    assert.equal(failed.claimed_by, null);
+
+    await worker.release('r1');
+    const released = videoRow(fake, 'r1');
+    assert.equal(released.status, 'pending');
+    assert.equal(released.retry_count, 1, 'shutdown counts no attempt');
+    assert.equal(released.claimed_by, null);
+    assert.ok(Date.parse(released.next_attempt_at) <= Date.now(), 'due again at once');
+  });
+
+  it('turns refused connections, 5xx answers and a silent server into the retryable cms_error', async () => {
+    const worker = source('host-a:1', { APPWRITE_TIMEOUT: '1s' });
+    fake.outage = { kind: 'status', status: 503 };
+    await assert.rejects(worker.listPending(5), (err) => isAppError(err, 'cms_error') && err.retryable && /HTTP 503/.test(err.message));
+    fake.outage = { kind: 'hang' };
+    const started = Date.now();
+    await assert.rejects(worker.listPending(5), (err) => isAppError(err, 'cms_error') && /did not answer in time/.test(err.message));
+    assert.ok(Date.now() - started < 3000, 'abandoned after APPWRITE_TIMEOUT');
+    fake.outage = null;
+    const port = fake.port;
+    await fake.stop();
+    try {
+      await assert.rejects(worker.listPending(5), (err) => isAppError(err, 'cms_error') && /unreachable.*ECONNREFUSED/.test(err.message));
+      assert.deepEqual(await worker.health(), { kind: 'appwrite', connected: false, message: (await worker.health()).message });
+    } finally {
+      await fake.start(port);
+    }
+    assert.deepEqual(await worker.health(), { kind: 'appwrite', connected: true });
+  });
+
+  it('logs a refused key once, naming the missing scope, and never the key itself', async () => {
+    fake.keys.set('read-only-key', ['rows.read']);
+    addVideo(fake, 'k1', { source_url: 'https://cdn.test/k.mp4' });
+    const capture = capturingLogger();
+    const worker = source('host-a:1', { APPWRITE_API_KEY: 'read-only-key' }, capture.log);
+    for (let poll = 0; poll < 3; poll += 1) {
+      // Reads work, every claim is refused: one error in the log, not one per poll.
+      const [record] = (await worker.listPending(1)).records;
+      await assert.rejects(worker.claim(record!, 'host-a:1'), (err) => isAppError(err, 'cms_error') && /lacks the scope rows\.write/.test(err.message));
+    }
+    const refused = capture.lines.filter((l) => l.level === 50);
+    assert.equal(refused.length, 1);
+    assert.deepEqual(refused[0]!.missingScopes, ['rows.write']);
+    assert.match(refused[0]!.msg, /grant it the scope\(s\) rows\.write/);
+
+    const stranger = source('host-a:1', { APPWRITE_API_KEY: 'no-such-key' }, capture.log);
+    await assert.rejects(stranger.listPending(1), (err) => isAppError(err, 'cms_error') && /rows\.read/.test(err.message));
+    assert.ok(!capture.text().includes('read-only-key') && !capture.text().includes('no-such-key') && !capture.text().includes(FULL_KEY));
+  });
+});
+
+function result(): PublishResult {
+  return {
+    hlsUrl: 'https://media.test/storage/hls/appwrite-m1/master.m3u8',
+    posterUrl: 'https://media.test/storage/hls/appwrite-m1/poster.jpg',
+    renditions: [{ name: 'low', width: 854, height: 480, bandwidth: 900_000, averageBandwidth: 700_000, codecs: 'avc1.64001e,mp4a.40.2', playlistUrl: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8' }],
+    duration: 5.02,
+    width: 1280,
+    height: 720,
+    processingMs: 1234.4,
+    outputBytes: 3_000_000_000,
+    completedAt: '2026-01-02T03:04:05.000Z',
+  };
+}
