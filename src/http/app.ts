@@ -36,6 +36,8 @@ export interface AppDeps {
    * the raw body (no JSON parser runs before them), which signature checks need.
    */
   readonly mounts?: readonly AppMount[];
+  /** Runs first on every request (the /metrics request counter). */
+  readonly observe?: RequestHandler;
 }
 
 export const JSON_BODY_LIMIT = '64kb';
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   // One hop: the address nginx saw, not whatever a client wrote into X-Forwarded-For.
   app.set('trust proxy', deps.server.trustProxy ? 1 : false);
+  if (deps.observe) app.use(deps.observe);
   app.use(helmet());
 
   const now = deps.now ?? (() => new Date());

@@ -9,7 +9,17 @@ export type DaemonEvent =
   | { readonly type: 'source_disconnected'; readonly source: SourceKind; readonly error: string }
   | { readonly type: 'source_reconnected'; readonly source: SourceKind }
   | { readonly type: 'job_started'; readonly key: string; readonly title: string | null }
-  | { readonly type: 'job_completed'; readonly key: string; readonly processingMs: number; readonly outputBytes: number }
+  | {
+      readonly type: 'job_completed';
+      readonly key: string;
+      readonly processingMs: number;
+      /** Downloaded. */
+      readonly sourceBytes: number;
+      /** Published (the whole ladder and poster). */
+      readonly outputBytes: number;
+      /** Renditions produced. */
+      readonly rungs: number;
+    }
   | {
       readonly type: 'job_failed';
       readonly key: string;

@@ -76,7 +76,14 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     await deps.source.complete(record.id, result.publish);
     deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
-    deps.events.emit({ type: 'job_completed', key: job.key, processingMs: result.publish.processingMs, outputBytes: result.publish.outputBytes });
+    deps.events.emit({
+      type: 'job_completed',
+      key: job.key,
+      processingMs: result.publish.processingMs,
+      sourceBytes: result.ledger.sourceBytes ?? 0,
+      outputBytes: result.publish.outputBytes,
+      rungs: result.publish.renditions.length,
+    });
     return 'completed';
   } catch (err) {
     await heartbeat.stop();

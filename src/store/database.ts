@@ -67,6 +67,26 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX ledger_finished_idx ON ledger (finished_at);
   CREATE INDEX ledger_job_key_idx ON ledger (job_key);
   `,
+  // v2: alerts raised by src/alerts (dashboard, notifications). One open or acknowledged alert per
+  // rule at a time, enforced here so daemons sharing the file cannot open duplicates.
+  `
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    rule TEXT NOT NULL,
+    level TEXT NOT NULL CHECK (level IN ('warning', 'critical')),
+    status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+    message TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    last_notified_at TEXT,
+    notifications INTEGER NOT NULL DEFAULT 0,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    resolved_at TEXT
+  );
+  CREATE UNIQUE INDEX alerts_active_rule_idx ON alerts (rule) WHERE status != 'resolved';
+  CREATE INDEX alerts_status_idx ON alerts (status, last_seen_at);
+  `,
 ];
 
 /**

@@ -1,0 +1,156 @@
+import type { AlertThresholds } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import type { DaemonEvent, EventSink } from '../pipeline/events.js';
+import type { WorkerSnapshot } from '../pipeline/worker-state.js';
+import type { Alert, AlertCondition, AlertLevel, AlertRepository } from '../store/alert-repository.js';
+import type { AlertChange, Notification } from './notification.js';
+import { evaluateRules, type Incident, type RuleResult } from './rules.js';
+import type { SystemSample } from './system-sample.js';
+
+/** Construction options of {@link AlertService}. */
+export interface AlertServiceOptions {
+  readonly repo: AlertRepository;
+  readonly notify: (notification: Notification) => void;
+  readonly thresholds: AlertThresholds;
+  /** An active alert is announced again at most this often (ALERT_COOLDOWN). */
+  readonly cooldownMs: number;
+  /** Longest gap between two scheduled polls. */
+  readonly pollPeriodMs: number;
+  readonly samples: () => readonly SystemSample[];
+  readonly failedSince: (since: Date) => number;
+  readonly now: () => Date;
+  readonly log: Logger;
+  /** Readings older than this are ignored; 60 s by default (six missed readings). */
+  readonly sampleMaxAgeMs?: number;
+  /** Runs an evaluation requested by an event; setImmediate by default, so `emit` returns at once. */
+  readonly defer?: (fn: () => void) => void;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Turns the rules' conclusions into alerts: opens one per rule when its condition starts,
+ * announces it (again at most every ALERT_COOLDOWN, at once when it escalates to critical),
+ * and resolves it — with a "resolved" message — when the condition clears. It is also the
+ * pipeline's event sink: events only update memory and ask for an evaluation, never wait.
+ */
+export class AlertService implements EventSink {
+  private worker: (() => WorkerSnapshot) | null = null;
+  private crash: Incident | null = null;
+  private diskFull: Incident | null = null;
+  /** Per rule: when and at which level it was last announced (restored from the store at start). */
+  private readonly announced = new Map<string, { at: number; level: AlertLevel }>();
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(private readonly options: AlertServiceOptions) {
+    for (const alert of options.repo.active()) {
+      if (alert.lastNotifiedAt) this.announced.set(alert.rule, { at: Date.parse(alert.lastNotifiedAt), level: alert.level });
+      // Event-made alerts outlive a restart: they clear on the next completed job, not on boot.
+      if (alert.rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
+      if (alert.rule === 'disk_full') this.diskFull = { at: alert.firstSeenAt, message: alert.message };
+    }
+  }
+
+  /** Evaluations wait for the worker: its snapshot feeds the worker and source rules. */
+  attach(worker: () => WorkerSnapshot): void {
+    this.worker = worker;
+    this.requestEvaluation();
+  }
+
+  emit(event: DaemonEvent): void {
+    const at = this.options.now().toISOString();
+    switch (event.type) {
+      case 'job_completed':
+        this.crash = null;
+        this.diskFull = null;
+        break;
+      case 'worker_crashed':
+        this.crash = { at, message: `Worker crashed${event.key ? ` on ${event.key}` : ''}: ${event.reason}` };
+        break;
+      case 'disk_full':
+        this.diskFull = { at, message: `${event.key} was refused for lack of disk space: ${event.message}` };
+        break;
+      default:
+        break;
+    }
+    this.requestEvaluation();
+  }
+
+  /** Runs the rules now and reconciles the alerts table. Never throws. */
+  evaluate(): void {
+    if (this.stopped || !this.worker) return;
+    try {
+      const now = this.options.now();
+      const result = evaluateRules(
+        {
+          now,
+          samples: this.options.samples(),
+          sampleMaxAgeMs: this.options.sampleMaxAgeMs ?? 60_000,
+          failedLastHour: this.options.failedSince(new Date(now.getTime() - HOUR_MS)),
+          worker: this.worker(),
+          pollPeriodMs: this.options.pollPeriodMs,
+          crash: this.crash,
+          diskFull: this.diskFull,
+        },
+        this.options.thresholds,
+      );
+      this.reconcile(result, now);
+    } catch (err) {
+      this.options.log.error({ err }, 'alert evaluation failed');
+    }
+  }
+
+  /** An operator has seen it: no more repeats (an escalation or the resolution is still announced). */
+  acknowledge(id: number, by: string): Alert | null {
+    return this.options.repo.acknowledge(id, by, this.options.now());
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private requestEvaluation(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    const defer = this.options.defer ?? ((fn: () => void) => void setImmediate(fn));
+    defer(() => {
+      this.scheduled = false;
+      this.evaluate();
+    });
+  }
+
+  private reconcile(result: RuleResult, now: Date): void {
+    const { repo } = this.options;
+    const previous = new Map(repo.active().map((alert) => [alert.rule, alert]));
+    for (const condition of result.active) {
+      const existing = previous.get(condition.rule);
+      previous.delete(condition.rule);
+      const alert = existing ? repo.touch(existing.id, condition, now) : repo.open(condition, now).alert;
+      this.maybeAnnounce(alert, condition, now);
+    }
+    for (const [rule, alert] of previous) {
+      if (result.unknown.includes(rule)) continue;
+      const resolved = repo.resolve(alert.id, now);
+      if (resolved && resolved.notifications > 0) this.options.notify({ kind: 'alert', change: 'resolved', alert: resolved });
+      this.options.log.info({ rule, level: alert.level }, 'alert resolved');
+    }
+  }
+
+  /**
+   * At most one announcement per rule and cooldown, so a condition flapping around its threshold
+   * does not flood the channels; rising to critical is always announced. Acknowledged alerts are
+   * only announced when they escalate.
+   */
+  private maybeAnnounce(alert: Alert, condition: AlertCondition, now: Date): void {
+    const last = this.announced.get(alert.rule);
+    const escalated = condition.level === 'critical' && last !== undefined && last.level === 'warning';
+    const cooled = last === undefined || now.getTime() - last.at >= this.options.cooldownMs;
+    if (!escalated && (!cooled || alert.status === 'acknowledged')) return;
+    const change: AlertChange = alert.notifications === 0 ? 'opened' : escalated ? 'escalated' : 'repeated';
+    const notified = this.options.repo.markNotified(alert.id, now);
+    this.announced.set(alert.rule, { at: now.getTime(), level: condition.level });
+    if (change === 'opened') this.options.log.warn({ rule: alert.rule, level: alert.level, message: alert.message }, 'alert opened');
+    this.options.notify({ kind: 'alert', change, alert: notified });
+  }
+}

@@ -1,0 +1,111 @@
+import { formatBitRate, formatBytes, formatMinutes, formatTimestamp } from '../../alerts/format-units.js';
+import { redactUrl } from '../../pipeline/url-policy.js';
+import type { ActiveJob } from '../../pipeline/worker-state.js';
+import type { JobRow } from '../../store/job-repository.js';
+import type { LedgerEntry } from '../../store/ledger.js';
+
+/** Log lines shown on the job page (the ledger keeps FFmpeg's tail). */
+export const LOG_LINES_SHOWN = 50;
+
+export interface JobRowView {
+  readonly id: string;
+  readonly href: string;
+  readonly title: string;
+  readonly status: JobRow['status'];
+  readonly progress: string;
+  readonly created: string;
+  readonly updated: string;
+  readonly error: string | null;
+  readonly canRetry: boolean;
+  readonly canCancel: boolean;
+}
+
+export interface JobPageView extends JobRowView {
+  readonly key: string;
+  readonly percent: number;
+  readonly facts: readonly (readonly [string, string])[];
+  readonly renditions: readonly { name: string; resolution: string; bandwidth: string; averageBandwidth: string; codecs: string; playlist: string }[];
+  readonly posterSrc: string | null;
+  /** What the player loads: same-origin when the daemon serves the ladders itself. */
+  readonly playerSrc: string | null;
+  readonly logTail: readonly string[];
+  readonly logSource: string | null;
+  readonly attempts: readonly { started: string; finished: string; status: string; worker: string; time: string; error: string }[];
+  readonly retryErrors: readonly string[];
+}
+
+/** How the page reaches the ladder: through the daemon (SERVE_HLS) or the public URL nginx serves. */
+export interface PlaybackOptions {
+  readonly serveHls: boolean;
+}
+
+export function jobRowView(job: JobRow, live: ActiveJob | null): JobRowView {
+  const percent = live?.percent ?? job.progress;
+  const step = live?.step ?? job.step;
+  const progress =
+    job.status === 'processing' ? `${percent}%${step ? ` (${step}${live?.rung ? ` ${live.rung}` : ''})` : ''}` : job.status === 'completed' ? '100%' : '—';
+  return {
+    id: job.id,
+    href: `/admin/jobs/${encodeURIComponent(job.id)}`,
+    title: job.title ?? '(untitled)',
+    status: job.status,
+    progress,
+    created: formatTimestamp(job.createdAt),
+    updated: formatTimestamp(job.updatedAt),
+    error: job.error,
+    canRetry: job.status === 'failed' || job.status === 'cancelled',
+    canCancel: job.status === 'pending' || job.status === 'processing',
+  };
+}
+
+export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null, playback: PlaybackOptions): JobPageView {
+  const key = `local-${job.id}`;
+  const withLog = attempts.find((a) => a.logTail && a.logTail.length > 0);
+  const sameOrigin = (url: string | null, file: string) => (url === null ? null : playback.serveHls ? `/storage/hls/${key}/${file}` : url);
+  return {
+    ...jobRowView(job, live),
+    key,
+    percent: live?.percent ?? job.progress,
+    facts: facts(job, attempts.length, live),
+    renditions: (job.renditions ?? []).map((r) => ({
+      name: r.name,
+      resolution: `${r.width}×${r.height}`,
+      bandwidth: formatBitRate(r.bandwidth),
+      averageBandwidth: formatBitRate(r.averageBandwidth),
+      codecs: r.codecs,
+      playlist: r.playlistUrl,
+    })),
+    posterSrc: sameOrigin(job.posterUrl, 'poster.jpg'),
+    playerSrc: sameOrigin(job.hlsUrl, 'master.m3u8'),
+    logTail: (withLog?.logTail ?? []).slice(-LOG_LINES_SHOWN),
+    logSource: withLog ? `attempt started ${formatTimestamp(withLog.startedAt)} (${withLog.status})` : null,
+    attempts: attempts.map((a) => ({
+      started: formatTimestamp(a.startedAt),
+      finished: formatTimestamp(a.finishedAt),
+      status: a.status,
+      worker: a.workerId,
+      time: a.processingMs === null ? '—' : formatMinutes(a.processingMs),
+      error: a.errorCode ? `${a.errorCode}: ${a.error ?? ''}` : (a.error ?? ''),
+    })),
+    retryErrors: job.retryErrors,
+  };
+}
+
+function facts(job: JobRow, attempts: number, live: ActiveJob | null): [string, string][] {
+  const list: [string, string][] = [
+    // The query string of a signed URL is a credential: show where the file is, not the key to it.
+    ['Source URL', redactUrl(job.sourceUrl)],
+    ['Key', `local-${job.id}`],
+    ['Priority', String(job.priority)],
+    ['Created', formatTimestamp(job.createdAt)],
+    ['Attempts', `${attempts} (retry count ${job.retryCount})`],
+  ];
+  if (job.duration !== null) list.push(['Duration', `${job.duration.toFixed(1)} s`]);
+  if (job.width !== null && job.height !== null) list.push(['Source size', `${job.width}×${job.height}`]);
+  if (job.processingMs !== null) list.push(['Processing time', formatMinutes(job.processingMs)]);
+  if (job.outputBytes !== null) list.push(['Output size', formatBytes(job.outputBytes)]);
+  if (job.completedAt !== null) list.push(['Completed', formatTimestamp(job.completedAt)]);
+  if (job.nextAttemptAt !== null) list.push(['Next attempt', formatTimestamp(job.nextAttemptAt)]);
+  if (live?.etaSeconds != null) list.push(['ETA', formatMinutes(live.etaSeconds * 1000)]);
+  return list;
+}
