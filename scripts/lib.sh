@@ -12,6 +12,32 @@ ensure_ffmpeg() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
 }
 
+# nginx and openssl for test/e2e/nginx.test.ts: the shipped site under the Debian package, with a
+# throwaway certificate. (On a machine with systemd, the package also starts its default site on :80.)
+ensure_nginx() {
+  if { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "nginx is missing (the nginx tests run it). Install it with: sudo apt-get update && sudo apt-get install -y --no-install-recommends nginx openssl" >&2
+    exit 1
+  fi
+  echo "Installing nginx and openssl (Debian/Ubuntu packages)…" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx openssl >/dev/null
+}
+
+# Chromium for test/e2e/dashboard-browser.test.ts (driven by playwright-core; Debian's build plays
+# H.264 through Media Source Extensions, which the dashboard's hls.js player needs).
+ensure_chromium() {
+  if [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "chromium is missing (the dashboard test drives it). Install it with: sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2
+    exit 1
+  fi
+  echo "Installing chromium (Debian/Ubuntu package)…" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
 ensure_node() {
   local major
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

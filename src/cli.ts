@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/config.js';
+import { runAppwriteSetup } from './commands/appwrite-setup-command.js';
 import { runDoctor } from './commands/doctor.js';
+import { runHashPassword } from './commands/hash-password-command.js';
+import { runRequeue } from './commands/requeue-command.js';
 import { runStart } from './commands/start-command.js';
 import { runTranscode } from './commands/transcode-command.js';
 
@@ -10,7 +13,11 @@ Usage:
   video-compressor start                         run the daemon (HTTP API, dashboard, poller)
   video-compressor transcode <file|url> <out-dir> [--force]
                                                  one-shot ladder with the daemon's code path; JSON summary on stdout
-  video-compressor doctor                        check ffmpeg, encoders, storage, configuration
+  video-compressor doctor                        readiness report: configuration, ffmpeg, encoders, storage, sources, daemon
+  video-compressor requeue --status failed|completed|all [--source <kind>] [--priority N] [--batch N] [--dry-run]
+                                                 disaster recovery: finished records back to pending
+  video-compressor appwrite:setup                creates the Appwrite database, table, columns and indexes (idempotent)
+  video-compressor hash-password                 reads a password on stdin, prints ADMIN_PASSWORD_HASH=… for .env
   video-compressor help | --version
 
 Configuration comes from .env in the working directory and the environment (see .env.example).`;
@@ -24,6 +31,12 @@ async function main(argv: string[]): Promise<number> {
       return runTranscode(rest);
     case 'doctor':
       return runDoctor();
+    case 'hash-password':
+      return runHashPassword();
+    case 'appwrite:setup':
+      return runAppwriteSetup();
+    case 'requeue':
+      return runRequeue(rest);
     case '--version':
     case 'version': {
       const { loadConfig } = await import('./config/config.js');

@@ -43,6 +43,10 @@ export const ERROR_CATALOG = {
   not_found: { retryable: false, http: 404, summary: 'No such job or route.' },
   conflict: { retryable: false, http: 409, summary: 'The job is not in a state that allows this action.' },
   payload_too_large: { retryable: false, http: 413, summary: 'The request body is over the limit.' },
+  // Admin dashboard
+  forbidden: { retryable: false, http: 403, summary: 'The form lacks a valid CSRF token (reload the page and try again).' },
+  rate_limited: { retryable: false, http: 429, summary: 'Too many login attempts from this address; wait 15 minutes.' },
+  admin_disabled: { retryable: false, http: 503, summary: 'The dashboard is off: set ADMIN_PASSWORD or ADMIN_PASSWORD_HASH.' },
 } as const satisfies Record<string, { retryable: boolean; http: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

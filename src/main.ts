@@ -2,11 +2,13 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cron from 'node-cron';
+import { Monitoring } from './alerts/monitoring.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './logging/logger.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
+import { DailyCleanup } from './pipeline/daily-cleanup.js';
 import { ignoreEvents, type EventSink } from './pipeline/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
@@ -43,13 +45,16 @@ export function requireApiKey(config: AppConfig): string {
 }
 
 /** Wires every module from the config and starts the HTTP server and the poller. */
-export async function startDaemon({ config, log, now = () => new Date(), events = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
+export async function startDaemon({ config, log, now = () => new Date(), events: extraEvents = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
   const apiKey = requireApiKey(config);
 
   await prepareStorage(config, log, now);
   const db = openDatabase(config.storage.dbPath);
   const jobs = new JobRepository({ db, now });
   const ledger = new Ledger({ db, now });
+  const monitoring = new Monitoring({ config, db, ledger, jobs: config.worker.sources.includes('local') ? jobs : null, log, now });
+  // Both sinks return at once (alerts defer their work): the pipeline never waits for a notification.
+  const events: EventSink = { emit: (event) => [monitoring.events, extraEvents].forEach((sink) => sink.emit(event)) };
   let poller: Poller | null = null;
   const { sources, mounts } = createSources({ config, jobs, log, now, pollNow: () => poller?.pollNow() });
   recoverInterruptedJobs({ config, jobs, ledger, log, events });
@@ -75,21 +80,43 @@ export async function startDaemon({ config, log, now = () => new Date(), events 
     worker: poller,
     jobs: config.worker.sources.includes('local') ? jobs : null,
     ledger,
-    mounts,
+    mounts: [...mounts, ...monitoring.mounts(poller, apiKey)],
+    observe: monitoring.observeHttp,
     health: async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }),
     log: log.child({ module: 'http' }),
   });
   const server = await listen(app, config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
+  const cleanup = new DailyCleanup({
+    tempDir: config.storage.tempDir,
+    ledger,
+    ledgerRetentionDays: config.maintenance.ledgerRetentionDays,
+    cron: config.maintenance.cleanupCron,
+    schedule: (expr, fn) => cron.schedule(expr, fn),
+    log: log.child({ module: 'cleanup' }),
+    now,
+  });
   poller.start();
+  cleanup.start();
+  monitoring.start(poller);
   log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
-  return { poller, server, port, close: () => closeDaemon({ poller: poller!, server, db, log }) };
+  return { poller, server, port, close: () => closeDaemon({ poller: poller!, cleanup, monitoring, server, db, log }) };
 }
 
-async function closeDaemon({ poller, server, db, log }: { poller: Poller; server: Server; db: Database; log: Logger }): Promise<boolean> {
-  const settled = await poller.stop();
+interface Closable {
+  readonly poller: Poller;
+  readonly cleanup: DailyCleanup;
+  readonly monitoring: Monitoring;
+  readonly server: Server;
+  readonly db: Database;
+  readonly log: Logger;
+}
+
+async function closeDaemon({ poller, cleanup, monitoring, server, db, log }: Closable): Promise<boolean> {
+  const [settled] = await Promise.all([poller.stop(), cleanup.stop()]);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  monitoring.stop();
   db.close();
   log.info({ settled }, 'video-compressor stopped');
   return settled;

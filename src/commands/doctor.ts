@@ -1,8 +1,11 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { checkMonitoring } from '../alerts/monitoring-doctor.js';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { binaryVersion, listEncoders } from '../media/ffmpeg-version.js';
+import { configSummary, readinessChecks } from './doctor-report.js';
 import { freeBytes } from '../pipeline/workspace.js';
+import { checkAppwrite } from '../sources/appwrite-doctor.js';
 import { openDatabase } from '../store/database.js';
 
 type Level = 'ok' | 'warn' | 'fail';
@@ -18,7 +21,10 @@ const LOW_DISK_BYTES = 5 * 1024 ** 3;
 /** `video-compressor doctor`: a readiness report; exit 1 when anything would stop jobs from running. */
 export async function runDoctor(): Promise<number> {
   const config = loadConfig();
-  const checks = [...(await checkFfmpeg(config)), ...(await checkStorage(config)), ...checkSources(config), checkApiKey(config)];
+  console.log('Configuration');
+  for (const [name, value] of configSummary(config)) console.log(`  ${name.padEnd(18)} ${value}`);
+  console.log('\nChecks');
+  const checks = [...(await checkFfmpeg(config)), ...(await checkStorage(config)), ...(await checkSources(config)), checkApiKey(config), ...checkMonitoring(config), ...(await readinessChecks(config))];
   for (const check of checks) console.log(`${MARK[check.level]} ${check.name.padEnd(18)} ${check.detail}`);
   const failed = checks.filter((c) => c.level === 'fail').length;
   console.log(failed === 0 ? '\nReady.' : `\n${failed} problem(s) found.`);
@@ -70,9 +76,13 @@ async function checkStorage(config: AppConfig): Promise<Check[]> {
   return checks;
 }
 
-function checkSources(config: AppConfig): Check[] {
+async function checkSources(config: AppConfig): Promise<Check[]> {
   const checks: Check[] = [];
   for (const kind of config.worker.sources) {
+    if (kind === 'appwrite' && config.appwrite) {
+      checks.push(...(await checkAppwrite(config.appwrite)));
+      continue;
+    }
     if (kind !== 'local') {
       checks.push({ level: 'fail', name: `source ${kind}`, detail: 'not available in this version' });
       continue;

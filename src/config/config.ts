@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { buildAppwriteConfig, missingAppwriteVariables, type AppwriteConfig } from './appwrite-config.js';
 import { envSchema, type RawEnv, type SourceKind } from './schema.js';
 import type { LadderRungSpec } from './parsers.js';
 
 export type { SourceKind } from './schema.js';
 export type { LadderRungSpec } from './parsers.js';
+export type { AppwriteConfig, RecordField } from './appwrite-config.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -18,6 +20,8 @@ export interface ServerConfig {
   readonly serveHls: boolean;
   readonly trustProxy: boolean;
   readonly version: string;
+  /** Bearer token accepted by GET /metrics besides the API key; null = API key only. */
+  readonly metricsToken: string | null;
 }
 
 export interface StorageConfig {
@@ -48,6 +52,12 @@ export interface WorkerConfig {
   readonly shutdownTimeoutMs: number;
 }
 
+/** Daily housekeeping of the daemon (temp leftovers, old ledger rows). */
+export interface MaintenanceConfig {
+  readonly cleanupCron: string;
+  readonly ledgerRetentionDays: number;
+}
+
 export interface DownloadConfig {
   readonly maxBytes: number;
   readonly connectTimeoutMs: number;
@@ -70,14 +80,55 @@ export interface MediaConfig {
   readonly maxFps: number;
 }
 
+/** The dashboard's login (design §5). Disabled while neither password variable is set. */
+export interface AdminConfig {
+  readonly user: string;
+  readonly password: string | null;
+  /** scrypt hash from `video-compressor hash-password`; wins over `password`. */
+  readonly passwordHash: string | null;
+  /** Signs the session cookie; null = a random key per process (sessions end at restart). */
+  readonly sessionSecret: string | null;
+}
+
+/** Alert thresholds (percent, counts, durations), defaults from the seed's alert conditions. */
+export interface AlertThresholds {
+  readonly cpuWarning: number;
+  readonly cpuCritical: number;
+  /** How long CPU must stay above a threshold. */
+  readonly cpuDurationMs: number;
+  readonly memoryWarning: number;
+  readonly memoryCritical: number;
+  readonly diskWarning: number;
+  readonly diskCritical: number;
+  readonly failedJobsPerHour: number;
+  /** How late the poll loop may be beyond its own period. */
+  readonly workerDelayMs: number;
+}
+
+export interface AlertsConfig {
+  readonly cooldownMs: number;
+  readonly thresholds: AlertThresholds;
+  /** null = no e-mail channel. */
+  readonly email: { readonly smtpUrl: string; readonly from: string; readonly to: readonly string[] } | null;
+  readonly slackWebhookUrl: string | null;
+  readonly discordWebhookUrl: string | null;
+  /** null = no daily report (DAILY_REPORT_CRON=off). */
+  readonly dailyReportCron: string | null;
+}
+
 export interface AppConfig {
   readonly env: RawEnv['NODE_ENV'];
   readonly server: ServerConfig;
   readonly storage: StorageConfig;
   readonly logging: LoggingConfig;
   readonly worker: WorkerConfig;
+  readonly maintenance: MaintenanceConfig;
   readonly download: DownloadConfig;
   readonly media: MediaConfig;
+  readonly admin: AdminConfig;
+  readonly alerts: AlertsConfig;
+  /** Set when the Appwrite connection variables are; required by SOURCES=appwrite. */
+  readonly appwrite: AppwriteConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -106,9 +157,11 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   // Empty values (`API_KEY=` in a copied .env.example) mean "use the default".
   const merged = { ...definedOnly(fromFile), ...definedOnly(env) };
   const parsed = envSchema.safeParse(merged);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
-  }
+  const problems = [
+    ...(parsed.error?.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`) ?? []),
+    ...missingAppwriteVariables(merged),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(buildConfig(parsed.data, cwd));
 }
 
@@ -141,6 +194,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       serveHls: raw.SERVE_HLS,
       trustProxy: raw.TRUST_PROXY,
       version: packageVersion(),
+      metricsToken: raw.METRICS_TOKEN ?? null,
     },
     storage: {
       dir: storageDir,
@@ -167,6 +221,10 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       retryDelaysMs: raw.RETRY_DELAYS,
       shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT,
     },
+    maintenance: {
+      cleanupCron: raw.CLEANUP_CRON,
+      ledgerRetentionDays: raw.LEDGER_RETENTION_DAYS,
+    },
     download: {
       maxBytes: raw.MAX_SOURCE_BYTES,
       connectTimeoutMs: raw.DOWNLOAD_CONNECT_TIMEOUT,
@@ -187,6 +245,40 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       maxPixels: raw.MAX_SOURCE_PIXELS,
       maxFps: raw.MAX_FPS,
     },
+    admin: {
+      user: raw.ADMIN_USER,
+      password: raw.ADMIN_PASSWORD ?? null,
+      passwordHash: raw.ADMIN_PASSWORD_HASH ?? null,
+      sessionSecret: raw.SESSION_SECRET ?? null,
+    },
+    alerts: buildAlertsConfig(raw),
+    appwrite: buildAppwriteConfig(raw, publicBaseUrl),
+  };
+}
+
+function buildAlertsConfig(raw: RawEnv): AlertsConfig {
+  // E-mail needs a server and someone to write to; the sender defaults to this host's name.
+  const email =
+    raw.SMTP_URL && raw.ALERT_EMAIL_TO.length > 0
+      ? { smtpUrl: raw.SMTP_URL, from: raw.ALERT_EMAIL_FROM ?? `video-compressor@${hostname()}`, to: raw.ALERT_EMAIL_TO }
+      : null;
+  return {
+    cooldownMs: raw.ALERT_COOLDOWN,
+    thresholds: {
+      cpuWarning: raw.ALERT_CPU_WARNING,
+      cpuCritical: raw.ALERT_CPU_CRITICAL,
+      cpuDurationMs: raw.ALERT_CPU_DURATION,
+      memoryWarning: raw.ALERT_MEMORY_WARNING,
+      memoryCritical: raw.ALERT_MEMORY_CRITICAL,
+      diskWarning: raw.ALERT_DISK_WARNING,
+      diskCritical: raw.ALERT_DISK_CRITICAL,
+      failedJobsPerHour: raw.ALERT_FAILED_JOBS_PER_HOUR,
+      workerDelayMs: raw.ALERT_WORKER_DELAY,
+    },
+    email,
+    slackWebhookUrl: raw.SLACK_WEBHOOK_URL ?? null,
+    discordWebhookUrl: raw.DISCORD_WEBHOOK_URL ?? null,
+    dailyReportCron: raw.DAILY_REPORT_CRON === 'off' ? null : raw.DAILY_REPORT_CRON,
   };
 }
 

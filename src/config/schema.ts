@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { APPWRITE_KEY_PATTERN, parseFieldMap } from './appwrite-config.js';
 import { parseBytes, parseDurationMs, parseLadder } from './parsers.js';
 
 /** Every environment variable the daemon reads, with its default. `.env.example` mirrors this list. */
@@ -33,7 +34,13 @@ const bytes = (fallback: string) =>
       return value;
     });
 
+const percent = (fallback: number) => z.coerce.number().min(0).max(100).default(fallback);
+
+/** `scrypt:<log2 N>:<r>:<p>:<salt>:<hash>`, salt and hash in base64url (src/http/admin/password-hash.ts). */
+const PASSWORD_HASH_PATTERN = /^scrypt:\d{1,2}:\d{1,2}:\d{1,2}:[A-Za-z0-9_-]{16,}:[A-Za-z0-9_-]{32,}$/;
+
 const SOURCE_KINDS = ['local', 'appwrite', 'wordpress'] as const;
+const appwriteKey = z.string().regex(APPWRITE_KEY_PATTERN, 'must be an Appwrite id (letters, digits, . _ -, up to 36)');
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['production', 'development', 'test']).default('production'),
@@ -89,6 +96,12 @@ export const envSchema = z.object({
       return values as number[];
     }),
   SHUTDOWN_TIMEOUT: duration('10s', 1000, 600_000),
+  // Maintenance
+  CLEANUP_CRON: z
+    .string()
+    .default('30 3 * * *')
+    .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression (e.g. 30 3 * * *)' }),
+  LEDGER_RETENTION_DAYS: int(90, 1, 36_500),
   // Download
   MAX_SOURCE_BYTES: bytes('10GiB'),
   DOWNLOAD_CONNECT_TIMEOUT: duration('15s', 100, 600_000),
@@ -116,6 +129,63 @@ export const envSchema = z.object({
   MAX_DURATION_SECONDS: z.coerce.number().min(1).default(86_400),
   MAX_SOURCE_PIXELS: int(8192 * 4320, 1, 1_000_000_000),
   MAX_FPS: int(60, 1, 240),
+  // Appwrite source (SOURCES=appwrite, appwrite:setup)
+  APPWRITE_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => /\/v1\/?$/.test(url), { message: 'must end with /v1 (e.g. https://cloud.appwrite.io/v1)' })
+    .optional(),
+  APPWRITE_PROJECT_ID: appwriteKey.optional(),
+  APPWRITE_API_KEY: z.string().min(1).optional(),
+  APPWRITE_DATABASE_ID: appwriteKey.optional(),
+  APPWRITE_TABLE_ID: appwriteKey.default('videos'),
+  APPWRITE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  APPWRITE_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  APPWRITE_FIELD_MAP: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const { map, problems } = parseFieldMap(text);
+      for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
+      return map;
+    }),
+  APPWRITE_TIMEOUT: duration('15s', 1000, 300_000),
+  // Admin dashboard and /metrics
+  ADMIN_USER: z.string().regex(/^[^\s:]{1,64}$/, 'must be 1-64 characters without spaces or colons').default('admin'),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters (or use ADMIN_PASSWORD_HASH)').optional(),
+  ADMIN_PASSWORD_HASH: z
+    .string()
+    .regex(PASSWORD_HASH_PATTERN, 'must be scrypt:<log2 N>:<r>:<p>:<salt>:<hash> as printed by `video-compressor hash-password`')
+    .optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').optional(),
+  // Alerts
+  ALERT_COOLDOWN: duration('30m', 60_000, 7 * 86_400_000),
+  ALERT_CPU_WARNING: percent(90),
+  ALERT_CPU_CRITICAL: percent(99),
+  ALERT_CPU_DURATION: duration('5m', 0, 86_400_000),
+  ALERT_MEMORY_WARNING: percent(80),
+  ALERT_MEMORY_CRITICAL: percent(95),
+  ALERT_DISK_WARNING: percent(80),
+  ALERT_DISK_CRITICAL: percent(95),
+  ALERT_FAILED_JOBS_PER_HOUR: int(5, 0, 100_000),
+  ALERT_WORKER_DELAY: duration('5m', 10_000, 86_400_000),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  ALERT_EMAIL_FROM: z.email().optional(),
+  ALERT_EMAIL_TO: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = list.filter((address) => !z.email().safeParse(address).success);
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `not an e-mail address: ${bad.join(', ')}` });
+      return list;
+    }),
+  SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DISCORD_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DAILY_REPORT_CRON: z
+    .string()
+    .default('0 9 * * *')
+    .refine((expr) => expr === 'off' || cron.validate(expr), { message: 'is not a valid cron expression (e.g. 0 9 * * *) or off' }),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

@@ -83,6 +83,34 @@ export interface Failure {
   readonly nextAttemptAt: string | null;
 }
 
+/** Which finished records `requeue` sends back to pending: `all` = failed and completed (never cancelled). */
+export const REQUEUE_SCOPES = ['failed', 'completed', 'all'] as const;
+export type RequeueScope = (typeof REQUEUE_SCOPES)[number];
+
+/** Options of {@link CmsSource.requeue}. */
+export interface RequeueOptions {
+  readonly scope: RequeueScope;
+  /** Priority the records get (1 urgent … 10 low). */
+  readonly priority: number;
+  /** Records changed per transaction (or CMS request), so a running daemon is never blocked for long. */
+  readonly batchSize: number;
+  /** Count only; change nothing. */
+  readonly dryRun: boolean;
+  /** Called after each batch with the running total (progress for large stores). */
+  readonly onBatch?: (requeued: number) => void;
+}
+
+/** What a requeue found and did. */
+export interface RequeueResult {
+  /** Matching records by status before the run. */
+  readonly matched: { readonly failed: number; readonly completed: number };
+  /** Records now pending again (0 on a dry run). */
+  readonly requeued: number;
+  readonly batches: number;
+  /** Records being processed right now: never touched. */
+  readonly processing: number;
+}
+
 export interface SourceHealth {
   readonly kind: SourceKind;
   readonly connected: boolean;
@@ -109,6 +137,12 @@ export interface CmsSource {
   /** Graceful shutdown: back to pending, no attempt counted. */
   release(id: string): Promise<void>;
   health(): Promise<SourceHealth>;
+  /**
+   * Disaster recovery (`video-compressor requeue`): failed and/or completed records back to
+   * pending, outputs and errors cleared, a fresh retry budget. Never touches a record in
+   * `processing`. Optional: a source without it cannot be requeued from the CLI yet.
+   */
+  requeue?(options: RequeueOptions): Promise<RequeueResult>;
 }
 
 /** `<source>-<record id>`: the directory name under storage/temp and storage/hls. */

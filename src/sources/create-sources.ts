@@ -3,6 +3,8 @@ import { ConfigError } from '../config/config.js';
 import type { AppMount } from '../http/app.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobRepository } from '../store/job-repository.js';
+import { AppwriteSource } from './appwrite-source.js';
+import { appwriteWebhookRouter } from './appwrite-webhook.js';
 import type { CmsSource } from './cms-source.js';
 import { LocalSource } from './local-source.js';
 
@@ -22,7 +24,7 @@ export interface CreateSourcesOptions {
 }
 
 /** One CmsSource per kind listed in SOURCES, with the HTTP routes each one needs. */
-export function createSources({ config, jobs, now }: CreateSourcesOptions): SourceWiring {
+export function createSources({ config, jobs, log, now, pollNow }: CreateSourcesOptions): SourceWiring {
   const sources: CmsSource[] = [];
   const mounts: AppMount[] = [];
   for (const kind of config.worker.sources) {
@@ -30,6 +32,14 @@ export function createSources({ config, jobs, now }: CreateSourcesOptions): Sour
       case 'local':
         sources.push(new LocalSource({ jobs, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, now }));
         break;
+      case 'appwrite': {
+        // loadConfig refuses SOURCES=appwrite without the connection variables.
+        if (!config.appwrite) throw new ConfigError(['SOURCES: appwrite needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID']);
+        const appwriteLog = log.child({ module: 'appwrite' });
+        sources.push(new AppwriteSource({ config: config.appwrite, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: appwriteLog, now }));
+        mounts.push({ path: '/api/webhooks/appwrite', handler: appwriteWebhookRouter({ config: config.appwrite, pollNow, log: appwriteLog }) });
+        break;
+      }
       default:
         throw new ConfigError([`SOURCES: ${kind} is not available in this version yet`]);
     }

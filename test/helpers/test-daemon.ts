@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { startDaemon, type RunningDaemon } from '../../src/main.js';
+import type { EventSink } from '../../src/pipeline/events.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123';
 
@@ -22,7 +23,7 @@ export interface TestDaemon {
 }
 
 /** The real daemon, in-process, on a random loopback port with its own storage directory. */
-export async function startTestDaemon(env: Record<string, string> = {}): Promise<TestDaemon> {
+export async function startTestDaemon(env: Record<string, string> = {}, options: { events?: EventSink } = {}): Promise<TestDaemon> {
   const storageDir = await mkdtemp(path.join(tmpdir(), 'vc-e2e-'));
   // A real port (not 0) so the public URLs written back are the ones a client would use.
   const port = await freePort();
@@ -43,7 +44,7 @@ export async function startTestDaemon(env: Record<string, string> = {}): Promise
       ...env,
     },
   });
-  const daemon = await startDaemon({ config, log: silentLogger() });
+  const daemon = await startDaemon({ config, log: silentLogger(), events: options.events });
   const baseUrl = `http://127.0.0.1:${daemon.port}`;
   const api = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${baseUrl}${route}`, {

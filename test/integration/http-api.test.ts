@@ -33,6 +33,7 @@ const server: ServerConfig = {
   serveHls: true,
   trustProxy: false,
   version: '9.9.9',
+  metricsToken: null,
 };
 
 // The storage tree the static route must and must not reach.
