@@ -1,6 +1,15 @@
 # Shared by quickstart.sh, test.sh and .ci/run: install what the daemon and its tests need.
 # Sourced, not run. Root installs Debian packages; anyone else is told the exact command.
 
+# apt-get install, refreshing the package lists once per run however many tools are missing.
+apt_install() {
+  if [ -z "${VC_APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    VC_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 ensure_ffmpeg() {
   if command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; then return 0; fi
   if [ "$(id -u)" -ne 0 ]; then
@@ -8,8 +17,7 @@ ensure_ffmpeg() {
     exit 1
   fi
   echo "Installing ffmpeg (Debian/Ubuntu package)…" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  apt_install ffmpeg
 }
 
 # nginx and openssl for test/e2e/nginx.test.ts: the shipped site under the Debian package, with a
@@ -21,8 +29,7 @@ ensure_nginx() {
     exit 1
   fi
   echo "Installing nginx and openssl (Debian/Ubuntu packages)…" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx openssl >/dev/null
+  apt_install nginx openssl
 }
 
 # Chromium for test/e2e/dashboard-browser.test.ts (driven by playwright-core; Debian's build plays
@@ -34,8 +41,7 @@ ensure_chromium() {
     exit 1
   fi
   echo "Installing chromium (Debian/Ubuntu package)…" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt_install chromium
 }
 
 ensure_node() {

@@ -9,9 +9,15 @@ ensure_ffmpeg
 ensure_node_modules
 npm run --silent build
 if [ ! -f .env ]; then
-  key=$(node -e 'console.log(require("node:crypto").randomBytes(24).toString("hex"))')
-  sed "s/^API_KEY=.*/API_KEY=${key}/" .env.example > .env
+  secret() { node -e "console.log(require('node:crypto').randomBytes($1).toString('hex'))"; }
+  key=$(secret 24)
+  password=$(secret 9)
+  sed -e "s/^API_KEY=.*/API_KEY=${key}/" \
+      -e "s/^ADMIN_PASSWORD=.*/ADMIN_PASSWORD=${password}/" \
+      -e "s/^SESSION_SECRET=.*/SESSION_SECRET=$(secret 32)/" .env.example > .env
   chmod 600 .env
-  echo "Created .env with a new API key (X-API-Key): ${key}"
+  echo "Created .env:"
+  echo "  API key (X-API-Key header): ${key}"
+  echo "  Dashboard: http://127.0.0.1:3000/admin  user: admin  password: ${password}"
 fi
 exec node dist/cli.js start
