@@ -1,5 +1,6 @@
 import type { SourceKind } from '../sources/cms-source.js';
 import type { Database } from './database.js';
+import type { LedgerEntry as AttemptStart, LedgerOutcome as AttemptOutcome } from '../pipeline/job-ledger.js';
 
 export const LEDGER_STATUSES = ['processing', 'completed', 'failed', 'retrying', 'released', 'cancelled'] as const;
 /** Outcome of one attempt: `retrying` = failed but another attempt is scheduled; `released` = handed back (shutdown, crash). */
@@ -25,27 +26,8 @@ export interface LedgerEntry {
   readonly logTail: readonly string[] | null;
 }
 
-/** What {@link Ledger.start} records when a worker begins an attempt. */
-export interface AttemptStart {
-  readonly key: string;
-  readonly source: SourceKind;
-  readonly recordId: string;
-  readonly title: string | null;
-  readonly workerId: string;
-}
-
-/** How an attempt ended. `processingMs` defaults to the time since `start`. */
-export interface AttemptOutcome {
-  readonly status: Exclude<LedgerStatus, 'processing'>;
-  readonly processingMs?: number;
-  readonly sourceBytes?: number;
-  readonly outputBytes?: number;
-  readonly duration?: number;
-  /** An ErrorCode of src/errors.ts. */
-  readonly errorCode?: string;
-  readonly error?: string;
-  readonly logTail?: readonly string[];
-}
+/** What {@link Ledger.start} records, and how an attempt ended: the pipeline's contract. */
+export type { AttemptStart, AttemptOutcome };
 
 /** Dashboard and daily-report figures. "Today" starts at 00:00 UTC of `now()`. */
 export interface LedgerStats {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -9,11 +7,9 @@ import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { addVideo, appwriteEnv, DATABASE, startFakeAppwrite, TABLE, videoRow, waitFor } from '../helpers/appwrite-fixtures.js';
 import { routes, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
-import { freePort, serveFile, startTestDaemon, TEST_API_KEY } from '../helpers/test-daemon.js';
+import { spawnDaemon } from '../helpers/spawn-daemon.js';
+import { serveFile, startTestDaemon } from '../helpers/test-daemon.js';
 
-const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
-// Resolved here: the daemon runs in its own storage directory, where `--import tsx` would not resolve.
-const TSX = import.meta.resolve('tsx');
 const LEASE_SECONDS = 30;
 
 /** A worker SIGKILLed mid-job (the real `start` process): another daemon reclaims the row after the lease. */
@@ -45,44 +41,24 @@ describe('a worker killed mid-job', () => {
 
   it('is reclaimed once its lease expires, counted as one attempt, and completed exactly once', async () => {
     addVideo(fake, 'orphaned', { source_url: files.url('/video.mp4'), title: 'Interrupted' });
-    const storage = await mkdtemp(path.join(tmpdir(), 'vc-doomed-'));
-    const port = await freePort();
-    // pino-roll links logs/current.log before its own asynchronous mkdir is done: an absent LOG_DIR
-    // makes the first start crash now and then (src/logging/logger.ts), which is not under test here.
-    await mkdir(path.join(storage, 'logs'));
-    const child = spawn(process.execPath, ['--import', TSX, CLI, 'start'], {
-      cwd: storage,
-      env: {
-        ...process.env,
-        ...appwriteEnv(fake, { WORKER_ID: 'doomed', HEARTBEAT_SECONDS: '1', LEASE_SECONDS: String(LEASE_SECONDS) }),
-        API_KEY: TEST_API_KEY,
-        PORT: String(port),
-        STORAGE_DIR: storage,
-        LOG_DIR: path.join(storage, 'logs'),
-        LOG_PRETTY: 'false',
-        ALLOW_PRIVATE_SOURCE_URLS: 'true',
-        POLL_CRON: '0 0 1 1 *',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const doomed = await spawnDaemon({
+      ...appwriteEnv(fake, { WORKER_ID: 'doomed', HEARTBEAT_SECONDS: '1', LEASE_SECONDS: String(LEASE_SECONDS) }),
     });
-    let output = '';
-    const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-4000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const { child, storageDir: storage } = doomed;
+    const output = (): string => doomed.output();
     try {
-      // A cold start transpiles every source file through tsx: allow for a slow, busy machine.
+      await doomed.waitHealthy();
       await waitFor('the doomed worker to download', () => {
-        if (child.exitCode !== null) throw new Error(`the worker exited early: ${output}`);
+        if (child.exitCode !== null) throw new Error(`the worker exited early: ${output()}`);
         const row = videoRow(fake, 'orphaned');
         return row.claimed_by === 'doomed' && row.step === 'downloading';
       }, { timeoutMs: 60_000 }).catch((err: Error) => {
-        throw new Error(`${err.message}; row ${JSON.stringify(videoRow(fake, 'orphaned'))}; worker output: ${output}`);
+        throw new Error(`${err.message}; row ${JSON.stringify(videoRow(fake, 'orphaned'))}; worker output: ${output()}`);
       });
       child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+      assert.equal((await doomed.exited).signal, 'SIGKILL');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      doomed.kill();
     }
     assert.equal(videoRow(fake, 'orphaned').status, 'processing', 'nobody told Appwrite');
 

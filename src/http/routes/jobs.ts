@@ -3,6 +3,7 @@ import { AppError } from '../../errors.js';
 import type { WorkerControl } from '../../pipeline/worker-state.js';
 import { jobKey } from '../../sources/cms-source.js';
 import type { JobRepository, JobRow } from '../../store/job-repository.js';
+import { renditionToJson } from '../../store/job-row.js';
 import type { Ledger, LedgerEntry } from '../../store/ledger.js';
 import { createJobBody, jobIdParams, listJobsQuery, validate } from '../validation.js';
 
@@ -38,16 +39,7 @@ export function jobToJson(job: JobRow): Record<string, unknown> {
     step: job.step,
     hls_url: job.hlsUrl,
     poster_url: job.posterUrl,
-    renditions:
-      job.renditions?.map((r) => ({
-        name: r.name,
-        width: r.width,
-        height: r.height,
-        bandwidth: r.bandwidth,
-        average_bandwidth: r.averageBandwidth,
-        codecs: r.codecs,
-        playlist_url: r.playlistUrl,
-      })) ?? null,
+    renditions: job.renditions?.map(renditionToJson) ?? null,
     duration: job.duration,
     width: job.width,
     height: job.height,
