@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 
 WP_CONTENT=/var/lib/wordpress/wp-content
 
-# The plugin as users install it: hls.js is copied from node_modules (see README "WordPress").
+# The plugin as users install it (hls.js copied in from node_modules), and the test theme.
 build_plugin() {
-  cp node_modules/hls.js/dist/hls.min.js wordpress/video-compressor/assets/hls.min.js
+  scripts/build-wordpress-plugin.sh --no-zip
   rm -rf "$WP_CONTENT/plugins/video-compressor" "$WP_CONTENT/themes/vc-test"
   cp -r wordpress/video-compressor "$WP_CONTENT/plugins/video-compressor"
   cp -r wordpress/test-site/theme "$WP_CONTENT/themes/vc-test"
@@ -48,11 +48,7 @@ setup() {
     echo "The WordPress test site needs root (Debian packages, MariaDB)." >&2
     exit 1
   fi
-  if [ ! -f /usr/share/wordpress/wp-load.php ] || ! command -v php-cgi >/dev/null || ! command -v mariadb >/dev/null; then
-    echo "Installing WordPress, PHP and MariaDB (Debian packages)…" >&2
-    # Naming nginx and php-cgi keeps apt from pulling in apache2.
-    apt_install wordpress php php8.2-cgi php8.2-cli php8.2-mysql mariadb-server nginx
-  fi
+  ensure_wordpress
   service mariadb start >/dev/null 2>&1 || service mariadb restart >/dev/null
   db_password=$(php -r 'echo bin2hex(random_bytes(16));')
   mariadb <<SQL

@@ -1,0 +1,154 @@
+import type { AxiosInstance, AxiosRequestConfig } from 'axios';
+import type { WordpressConfig } from '../config/config.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './appwrite-fields.js';
+import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from './cms-source.js';
+import { answerError, createWordpressHttp, errorCodeOf, PLUGIN_NAMESPACE, transportError, type WordpressAnswer } from './wordpress-client.js';
+import { MEDIA_FIELDS, metaValue, toMeta, toRecord, type MediaItem } from './wordpress-fields.js';
+
+/** Construction options of {@link WordpressSource}. */
+export interface WordpressSourceOptions {
+  readonly config: WordpressConfig;
+  /** This daemon's worker id: the owner checked before every write after a claim. */
+  readonly workerId: string;
+  /** A processing video whose heartbeat is older than this may be reclaimed (sent to the plugin's claim). */
+  readonly leaseSeconds: number;
+  readonly log: Logger;
+  readonly now?: () => Date;
+}
+
+/** The REST API's page size limit. */
+const MAX_PER_PAGE = 100;
+
+/**
+ * Video attachments of a WordPress site with the companion plugin. The plugin marks uploads
+ * pending, lists them by status and offers the atomic claim (one compare-and-set UPDATE, 409 for
+ * every other worker); later writes are meta updates through core REST after re-reading that the
+ * video is still ours (WordPress has no conditional write; a reclaim needs a whole lease to pass).
+ */
+export class WordpressSource implements CmsSource {
+  readonly kind = 'wordpress' as const;
+  private readonly config: WordpressConfig;
+  private readonly workerId: string;
+  private readonly leaseSeconds: number;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly http: AxiosInstance;
+  /** A refused password is logged once until a request succeeds again, not on every poll. */
+  private authReported = false;
+
+  constructor({ config, workerId, leaseSeconds, log, now = () => new Date() }: WordpressSourceOptions) {
+    this.config = config;
+    this.workerId = workerId;
+    this.leaseSeconds = leaseSeconds;
+    this.log = log;
+    this.now = now;
+    this.http = createWordpressHttp(config);
+  }
+
+  /** Pending videos that are due and processing ones whose lease expired, merged, priority then age. */
+  async listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }> {
+    const now = this.now();
+    const staleBefore = new Date(now.getTime() - this.leaseSeconds * 1000).toISOString();
+    const [pending, stale] = await Promise.all([
+      this.listMedia({ vc_status: 'pending', vc_due_before: now.toISOString() }, limit),
+      this.listMedia({ vc_status: 'processing', vc_heartbeat_before: staleBefore }, limit),
+    ]);
+    const records: VideoRecord[] = [];
+    for (const item of [...pending.items, ...stale.items]) {
+      const record = toRecord(item);
+      if (record) records.push(record);
+    }
+    records.sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
+    return { total: pending.total + stale.total, records: records.slice(0, limit) };
+  }
+
+  async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
+    const answer = await this.request({ method: 'POST', url: `${PLUGIN_NAMESPACE}/claim/${record.id}`, data: { worker: workerId, lease: this.leaseSeconds } }, `claiming video ${record.id}`);
+    // 409: another worker won; 404 vc_not_found: deleted (or no longer a video) since the poll.
+    if (answer.status === 409 || (answer.status === 404 && errorCodeOf(answer.data) === 'vc_not_found')) return null;
+    if (answer.status !== 200) throw this.fail401(answerError(answer, `claiming video ${record.id}`, this.config), answer.status);
+    const nowIso = this.now().toISOString();
+    const values = claimValues(record, workerId, nowIso);
+    // The plugin set status, owner and lease; a reclaim also records the lost attempt.
+    if (record.status === 'processing') await this.writeMeta(record.id, values, `recording the reclaim of video ${record.id}`);
+    return { ...record, status: 'processing', claimedBy: workerId, heartbeatAt: nowIso, retryCount: (values.retry_count as number | undefined) ?? record.retryCount };
+  }
+
+  async heartbeat(id: string, progress: Progress): Promise<void> {
+    await this.ownedWrite(id, 'heart-beating', () => heartbeatValues(progress, this.now().toISOString()));
+  }
+
+  async complete(id: string, result: PublishResult): Promise<void> {
+    await this.ownedWrite(id, 'writing the result back', () => completeValues(result));
+  }
+
+  async fail(id: string, failure: Failure): Promise<void> {
+    await this.ownedWrite(id, 'writing the failure back', () => failValues(failure));
+  }
+
+  async release(id: string): Promise<void> {
+    await this.ownedWrite(id, 'releasing the video', () => releaseValues(this.now().toISOString()));
+  }
+
+  async health(): Promise<SourceHealth> {
+    try {
+      const answer = await this.request({ method: 'GET', url: `${PLUGIN_NAMESPACE}/status` }, 'checking the connection');
+      if (answer.status !== 200) throw this.fail401(answerError(answer, 'checking the connection', this.config), answer.status);
+      return { kind: this.kind, connected: true };
+    } catch (err) {
+      return { kind: this.kind, connected: false, message: (err as Error).message };
+    }
+  }
+
+  private async listMedia(filter: Record<string, string>, limit: number): Promise<{ total: number; items: MediaItem[] }> {
+    const params = { ...filter, media_type: 'video', per_page: Math.min(Math.max(limit, 1), MAX_PER_PAGE), context: 'edit', _fields: MEDIA_FIELDS };
+    const answer = await this.request({ method: 'GET', url: 'wp/v2/media', params }, `listing ${filter.vc_status} videos`);
+    if (answer.status !== 200 || !Array.isArray(answer.data)) throw this.fail401(answerError(answer, `listing ${filter.vc_status} videos`, this.config), answer.status);
+    const total = Number(answer.headers['x-wp-total'] ?? answer.data.length);
+    return { total: Number.isFinite(total) ? total : answer.data.length, items: answer.data as MediaItem[] };
+  }
+
+  /** Re-reads the video, checks it is still ours, then writes (the contract of heartbeat and the write-backs). */
+  private async ownedWrite(id: string, doing: string, values: () => FieldValues): Promise<void> {
+    const answer = await this.request({ method: 'GET', url: `wp/v2/media/${id}`, params: { context: 'edit', _fields: MEDIA_FIELDS } }, `${doing} (video ${id})`);
+    if (answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id') throw new AppError('lease_expired', `video ${id} was deleted`, { context: { id } });
+    if (answer.status !== 200) throw this.fail401(answerError(answer, `${doing} (video ${id})`, this.config), answer.status);
+    const item = answer.data as MediaItem;
+    const status = metaValue(item, 'status');
+    const owner = metaValue(item, 'claimed_by');
+    if (status === 'cancelled') throw new AppError('cancelled', `video ${id} was cancelled`);
+    if (status !== 'processing' || owner !== this.workerId) {
+      throw new AppError('lease_expired', `video ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${String(owner ?? 'nobody')})`, {
+        context: { id, workerId: this.workerId },
+      });
+    }
+    await this.writeMeta(id, values(), `${doing} (video ${id})`);
+  }
+
+  private async writeMeta(id: string, values: FieldValues, doing: string): Promise<void> {
+    const answer = await this.request({ method: 'POST', url: `wp/v2/media/${id}`, data: { meta: toMeta(values) } }, doing);
+    if (answer.status !== 200) throw this.fail401(answerError(answer, doing, this.config), answer.status);
+  }
+
+  private async request(config: AxiosRequestConfig, doing: string): Promise<WordpressAnswer & { headers: Record<string, unknown> }> {
+    let res;
+    try {
+      res = await this.http.request<unknown>(config);
+    } catch (err) {
+      throw transportError(err, doing, this.config.url);
+    }
+    if (res.status >= 200 && res.status < 300) this.authReported = false;
+    return { status: res.status, data: res.data, headers: res.headers as Record<string, unknown> };
+  }
+
+  /** A refused password is logged once (with the HTTPS rule) until a request succeeds again. */
+  private fail401(error: AppError, status: number): AppError {
+    if (status === 401 && !this.authReported) {
+      this.authReported = true;
+      this.log.error({ status, site: this.config.url, user: this.config.user }, error.message);
+    }
+    return error;
+  }
+}
