@@ -34,8 +34,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // The dashboard's scripts run in the browser (served by the daemon), as classic scripts.
-    files: ['views/static/**/*.js'],
+    // The dashboard's scripts and the WordPress plugin's player run in the browser, as classic scripts.
+    files: ['views/static/**/*.js', 'wordpress/**/assets/*.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   {

@@ -44,6 +44,18 @@ ensure_chromium() {
   apt_install chromium
 }
 
+# WordPress, PHP and MariaDB for test/e2e/wordpress-*.test.ts (scripts/wordpress-test-site.sh builds
+# a throwaway site from them). Naming nginx and php-cgi keeps apt from pulling in apache2.
+ensure_wordpress() {
+  if [ -f /usr/share/wordpress/wp-load.php ] && command -v php >/dev/null 2>&1 && command -v php-cgi >/dev/null 2>&1 && command -v mariadb >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "WordPress is missing (the WordPress tests run it). Install it with: sudo apt-get update && sudo apt-get install -y --no-install-recommends wordpress php php8.2-cgi php8.2-cli php8.2-mysql mariadb-server nginx" >&2
+    exit 1
+  fi
+  echo "Installing WordPress, PHP and MariaDB (Debian packages)…" >&2
+  apt_install wordpress php php8.2-cgi php8.2-cli php8.2-mysql mariadb-server nginx
+}
+
 ensure_node() {
   local major
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

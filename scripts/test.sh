@@ -7,5 +7,6 @@ ensure_node
 ensure_ffmpeg
 ensure_nginx
 ensure_chromium
+ensure_wordpress
 ensure_node_modules
 npm test

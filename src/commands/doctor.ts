@@ -6,6 +6,7 @@ import { binaryVersion, listEncoders } from '../media/ffmpeg-version.js';
 import { configSummary, readinessChecks } from './doctor-report.js';
 import { freeBytes } from '../pipeline/workspace.js';
 import { checkAppwrite } from '../sources/appwrite-doctor.js';
+import { checkWordpress } from '../sources/wordpress-doctor.js';
 import { openDatabase } from '../store/database.js';
 
 type Level = 'ok' | 'warn' | 'fail';
@@ -81,6 +82,10 @@ async function checkSources(config: AppConfig): Promise<Check[]> {
   for (const kind of config.worker.sources) {
     if (kind === 'appwrite' && config.appwrite) {
       checks.push(...(await checkAppwrite(config.appwrite)));
+      continue;
+    }
+    if (kind === 'wordpress' && config.wordpress) {
+      checks.push(...(await checkWordpress(config.wordpress)));
       continue;
     }
     if (kind !== 'local') {

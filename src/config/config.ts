@@ -4,11 +4,13 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { buildAppwriteConfig, missingAppwriteVariables, type AppwriteConfig } from './appwrite-config.js';
 import { envSchema, type RawEnv, type SourceKind } from './schema.js';
+import { buildWordpressConfig, missingWordpressVariables, type WordpressConfig } from './wordpress-config.js';
 import type { LadderRungSpec } from './parsers.js';
 
 export type { SourceKind } from './schema.js';
 export type { LadderRungSpec } from './parsers.js';
 export type { AppwriteConfig, RecordField } from './appwrite-config.js';
+export type { WordpressConfig } from './wordpress-config.js';
 
 export interface ServerConfig {
   readonly host: string;
@@ -129,6 +131,8 @@ export interface AppConfig {
   readonly alerts: AlertsConfig;
   /** Set when the Appwrite connection variables are; required by SOURCES=appwrite. */
   readonly appwrite: AppwriteConfig | null;
+  /** Set when the WordPress connection variables are; required by SOURCES=wordpress. */
+  readonly wordpress: WordpressConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +164,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const problems = [
     ...(parsed.error?.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`) ?? []),
     ...missingAppwriteVariables(merged),
+    ...missingWordpressVariables(merged),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(buildConfig(parsed.data, cwd));
@@ -253,6 +258,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
     },
     alerts: buildAlertsConfig(raw),
     appwrite: buildAppwriteConfig(raw, publicBaseUrl),
+    wordpress: buildWordpressConfig(raw),
   };
 }
 

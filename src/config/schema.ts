@@ -149,6 +149,12 @@ export const envSchema = z.object({
       return map;
     }),
   APPWRITE_TIMEOUT: duration('15s', 1000, 300_000),
+  // WordPress source (SOURCES=wordpress)
+  WP_URL: z.url({ protocol: /^https?$/ }).optional(),
+  WP_USER: z.string().min(1).optional(),
+  WP_APP_PASSWORD: z.string().min(1).optional(),
+  WP_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 24)').optional(),
+  WP_TIMEOUT: duration('15s', 1000, 300_000),
   // Admin dashboard and /metrics
   ADMIN_USER: z.string().regex(/^[^\s:]{1,64}$/, 'must be 1-64 characters without spaces or colons').default('admin'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters (or use ADMIN_PASSWORD_HASH)').optional(),

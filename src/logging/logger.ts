@@ -26,6 +26,12 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'config.headers.authorization',
   'config.headers["x-api-key"]',
+  // An axios error logged as { err }: its request config carries the WordPress Application Password.
+  'config.headers.Authorization',
+  'err.config.headers.authorization',
+  'err.config.headers.Authorization',
+  'err.cause.config.headers.authorization',
+  'err.cause.config.headers.Authorization',
 ];
 
 export interface CreateLoggerOptions {

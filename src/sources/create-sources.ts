@@ -7,6 +7,8 @@ import { AppwriteSource } from './appwrite-source.js';
 import { appwriteWebhookRouter } from './appwrite-webhook.js';
 import type { CmsSource } from './cms-source.js';
 import { LocalSource } from './local-source.js';
+import { WordpressSource } from './wordpress-source.js';
+import { wordpressWebhookRouter } from './wordpress-webhook.js';
 
 export interface SourceWiring {
   readonly sources: CmsSource[];
@@ -38,6 +40,14 @@ export function createSources({ config, jobs, log, now, pollNow }: CreateSources
         const appwriteLog = log.child({ module: 'appwrite' });
         sources.push(new AppwriteSource({ config: config.appwrite, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: appwriteLog, now }));
         mounts.push({ path: '/api/webhooks/appwrite', handler: appwriteWebhookRouter({ config: config.appwrite, pollNow, log: appwriteLog }) });
+        break;
+      }
+      case 'wordpress': {
+        // loadConfig refuses SOURCES=wordpress without the connection variables.
+        if (!config.wordpress) throw new ConfigError(['SOURCES: wordpress needs WP_URL, WP_USER and WP_APP_PASSWORD']);
+        const wordpressLog = log.child({ module: 'wordpress' });
+        sources.push(new WordpressSource({ config: config.wordpress, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: wordpressLog, now }));
+        mounts.push({ path: '/api/webhooks/wordpress', handler: wordpressWebhookRouter({ config: config.wordpress, pollNow, log: wordpressLog }) });
         break;
       }
       default:
