@@ -1,69 +1,64 @@
 /**
- * `npm run bench`: times the ladder on generated sources and writes bench/results/latest.md.
- * Timings live here, not in the tests: the machines are shared and noisy, so each case runs
- * several times and the median is reported with the encode speed relative to real time.
+ * `npm run bench`: ladder vs the naive recipe, daemon overhead, API under load, download vs curl,
+ * poll cost; writes bench/results/latest.md. BENCH_QUICK=1 proves it runs (tiny sources, one run
+ * each, 200 MB download): its figures mean nothing. Run the real bench on a quiet machine: A and B
+ * alternate, so slow drift hits both, but a busy neighbour still skews the wall times.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { silentLogger } from '../src/logging/logger.js';
-import { createPipelineTools } from '../src/pipeline/pipeline-tools.js';
-import { makeClip } from '../test/helpers/media-fixtures.js';
+import { TEST_API_KEY } from '../test/helpers/test-daemon.js';
+import { benchDaemon, daemonTable } from './daemon-bench.js';
+import { benchDownload, downloadTable } from './download-bench.js';
+import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
+import { benchPoll, pollTable } from './poll-bench.js';
+import { makeSources } from './sources.js';
+import { QUICK, RUNS, sh } from './measure.js';
 
-interface Case {
-  readonly name: string;
-  readonly clip: Parameters<typeof makeClip>[0];
+/**
+ * The default ladder derives a 6000 kb/s cap for 1080p30, under the 8 Mb/s bench source, which
+ * would make it ineligible for passthrough; the issue's target treats it as eligible, so the
+ * top rung's cap is raised to 8500 kb/s here (and said so in the report). BENCH_LADDER overrides.
+ */
+const LADDER = process.env.BENCH_LADDER ?? 'high:1080:23:8500,medium:720:28,low:480:32';
+const MEDIA_ENV = { LADDER, HLS_SEGMENT_SECONDS: '10', X264_PRESET: 'fast' };
+
+function section(title: string, lines: readonly string[]): string[] {
+  console.log(`\n## ${title}\n${lines.join('\n')}`);
+  return ['', `## ${title}`, '', ...lines];
 }
 
-const CASES: readonly Case[] = [
-  { name: '1080p30 H.264, 20 s', clip: { width: 1920, height: 1080, fps: 30, seconds: 20 } },
-  { name: '720p30 H.264, 20 s', clip: { width: 1280, height: 720, fps: 30, seconds: 20 } },
-  { name: '1080p30 HEVC, 20 s', clip: { width: 1920, height: 1080, fps: 30, seconds: 20, codec: 'hevc' } },
-];
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-};
-
 async function main(): Promise<void> {
-  const config = loadConfig({ envFile: false });
-  const tools = createPipelineTools({ config, log: silentLogger() });
-  const signal = new AbortController().signal;
-  const rows: string[] = [];
-  for (const c of CASES) {
-    const input = await makeClip(c.clip);
-    const info = await tools.probe(input, signal);
-    const times: number[] = [];
-    let summary = '';
-    for (let i = 0; i < RUNS; i += 1) {
-      const out = await mkdtemp(path.join(tmpdir(), 'vc-bench-'));
-      const started = performance.now();
-      const result = await tools.transcode({ input, outDir: out, info, signal, log: silentLogger(), onProgress: () => undefined });
-      times.push(performance.now() - started);
-      summary = result.renditions.map((r) => `${r.name} ${r.width}x${r.height} peak ${(r.bandwidth / 1e6).toFixed(2)} Mb/s avg ${(r.averageBandwidth / 1e6).toFixed(2)} Mb/s`).join('; ');
-      await rm(out, { recursive: true, force: true });
-    }
-    const wall = median(times) / 1000;
-    rows.push(`| ${c.name} | ${wall.toFixed(1)} s | ${(info.durationSeconds / wall).toFixed(2)}× | ${summary} |`);
-    console.log(rows.at(-1));
+  const config = loadConfig({ envFile: false, env: { API_KEY: TEST_API_KEY, ...MEDIA_ENV } });
+  const ffmpegVersion = (await sh('ffmpeg', ['-version'])).split('\n')[0] ?? '';
+  console.log(`bench: ${QUICK ? 'QUICK (proves it runs; figures are meaningless)' : 'full'}, ${RUNS} run(s) of each side`);
+  const sources = await makeSources();
+  const report: string[] = [
+    `# Benchmark (${new Date().toISOString().slice(0, 10)})${QUICK ? ' — QUICK MODE, not figures' : ''}`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${ffmpegVersion}; Node ${process.version}.`,
+    `Ours: LADDER=${LADDER}, X264_PRESET=fast, HLS_SEGMENT_SECONDS=10, VIDEO_ENCODER=${config.media.videoEncoder}, PASSTHROUGH=${config.media.passthrough}.`,
+    `Sources: ${sources.map((s) => `${s.name} (${s.durationSeconds} s)`).join(', ')}. Median of ${RUNS} alternated run(s) per side.`,
+  ];
+  const rows: LadderRow[] = [];
+  for (const source of sources) {
+    console.log(`ladder: ${source.name}…`);
+    rows.push(await benchLadder(source, config));
   }
-  const report = [
-    `# Benchmark (${new Date().toISOString().slice(0, 10)})`,
-    '',
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; preset ${config.media.x264Preset}; segment ${config.media.segmentSeconds} s; median of ${RUNS} runs.`,
-    '',
-    '| source | ladder wall time | speed (× real time) | rungs |',
-    '|---|---|---|---|',
-    ...rows,
-    '',
-  ].join('\n');
-  const dir = new URL('./results/', import.meta.url).pathname;
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'latest.md'), report);
-  console.log(`\nwritten to ${path.join(dir, 'latest.md')}`);
+  report.push(...section('Ladder: ours vs naive (three sequential ffmpeg, -preset fast, CRF 23/28/32, -hls_time 10)', ladderTable(rows)));
+  const daemonSource = sources.find((s) => s.name.startsWith('720p')) ?? sources[0];
+  if (daemonSource) {
+    console.log('daemon overhead and API load…');
+    report.push(...section('Daemon overhead and API under load', daemonTable(await benchDaemon(daemonSource, MEDIA_ENV), daemonSource.name)));
+  }
+  console.log('download…');
+  report.push(...section('Download vs curl', downloadTable(await benchDownload(config))));
+  report.push(...section('Poll cost (embedded store)', pollTable(await benchPoll())));
+  const file = path.join(new URL('./results/', import.meta.url).pathname, 'latest.md');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${report.join('\n')}\n`);
+  console.log(`\nwritten to ${file}`);
 }
 
 await main();

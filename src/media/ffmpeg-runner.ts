@@ -29,15 +29,17 @@ export interface FfmpegExitInfo {
 const TAIL_LINES = 50;
 
 /** A runner backed by fluent-ffmpeg (the only place it is imported). */
-export function createFfmpegRunner({ ffmpegPath, log }: { ffmpegPath: string; log: Logger }): FfmpegRunner {
-  return { run: (cmd, options) => runOnce(cmd, options, ffmpegPath, log) };
+export function createFfmpegRunner({ ffmpegPath, log, nice = 0 }: { ffmpegPath: string; log: Logger; nice?: number }): FfmpegRunner {
+  return { run: (cmd, options) => runOnce(cmd, options, { ffmpegPath, nice }, log) };
 }
 
-function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, ffmpegPath: string, log: Logger): Promise<{ logTail: string[] }> {
+function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, binary: { ffmpegPath: string; nice: number }, log: Logger): Promise<{ logTail: string[] }> {
   const { signal } = options;
   if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-  log.debug({ ffmpegPath, args: commandToArgs(cmd) }, 'ffmpeg command');
-  const command = toFluent(cmd, ffmpegPath);
+  log.debug({ ffmpegPath: binary.ffmpegPath, nice: binary.nice, args: commandToArgs(cmd) }, 'ffmpeg command');
+  const command = toFluent(cmd, binary.ffmpegPath);
+  // fluent-ffmpeg spawns through `nice -n N` when set before run(): the API keeps the CPU it needs.
+  if (binary.nice > 0) command.renice(binary.nice);
   const tail: string[] = [];
   let aborted = false;
   let started = false;

@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { forcedKeyframeList } from './passthrough.js';
 import type { FfmpegCommand, LadderPlan, PlannedRung } from './types.js';
+import { encoderBranchTail, encoderGopOptions, encoderInputOptions, encoderRungOptions, encoderSelectOptions, type EncoderSettings, type VideoEncoderName } from './video-encoder.js';
 
 /** File names inside a ladder directory (storage layout, design §4). */
 export const LADDER_FILES = {
@@ -18,65 +20,88 @@ export interface HlsCommandInput {
   readonly preset: string;
   /** 0 = let FFmpeg decide. */
   readonly threads: number;
+  /** libx264 when absent. */
+  readonly encoder?: VideoEncoderName;
+  /** For h264_vaapi. */
+  readonly vaapiDevice?: string;
+  /** Stream-copy the top rung; the others take their key frames at these source times (seconds). */
+  readonly copyTopRung?: { readonly keyframeTimes: readonly number[] } | null;
 }
 
 /**
  * One FFmpeg process for the whole ladder: the source is decoded once and split into one branch per
  * rung plus a poster branch. Pure: returns plain argument data for ffmpeg-runner.ts.
  */
-export function buildHlsCommand({ input, outDir, plan, preset, threads }: HlsCommandInput): FfmpegCommand {
+export function buildHlsCommand(input: HlsCommandInput): FfmpegCommand {
+  const { outDir, plan, threads } = input;
+  const settings: EncoderSettings = { encoder: input.encoder ?? 'libx264', preset: input.preset, vaapiDevice: input.vaapiDevice ?? '' };
+  const copy = input.copyTopRung ?? null;
   const threadOptions = threads > 0 ? ['-threads', String(threads)] : [];
   return {
-    input,
+    input: input.input,
     // -loglevel warning keeps the stderr tail to problems; -stats still prints progress lines.
-    inputOptions: ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats', ...(threads > 0 ? ['-filter_complex_threads', String(threads)] : []), ...threadOptions],
-    filterComplex: buildFilterGraph(plan),
+    inputOptions: [
+      '-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats',
+      ...encoderInputOptions(settings),
+      ...(threads > 0 ? ['-filter_complex_threads', String(threads)] : []), ...threadOptions,
+    ],
+    filterComplex: buildFilterGraph(plan, { encoder: settings.encoder, copyTopRung: copy !== null }),
     outputs: [
-      { path: path.join(outDir, '%v', LADDER_FILES.playlist), options: [...hlsVideoOptions(plan, preset), ...threadOptions, ...hlsMuxerOptions(plan, outDir)] },
+      { path: path.join(outDir, '%v', LADDER_FILES.playlist), options: [...hlsVideoOptions(plan, settings, copy), ...threadOptions, ...hlsMuxerOptions(plan, outDir)] },
       { path: path.join(outDir, LADDER_FILES.poster), options: ['-map', '[vp]', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2', '-update', '1'] },
     ],
   };
 }
 
 /**
- * `[0:v]split` into `[v0]..[vN-1]` (fps, scale, 8-bit 4:2:0, square pixels) and `[vp]`, the poster:
+ * `[0:v]split` into `[v0]..[vN-1]` (fps, scale, 8-bit 4:2:0, square pixels; none for a copied top
+ * rung) and `[vp]`, the poster:
  * the first frame at or after `poster.atSeconds`; the second trim ends that branch after one frame
  * so the split stops feeding it.
  */
-export function buildFilterGraph(plan: LadderPlan): string {
-  const n = plan.rungs.length;
-  const labels = plan.rungs.map((_, i) => `[r${i}]`).join('');
-  const branches = plan.rungs.map(
-    (rung, i) => `[r${i}]fps=${fpsExpression(rung.fps)},scale=${rung.width}:${rung.height},format=yuv420p,setsar=1[v${i}]`,
-  );
+export function buildFilterGraph(plan: LadderPlan, options: { encoder?: VideoEncoderName; copyTopRung?: boolean } = {}): string {
+  const tail = encoderBranchTail(options.encoder ?? 'libx264');
+  // A copied top rung takes the source's packets (-map 0:v:0): no branch, no decode for it.
+  const encoded = plan.rungs.map((rung, i) => ({ rung, i })).filter(({ i }) => !(options.copyTopRung === true && i === 0));
+  const labels = encoded.map(({ i }) => `[r${i}]`).join('');
+  const branches = encoded.map(({ rung, i }) => `[r${i}]fps=${fpsExpression(rung.fps)},scale=${rung.width}:${rung.height},${tail}[v${i}]`);
   const { width, height, atSeconds } = plan.poster;
   const poster = `[rp]trim=start=${atSeconds},setpts=PTS-STARTPTS,trim=end_frame=1,scale=${width}:${height},setsar=1[vp]`;
-  return [`[0:v]split=${n + 1}${labels}[rp]`, ...branches, poster].join(';');
+  return [`[0:v]split=${encoded.length + 1}${labels}[rp]`, ...branches, poster].join(';');
 }
 
-function hlsVideoOptions(plan: LadderPlan, preset: string): string[] {
+function hlsVideoOptions(plan: LadderPlan, settings: EncoderSettings, copy: { keyframeTimes: readonly number[] } | null): string[] {
   const opts: string[] = [];
   plan.rungs.forEach((_, i) => {
-    opts.push('-map', `[v${i}]`);
+    opts.push('-map', copy !== null && i === 0 ? '0:v:0' : `[v${i}]`);
     if (plan.hasAudio) opts.push('-map', '0:a:0');
   });
-  opts.push('-c:v', 'libx264', '-preset', preset);
+  // One encoder for every stream: global -c:v; with a copied top rung each stream gets its own.
+  if (copy === null) opts.push(...encoderSelectOptions(settings, ''));
+  else opts.push('-c:v:0', 'copy');
   plan.rungs.forEach((rung, i) => {
-    const { profile, level } = h264ProfileLevel(rung);
-    opts.push(
-      `-crf:v:${i}`, String(rung.crf),
-      `-maxrate:v:${i}`, `${rung.maxrateKbps}k`,
-      `-bufsize:v:${i}`, `${rung.bufsizeKbps}k`,
-      `-profile:v:${i}`, profile,
-      `-level:v:${i}`, level,
-    );
+    if (copy !== null && i === 0) return;
+    if (copy !== null) opts.push(...encoderSelectOptions(settings, `:${i}`));
+    opts.push(...encoderRungOptions(settings.encoder, rung, i, h264ProfileLevel(rung)));
   });
-  // Same fps in every rung, so one GOP length fits all; forced key frames at exact multiples of the
-  // segment length make every rung cut at the same instants. -g is only a ceiling here.
-  const gop = String(keyframeInterval(plan.rungs[0]?.fps ?? 30, plan.segmentSeconds));
-  opts.push('-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${plan.segmentSeconds})`);
+  opts.push(...gopOptions(plan, settings.encoder, copy));
   if (plan.hasAudio) opts.push('-c:a', 'aac', '-b:a', `${plan.audioBitrateKbps}k`, '-ac', '2');
   return opts;
+}
+
+/**
+ * Same fps in every rung, so one GOP length fits all; forced key frames at exact multiples of the
+ * segment length make every rung cut at the same instants. -g is only a ceiling here. With a copied
+ * top rung the key frames are the source's, so the encoded rungs are forced to the same times and
+ * -g is doubled: an unforced key frame would let the muxer cut one rung where the others cannot.
+ */
+function gopOptions(plan: LadderPlan, encoder: VideoEncoderName, copy: { keyframeTimes: readonly number[] } | null): string[] {
+  const fps = plan.rungs[0]?.fps ?? 30;
+  const gop = keyframeInterval(fps, plan.segmentSeconds);
+  if (copy === null) return encoderGopOptions(encoder, '', { max: gop, min: gop }, `expr:gte(t,n_forced*${plan.segmentSeconds})`);
+  // The source's key frames may be closer together than a segment: keyint_min 1 lets each be an IDR.
+  const list = forcedKeyframeList(copy.keyframeTimes, fps);
+  return plan.rungs.flatMap((_, i) => (i === 0 ? [] : encoderGopOptions(encoder, `:v:${i}`, { max: 2 * gop + 1, min: 1 }, list)));
 }
 
 function hlsMuxerOptions(plan: LadderPlan, outDir: string): string[] {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaConfig } from '../config/config.js';
 import { AppError, isAppError } from '../errors.js';
@@ -9,8 +9,11 @@ import { buildHlsCommand, LADDER_FILES } from './hls-command.js';
 import { planLadder } from './ladder.js';
 import { renderMasterPlaylist } from './master-playlist.js';
 import { measureRenditions } from './measure-renditions.js';
-import type { EncodeProgress, TranscodeOutput, VideoInfo } from './types.js';
+import { scanVideoPackets } from './keyframe-scan.js';
+import { analyzePackets, decidePassthrough, streamIneligibility } from './passthrough.js';
+import type { EncodeProgress, FfmpegCommand, LadderPlan, TranscodeOutput, VideoInfo } from './types.js';
 import { validateSource } from './validate-source.js';
+import type { VideoEncoderName } from './video-encoder.js';
 import { verifyLadder } from './verify.js';
 
 /** Everything one ladder needs; the daemon and the CLI `transcode` command both call this. */
@@ -25,6 +28,17 @@ export interface TranscodeOptions {
   readonly onProgress?: (progress: EncodeProgress) => void;
   /** Already probed and validated; when absent the input is probed and validated here. */
   readonly info?: VideoInfo;
+  /** Resolved encoder (VIDEO_ENCODER=auto is resolved by the caller, once); else the config's, auto meaning libx264. */
+  readonly encoder?: VideoEncoderName;
+  /** A non-fatal problem, e.g. the hardware encoder failed and libx264 redid the job. */
+  readonly onWarning?: (warning: MediaWarning) => void;
+}
+
+/** What transcodeLadder reports without failing. */
+export interface MediaWarning {
+  readonly code: 'encoder_fallback';
+  readonly encoder: VideoEncoderName;
+  readonly message: string;
 }
 
 /**
@@ -33,18 +47,19 @@ export interface TranscodeOptions {
  * the measurements, verify. Throws the media AppErrors, or the abort reason when `signal` aborts.
  */
 export async function transcodeLadder(options: TranscodeOptions): Promise<TranscodeOutput> {
-  const { input, outDir, media, runner, log, signal } = options;
+  const { input, outDir, media, log, signal } = options;
   const probeOptions = { ffprobePath: media.ffprobePath, signal };
   const info = options.info ?? (await probeAndValidate(input, media, probeOptions));
   const plan = planLadder(info, media);
   log.info({ rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio }, 'ladder planned');
 
-  await mkdir(outDir, { recursive: true });
-  for (const rung of plan.rungs) await mkdir(path.join(outDir, rung.name), { recursive: true });
-  const command = buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads });
+  const copy = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : null;
+  const encoder = options.encoder ?? (media.videoEncoder === 'auto' ? 'libx264' : media.videoEncoder);
+  const build = (enc: VideoEncoderName): FfmpegCommand =>
+    buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads, encoder: enc, vaapiDevice: media.vaapiDevice, copyTopRung: copy });
 
   const started = Date.now();
-  const { logTail } = await runner.run(command, { signal, durationSeconds: info.durationSeconds, onProgress: options.onProgress });
+  const { logTail } = await runWithFallback(options, { plan, durationSeconds: info.durationSeconds }, encoder, build);
   const encodeMs = Date.now() - started;
   options.onProgress?.({ percent: 100, outTimeSeconds: info.durationSeconds, speed: null });
   throwIfAborted(signal);
@@ -61,6 +76,61 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
     'ladder transcoded',
   );
   return { info, plan, renditions, masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster, outputBytes, encodeMs, logTail };
+}
+
+/** The copied top rung's key-frame times, or null to encode every rung (logged either way, with the reason). */
+export async function planPassthrough(
+  input: string, info: VideoInfo, plan: LadderPlan, probeOptions: { ffprobePath: string; signal?: AbortSignal }, log: Logger,
+): Promise<{ keyframeTimes: readonly number[] } | null> {
+  // Cheap checks first: the packet scan only runs for sources that could qualify.
+  const early = streamIneligibility(info, plan);
+  if (early !== null) {
+    log.info({ reason: early }, 'top rung encoded');
+    return null;
+  }
+  const { packets, startTime } = await scanVideoPackets(input, probeOptions);
+  const scan = analyzePackets(packets, info.durationSeconds, startTime);
+  const decision = decidePassthrough(info, plan, scan);
+  if (!decision.copyTopRung) {
+    log.info({ reason: decision.reason }, 'top rung encoded');
+    return null;
+  }
+  log.info({ keyframes: decision.keyframeTimes.length, averageKbps: Math.round(scan.averageBps / 1000) }, 'top rung stream-copied');
+  return { keyframeTimes: decision.keyframeTimes };
+}
+
+/**
+ * Runs the ladder with `encoder`; when a hardware encoder fails (driver, session limit, unsupported
+ * size) the job is redone with libx264 into clean rung directories and a warning is raised.
+ */
+async function runWithFallback(
+  options: TranscodeOptions,
+  { plan, durationSeconds }: { plan: LadderPlan; durationSeconds: number },
+  encoder: VideoEncoderName,
+  build: (enc: VideoEncoderName) => FfmpegCommand,
+): Promise<{ logTail: string[] }> {
+  await prepareRungDirs(options.outDir, plan);
+  const runOptions = { signal: options.signal, durationSeconds, onProgress: options.onProgress };
+  try {
+    return await options.runner.run(build(encoder), runOptions);
+  } catch (err) {
+    const fallible = isAppError(err, 'ffmpeg_failed') || isAppError(err, 'media_decode_error');
+    if (encoder === 'libx264' || options.signal?.aborted === true || !fallible) throw err;
+    const message = `${encoder} failed (${err.message}); the job was redone with libx264.`;
+    options.log.warn({ encoder, code: err.code }, message);
+    options.onWarning?.({ code: 'encoder_fallback', encoder, message });
+    await prepareRungDirs(options.outDir, plan);
+    return options.runner.run(build('libx264'), runOptions);
+  }
+}
+
+/** Empty rung directories: a failed first attempt must leave no stale segment behind. */
+async function prepareRungDirs(outDir: string, plan: LadderPlan): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  for (const rung of plan.rungs) {
+    await rm(path.join(outDir, rung.name), { recursive: true, force: true });
+    await mkdir(path.join(outDir, rung.name), { recursive: true });
+  }
 }
 
 async function probeAndValidate(input: string, media: MediaConfig, options: { ffprobePath: string; signal?: AbortSignal }): Promise<VideoInfo> {

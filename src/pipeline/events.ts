@@ -30,7 +30,9 @@ export type DaemonEvent =
     }
   /** FFmpeg died without a media diagnosis, or a worker stopped with a job in flight. */
   | { readonly type: 'worker_crashed'; readonly key: string | null; readonly reason: string }
-  | { readonly type: 'disk_full'; readonly key: string; readonly message: string };
+  | { readonly type: 'disk_full'; readonly key: string; readonly message: string }
+  /** The hardware encoder failed on a job, which libx264 then redid: the job still completes. */
+  | { readonly type: 'encoder_fallback'; readonly key: string; readonly encoder: string; readonly message: string };
 
 export interface EventSink {
   emit(event: DaemonEvent): void;

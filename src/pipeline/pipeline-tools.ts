@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
+import { createEncoderResolver, ffmpegEncoderProber } from '../media/encoder-select.js';
 import { createFfmpegRunner } from '../media/ffmpeg-runner.js';
 import { probe } from '../media/ffprobe.js';
 import { transcodeLadder } from '../media/transcode.js';
@@ -9,7 +10,12 @@ import type { PipelineTools } from './process-video.js';
 
 /** Binds the download and media steps to their config slices: what processVideo and the CLI run. */
 export function createPipelineTools({ config, log }: { config: Pick<AppConfig, 'download' | 'media'>; log: Logger }): PipelineTools {
-  const runner = createFfmpegRunner({ ffmpegPath: config.media.ffmpegPath, log: log.child({ module: 'ffmpeg' }) });
+  const { media } = config;
+  const runner = createFfmpegRunner({ ffmpegPath: media.ffmpegPath, nice: media.nice, log: log.child({ module: 'ffmpeg' }) });
+  const prober = ffmpegEncoderProber({ ffmpegPath: media.ffmpegPath, vaapiDevice: media.vaapiDevice });
+  const resolveEncoder = createEncoderResolver({ choice: media.videoEncoder, prober, log: log.child({ module: 'ffmpeg' }) });
+  // VIDEO_ENCODER=auto: probe at start, not in the first job's time.
+  if (media.videoEncoder === 'auto') void resolveEncoder();
   return {
     download: ({ url, destPath, signal, log: jobLog, onProgress }) =>
       downloadSource({ url, destPath, config: config.download, signal, log: jobLog, onProgress: (p) => onProgress(p.bytes, p.totalBytes) }),
@@ -18,7 +24,7 @@ export function createPipelineTools({ config, log }: { config: Pick<AppConfig, '
       validateSource(info, config.media);
       return info;
     },
-    transcode: ({ input, outDir, info, signal, log: jobLog, onProgress }) =>
-      transcodeLadder({ input, outDir, info, media: config.media, runner, log: jobLog, signal, onProgress }),
+    transcode: async ({ input, outDir, info, signal, log: jobLog, onProgress, onWarning }) =>
+      transcodeLadder({ input, outDir, info, media, runner, log: jobLog, signal, onProgress, onWarning, encoder: await resolveEncoder() }),
   };
 }

@@ -27,6 +27,10 @@ export function testMediaConfig(overrides: Partial<MediaConfig> = {}): MediaConf
     ],
     x264Preset: 'veryfast',
     threads: 0,
+    videoEncoder: 'libx264',
+    vaapiDevice: '/dev/dri/renderD128',
+    nice: 0,
+    passthrough: 'auto',
     segmentSeconds: 2,
     audioBitrateKbps: 96,
     minDurationSeconds: 1,
@@ -47,6 +51,14 @@ export interface ClipSpec {
   readonly audio?: boolean;
   /** Clockwise display rotation written as container metadata (0, 90, 180, 270). */
   readonly rotate?: number;
+  /** H.264 only: key-frame interval in frames (closed GOPs, no scene cuts); x264's default when absent. */
+  readonly gop?: number;
+  /** H.264 only: extra -x264-params, e.g. "open-gop=1". */
+  readonly x264Params?: string;
+  /** Pixel format; yuv420p when absent. */
+  readonly pixFmt?: string;
+  /** H.264 only: caps the bit rate (maxrate, bufsize 2×); the noisy pattern otherwise needs ~10 Mb/s at 720p. */
+  readonly maxrateKbps?: number;
 }
 
 let dir: string | null = null;
@@ -80,8 +92,9 @@ async function ffmpeg(args: string[]): Promise<void> {
  * footage, and a 440 Hz stereo tone. Cached per process by its parameters.
  */
 export function makeClip(spec: ClipSpec): Promise<string> {
-  const { width, height, fps = 30, seconds = 5, codec = 'h264', audio = true, rotate = 0 } = spec;
-  const name = `clip-${width}x${height}-${fps}fps-${seconds}s-${codec}-${audio ? 'a' : 'na'}-r${rotate}.mp4`;
+  const { width, height, fps = 30, seconds = 5, codec = 'h264', audio = true, rotate = 0, gop, x264Params, pixFmt = 'yuv420p', maxrateKbps } = spec;
+  const extra = `${gop === undefined ? '' : `-g${gop}`}${x264Params === undefined ? '' : `-${x264Params.replace(/[^a-z0-9]/gi, '')}`}${pixFmt === 'yuv420p' ? '' : `-${pixFmt}`}${maxrateKbps === undefined ? '' : `-max${maxrateKbps}`}`;
+  const name = `clip-${width}x${height}-${fps}fps-${seconds}s-${codec}-${audio ? 'a' : 'na'}-r${rotate}${extra}.mp4`;
   return once(name, async () => {
     const out = path.join(fixtureDir(), name);
     const encoded = rotate === 0 ? out : `${out}.norot.mp4`;
@@ -90,15 +103,24 @@ export function makeClip(spec: ClipSpec): Promise<string> {
     const vcodec =
       codec === 'hevc'
         ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error', '-tag:v', 'hvc1']
-        : ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20'];
+        : ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', ...gopOptions(gop, x264Params), ...capOptions(maxrateKbps)];
     const acodec = audio ? ['-c:a', 'aac', '-b:a', '96k', '-ac', '2'] : [];
-    await ffmpeg([...video, ...sound, ...vcodec, '-pix_fmt', 'yuv420p', ...acodec, '-shortest', encoded]);
+    await ffmpeg([...video, ...sound, ...vcodec, '-pix_fmt', pixFmt, ...acodec, '-shortest', encoded]);
     if (rotate !== 0) {
       // FFmpeg 5.1 only writes the rotate tag (as a display matrix) when stream-copying.
       await ffmpeg(['-i', encoded, '-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${rotate}`, out]);
     }
     return out;
   });
+}
+
+function capOptions(maxrateKbps: number | undefined): string[] {
+  return maxrateKbps === undefined ? [] : ['-maxrate', `${maxrateKbps}k`, '-bufsize', `${2 * maxrateKbps}k`];
+}
+
+function gopOptions(gop: number | undefined, x264Params: string | undefined): string[] {
+  const g = gop === undefined ? [] : ['-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0'];
+  return [...g, ...(x264Params === undefined ? [] : ['-x264-params', x264Params])];
 }
 
 /** An AAC-only .m4a: a real media file with no video stream. */
