@@ -72,7 +72,8 @@ export function evaluateRules(input: RuleInput, t: AlertThresholds): RuleResult 
   }
   push(active, workerDelayCondition(input, t));
   if (input.crash) active.push({ rule: 'worker_crashed', level: 'critical', message: input.crash.message });
-  if (input.diskFull) active.push({ rule: 'disk_full', level: 'warning', message: input.diskFull.message });
+  // Critical: the refused job failed for good (insufficient_disk is not retried) and more will follow.
+  if (input.diskFull) active.push({ rule: 'disk_full', level: 'critical', message: input.diskFull.message });
   for (const source of input.worker.sources) {
     const rule = `source:${source.kind}`;
     if (source.lastPollAt === null) unknown.push(rule);

@@ -178,7 +178,10 @@ function request(session: Session, url: URL): Promise<AxiosResponse<Readable>> {
   });
 }
 
-/** Connect timeout until the socket is ready, then idle timeout (no bytes) for the rest of its life. */
+/** Bytes a source must send per DOWNLOAD_IDLE_TIMEOUT to count as alive. */
+export const MIN_PROGRESS_BYTES = 1024;
+
+/** Connect timeout until the socket is ready, then idle timeout (under 1 KiB received) for the rest of its life. */
 function watchSocket(session: Session, socket: Socket, readyEvent: string): void {
   const { connectTimeoutMs, idleTimeoutMs } = session.options.config;
   const fail = (what: string): void => {
@@ -190,8 +193,16 @@ function watchSocket(session: Session, socket: Socket, readyEvent: string): void
   socket.once(readyEvent, () => {
     clearTimeout(connectTimer);
     // Our own timer, not socket.setTimeout: axios resets that to 0 once the socket connects.
-    idleTimer = setTimeout(() => fail(`sent no data for ${idleTimeoutMs} ms`), idleTimeoutMs);
-    socket.on('data', () => idleTimer?.refresh());
+    idleTimer = setTimeout(() => fail(`sent less than ${MIN_PROGRESS_BYTES} bytes in ${idleTimeoutMs} ms`), idleTimeoutMs);
+    // Progress is a kilobyte, not a byte: a source trickling 1 byte/s would otherwise hold the
+    // worker (and its heart-beaten lease) for ever.
+    let sinceRefresh = 0;
+    socket.on('data', (chunk: Buffer) => {
+      sinceRefresh += chunk.length;
+      if (sinceRefresh < MIN_PROGRESS_BYTES) return;
+      sinceRefresh = 0;
+      idleTimer?.refresh();
+    });
   });
   socket.once('close', () => {
     clearTimeout(connectTimer);

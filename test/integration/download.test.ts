@@ -317,6 +317,17 @@ describe('downloadSource: size limits, timeouts and broken transfers', { timeout
     assert.ok(Date.now() - started > 300, 'the transfer outlasted the idle timeout');
   });
 
+  it('times out a body trickling under 1 KiB per idle timeout (slow loris)', async () => {
+    // 16 bytes every 50 ms: data keeps arriving, but far too little to ever finish a video.
+    const { handler, stats } = slowBody({ totalBytes: 1024 * 1024, chunkBytes: 16, intervalMs: 50, contentLength: true });
+    const server = await serve(handler);
+    const started = Date.now();
+    await expectFailure(options(server.url('/trickle.mp4'), { config: { idleTimeoutMs: 1000 } }), 'source_timeout');
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    await stats.done;
+    assert.equal(stats.clientClosedEarly, true);
+  });
+
   it('times out when the server never sends headers', async () => {
     const server = await serve(neverRespond());
     const started = Date.now();

@@ -80,10 +80,10 @@ describe('alert rules', () => {
     assert.equal(levelOf({ worker: neverTicked }, 'worker_delayed'), 'warning');
   });
 
-  it('worker crash and full disk come from incidents; a disconnected CMS is critical', () => {
+  it('worker crash and full disk come from incidents, critical like a disconnected CMS', () => {
     const crash = { at: NOW.toISOString(), message: 'Worker crashed on local-j1: ffmpeg was killed' };
     assert.deepEqual(rules({ crash }).active, [{ rule: 'worker_crashed', level: 'critical', message: crash.message }]);
-    assert.equal(levelOf({ diskFull: { at: NOW.toISOString(), message: 'x' } }, 'disk_full'), 'warning');
+    assert.equal(levelOf({ diskFull: { at: NOW.toISOString(), message: 'x' } }, 'disk_full'), 'critical');
     const down = snapshot({
       now: NOW,
       sources: [

@@ -1,0 +1,30 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+
+/** Pauses between write-back attempts: short, so a CMS that returns is noticed within seconds. */
+const BACKOFF_MS = [500, 1000, 2000, 5000];
+
+/**
+ * Runs a write-back (`complete`) again while the CMS is unreachable (`cms_error`), for up to
+ * `withinMs`. The ladder is already published: giving up at once would leave the record
+ * "processing" until its lease expires and then encode the video a second time. `withinMs` stays
+ * under the lease, so no other worker can have reclaimed the record meanwhile (ownedWrite checks too).
+ * @throws the last error once `withinMs` has passed, at once for any other error, or on `signal`.
+ */
+export async function retryWhileUnreachable(write: () => Promise<void>, o: { withinMs: number; signal: AbortSignal; log: Logger }): Promise<void> {
+  const deadline = Date.now() + o.withinMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await write();
+      if (attempt > 0) o.log.info({ attempts: attempt + 1 }, 'write-back succeeded once the CMS answered again');
+      return;
+    } catch (err) {
+      const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
+      const unreachable = err instanceof AppError && err.code === 'cms_error';
+      if (!unreachable || o.signal.aborted || Date.now() + wait > deadline) throw err;
+      if (attempt === 0) o.log.warn({ err }, 'the CMS did not take the result; retrying while the lease holds');
+      await delay(wait, undefined, { signal: o.signal }).catch(() => undefined);
+    }
+  }
+}
