@@ -141,6 +141,8 @@ function pipelineConfig(config: AppConfig) {
     heartbeatMs: config.worker.heartbeatMs,
     retryDelaysMs: config.worker.retryDelaysMs,
     diskSpaceFactor: config.storage.diskSpaceFactor,
+    // Half the lease: the record cannot have been reclaimed meanwhile, even with a stale heartbeat.
+    writeBackRetryMs: (config.worker.leaseSeconds * 1000) / 2,
   };
 }
 

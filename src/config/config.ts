@@ -74,6 +74,11 @@ export interface MediaConfig {
   readonly ladder: readonly LadderRungSpec[];
   readonly x264Preset: RawEnv['X264_PRESET'];
   readonly threads: number;
+  readonly videoEncoder: RawEnv['VIDEO_ENCODER'];
+  readonly vaapiDevice: string;
+  /** nice(1) level FFmpeg runs at; 0 = unchanged. */
+  readonly nice: number;
+  readonly passthrough: RawEnv['PASSTHROUGH'];
   readonly segmentSeconds: number;
   readonly audioBitrateKbps: number;
   readonly minDurationSeconds: number;
@@ -243,6 +248,10 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       ladder: raw.LADDER,
       x264Preset: raw.X264_PRESET,
       threads: raw.FFMPEG_THREADS,
+      videoEncoder: raw.VIDEO_ENCODER,
+      vaapiDevice: raw.VAAPI_DEVICE,
+      nice: raw.FFMPEG_NICE,
+      passthrough: raw.PASSTHROUGH,
       segmentSeconds: raw.HLS_SEGMENT_SECONDS,
       audioBitrateKbps: raw.AUDIO_BITRATE_KBPS,
       minDurationSeconds: raw.MIN_DURATION_SECONDS,

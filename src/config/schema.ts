@@ -123,6 +123,11 @@ export const envSchema = z.object({
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
     .default('fast'),
   FFMPEG_THREADS: int(0, 0, 64),
+  // libx264 by default: CRF quality and reproducible output; `auto` is opt-in (probes hardware once).
+  VIDEO_ENCODER: z.enum(['libx264', 'h264_nvenc', 'h264_qsv', 'h264_vaapi', 'auto']).default('libx264'),
+  VAAPI_DEVICE: z.string().min(1).default('/dev/dri/renderD128'),
+  FFMPEG_NICE: int(0, 0, 19),
+  PASSTHROUGH: z.enum(['auto', 'off']).default('auto'),
   HLS_SEGMENT_SECONDS: int(10, 1, 60),
   AUDIO_BITRATE_KBPS: int(128, 32, 512),
   MIN_DURATION_SECONDS: z.coerce.number().min(0).default(1),

@@ -1,6 +1,7 @@
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.js';
+import type { MediaWarning } from '../media/transcode.js';
 import type { CmsSource, JobStep, Progress, PublishResult, VideoRecord } from '../sources/cms-source.js';
 import { jobKey } from '../sources/cms-source.js';
 import { Heartbeat } from './heartbeat.js';
@@ -10,13 +11,22 @@ import { decideFailure, describeSchedule } from './retry-policy.js';
 import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
 import type { EventSink } from './events.js';
 import type { JobLedger, LedgerOutcome } from './job-ledger.js';
+import { retryWhileUnreachable } from './write-back.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
 export interface PipelineTools {
   download(o: { url: string; destPath: string; signal: AbortSignal; log: Logger; onProgress: (bytes: number, total: number | null) => void }): Promise<{ bytes: number }>;
   /** ffprobe + validation; throws the media error codes. */
   probe(file: string, signal: AbortSignal): Promise<VideoInfo>;
-  transcode(o: { input: string; outDir: string; info: VideoInfo; signal: AbortSignal; log: Logger; onProgress: (p: EncodeProgress) => void }): Promise<TranscodeOutput>;
+  transcode(o: {
+    input: string;
+    outDir: string;
+    info: VideoInfo;
+    signal: AbortSignal;
+    log: Logger;
+    onProgress: (p: EncodeProgress) => void;
+    onWarning?: (w: MediaWarning) => void;
+  }): Promise<TranscodeOutput>;
 }
 
 export interface ProcessVideoDeps {
@@ -32,6 +42,8 @@ export interface ProcessVideoDeps {
     readonly heartbeatMs: number;
     readonly retryDelaysMs: readonly number[];
     readonly diskSpaceFactor: number;
+    /** How long a result write-back is retried while the CMS is unreachable (main.ts: half the lease); 0 = once. */
+    readonly writeBackRetryMs?: number;
   };
   readonly log: Logger;
   readonly now: () => Date;
@@ -58,8 +70,9 @@ const STEP_RANGE: Record<JobStep, [number, number]> = {
 
 /**
  * One claimed record from download to write-back. Always leaves the record in a decided state
- * (completed, failed with a retry schedule, released or cancelled) unless the CMS itself is
- * unreachable, in which case the lease expires and another attempt follows. Temp is removed.
+ * (completed, failed with a retry schedule, released or cancelled) unless the CMS stays
+ * unreachable (a result write-back is retried for half the lease first), in which case the lease
+ * expires and another attempt follows. Temp is removed.
  */
 export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): Promise<JobOutcome> {
   const job = openJob(record, deps, options);
@@ -73,7 +86,7 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     const result = await runStages({ ...job, workspace });
     await heartbeat.stop();
     job.report('updating');
-    await deps.source.complete(record.id, result.publish);
+    await retryWhileUnreachable(() => deps.source.complete(record.id, result.publish), { withinMs: deps.config.writeBackRetryMs ?? 0, signal, log });
     deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
     deps.events.emit({
@@ -173,6 +186,7 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
     signal,
     log,
     onProgress: (p) => report('transcoding', p.percent / 100, p.speed ? { etaSeconds: etaSeconds(info, p) } : {}),
+    onWarning: (w) => deps.events.emit({ type: 'encoder_fallback', key, encoder: w.encoder, message: w.message }),
   });
   report('publishing');
   signal.throwIfAborted();

@@ -215,4 +215,15 @@ describe('processVideo', () => {
     assert.equal(source.get('abc').status, 'processing');
     assert.equal(ledger.outcomes[0]?.status, 'released');
   });
+
+  it('retries the result write-back while the CMS is unreachable, within writeBackRetryMs', async () => {
+    const { source, ledger, deps, record } = await setup(fakeTools(), { writeBackRetryMs: 10_000 });
+    source.failWrites = new AppError('cms_error', 'CMS unreachable');
+    // The CMS comes back 1.2 s later: the published ladder is written back, not re-encoded later.
+    setTimeout(() => (source.failWrites = null), 1200);
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'completed');
+    assert.equal(source.get('abc').status, 'completed');
+    assert.ok(source.calls.filter((c) => c === 'complete:abc').length >= 2, source.calls.join(' '));
+    assert.equal(ledger.outcomes[0]?.status, 'completed');
+  });
 });
