@@ -2,143 +2,16 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { buildAppwriteConfig, missingAppwriteVariables, type AppwriteConfig } from './appwrite-config.js';
-import { envSchema, type RawEnv, type SourceKind } from './schema.js';
-import { buildWordpressConfig, missingWordpressVariables, type WordpressConfig } from './wordpress-config.js';
-import type { LadderRungSpec } from './parsers.js';
+import { buildAppwriteConfig, missingAppwriteVariables } from './appwrite-config.js';
+import type { AlertsConfig, AppConfig } from './config-types.js';
+import { envSchema, type RawEnv } from './schema.js';
+import { buildWordpressConfig, missingWordpressVariables } from './wordpress-config.js';
 
+export type * from './config-types.js';
 export type { SourceKind } from './schema.js';
 export type { LadderRungSpec } from './parsers.js';
 export type { AppwriteConfig, RecordField } from './appwrite-config.js';
 export type { WordpressConfig } from './wordpress-config.js';
-
-export interface ServerConfig {
-  readonly host: string;
-  readonly port: number;
-  /** null when unset: `start` refuses to run without it. */
-  readonly apiKey: string | null;
-  /** No trailing slash. Public URL = publicBaseUrl + /storage/hls/<key>/… */
-  readonly publicBaseUrl: string;
-  readonly serveHls: boolean;
-  readonly trustProxy: boolean;
-  readonly version: string;
-  /** Bearer token accepted by GET /metrics besides the API key; null = API key only. */
-  readonly metricsToken: string | null;
-}
-
-export interface StorageConfig {
-  readonly dir: string;
-  readonly tempDir: string;
-  readonly hlsDir: string;
-  readonly dbPath: string;
-  readonly diskSpaceFactor: number;
-}
-
-export interface LoggingConfig {
-  readonly level: RawEnv['LOG_LEVEL'];
-  readonly dir: string;
-  readonly maxSizeBytes: number;
-  readonly maxFiles: number;
-  readonly pretty: 'auto' | 'true' | 'false';
-}
-
-export interface WorkerConfig {
-  readonly id: string;
-  readonly sources: readonly SourceKind[];
-  readonly pollCron: string;
-  readonly pollPageSize: number;
-  readonly concurrency: number;
-  readonly leaseSeconds: number;
-  readonly heartbeatMs: number;
-  readonly retryDelaysMs: readonly number[];
-  readonly shutdownTimeoutMs: number;
-}
-
-/** Daily housekeeping of the daemon (temp leftovers, old ledger rows). */
-export interface MaintenanceConfig {
-  readonly cleanupCron: string;
-  readonly ledgerRetentionDays: number;
-}
-
-export interface DownloadConfig {
-  readonly maxBytes: number;
-  readonly connectTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-  readonly maxRedirects: number;
-  readonly allowPrivate: boolean;
-}
-
-export interface MediaConfig {
-  readonly ffmpegPath: string;
-  readonly ffprobePath: string;
-  readonly ladder: readonly LadderRungSpec[];
-  readonly x264Preset: RawEnv['X264_PRESET'];
-  readonly threads: number;
-  readonly videoEncoder: RawEnv['VIDEO_ENCODER'];
-  readonly vaapiDevice: string;
-  /** nice(1) level FFmpeg runs at; 0 = unchanged. */
-  readonly nice: number;
-  readonly passthrough: RawEnv['PASSTHROUGH'];
-  readonly segmentSeconds: number;
-  readonly audioBitrateKbps: number;
-  readonly minDurationSeconds: number;
-  readonly maxDurationSeconds: number;
-  readonly maxPixels: number;
-  readonly maxFps: number;
-}
-
-/** The dashboard's login (design §5). Disabled while neither password variable is set. */
-export interface AdminConfig {
-  readonly user: string;
-  readonly password: string | null;
-  /** scrypt hash from `video-compressor hash-password`; wins over `password`. */
-  readonly passwordHash: string | null;
-  /** Signs the session cookie; null = a random key per process (sessions end at restart). */
-  readonly sessionSecret: string | null;
-}
-
-/** Alert thresholds (percent, counts, durations), defaults from the seed's alert conditions. */
-export interface AlertThresholds {
-  readonly cpuWarning: number;
-  readonly cpuCritical: number;
-  /** How long CPU must stay above a threshold. */
-  readonly cpuDurationMs: number;
-  readonly memoryWarning: number;
-  readonly memoryCritical: number;
-  readonly diskWarning: number;
-  readonly diskCritical: number;
-  readonly failedJobsPerHour: number;
-  /** How late the poll loop may be beyond its own period. */
-  readonly workerDelayMs: number;
-}
-
-export interface AlertsConfig {
-  readonly cooldownMs: number;
-  readonly thresholds: AlertThresholds;
-  /** null = no e-mail channel. */
-  readonly email: { readonly smtpUrl: string; readonly from: string; readonly to: readonly string[] } | null;
-  readonly slackWebhookUrl: string | null;
-  readonly discordWebhookUrl: string | null;
-  /** null = no daily report (DAILY_REPORT_CRON=off). */
-  readonly dailyReportCron: string | null;
-}
-
-export interface AppConfig {
-  readonly env: RawEnv['NODE_ENV'];
-  readonly server: ServerConfig;
-  readonly storage: StorageConfig;
-  readonly logging: LoggingConfig;
-  readonly worker: WorkerConfig;
-  readonly maintenance: MaintenanceConfig;
-  readonly download: DownloadConfig;
-  readonly media: MediaConfig;
-  readonly admin: AdminConfig;
-  readonly alerts: AlertsConfig;
-  /** Set when the Appwrite connection variables are; required by SOURCES=appwrite. */
-  readonly appwrite: AppwriteConfig | null;
-  /** Set when the WordPress connection variables are; required by SOURCES=wordpress. */
-  readonly wordpress: WordpressConfig | null;
-}
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
