@@ -1,8 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors.js';
-
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+import { matchesDigest, secretDigest } from './secret-compare.js';
 
 /**
  * Requires `X-API-Key`. Both sides are hashed before the constant-time comparison so neither the
@@ -10,10 +8,10 @@ const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8
  * refused (fail closed).
  */
 export function requireApiKey(apiKey: string | null): RequestHandler {
-  const expected = apiKey ? digest(apiKey) : null;
+  const expected = apiKey ? secretDigest(apiKey) : null;
   return (req, _res, next) => {
     const given = req.get('x-api-key');
-    if (expected && given !== undefined && given !== '' && timingSafeEqual(digest(given), expected)) {
+    if (expected && given !== undefined && given !== '' && matchesDigest(given, expected)) {
       next();
       return;
     }

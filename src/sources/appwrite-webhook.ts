@@ -1,8 +1,9 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import express, { Router } from 'express';
 import type { AppwriteConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { matchesDigest, secretDigest } from '../http/secret-compare.js';
 
 /** Row payloads are small; anything bigger is not a row of ours. */
 export const WEBHOOK_BODY_LIMIT = '256kb';
@@ -19,8 +20,6 @@ export function appwriteSignature(secret: string, url: string, body: Buffer): st
   return createHmac('sha1', secret).update(url, 'utf8').update(body).digest('base64');
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
 /**
  * `POST /api/webhooks/appwrite` (mounted there, before the API-key routes, with the raw body).
  * A request with a wrong or missing signature gets 401 and changes nothing. A verified one wakes
@@ -36,7 +35,7 @@ export function appwriteWebhookRouter({ config, pollNow, log }: AppwriteWebhookD
     const given = req.get('x-appwrite-webhook-signature') ?? '';
     if (!secret) throw new AppError('unauthorized', 'Appwrite webhooks are disabled: set APPWRITE_WEBHOOK_SECRET');
     // Both sides hashed first: constant time whatever the length of what was sent.
-    if (given === '' || !timingSafeEqual(digest(given), digest(appwriteSignature(secret, config.webhookUrl, body)))) {
+    if (given === '' || !matchesDigest(given, secretDigest(appwriteSignature(secret, config.webhookUrl, body)))) {
       log.warn({ webhookId: req.get('x-appwrite-webhook-id') ?? null }, 'Appwrite webhook with a bad signature refused (check APPWRITE_WEBHOOK_SECRET and APPWRITE_WEBHOOK_URL)');
       throw new AppError('unauthorized', 'bad or missing X-Appwrite-Webhook-Signature');
     }

@@ -1,8 +1,9 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import express, { Router } from 'express';
 import type { WordpressConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { matchesDigest, secretDigest } from '../http/secret-compare.js';
 
 /** The plugin sends `{event, id, at}`; anything bigger is not ours. */
 export const WEBHOOK_BODY_LIMIT = '16kb';
@@ -19,8 +20,6 @@ export function wordpressSignature(secret: string, body: Buffer): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
 /**
  * `POST /api/webhooks/wordpress` (mounted before the API-key routes, with the raw body): the plugin
  * says a video became pending. A wrong or missing signature gets 401 and changes nothing; a
@@ -35,7 +34,7 @@ export function wordpressWebhookRouter({ config, pollNow, log }: WordpressWebhoo
     const given = req.get('x-vc-signature') ?? '';
     if (!secret) throw new AppError('unauthorized', 'WordPress webhooks are disabled: set WP_WEBHOOK_SECRET');
     // Both sides hashed first: constant time whatever the length of what was sent.
-    if (given === '' || !timingSafeEqual(digest(given), digest(wordpressSignature(secret, body)))) {
+    if (given === '' || !matchesDigest(given, secretDigest(wordpressSignature(secret, body)))) {
       log.warn('WordPress webhook with a bad signature refused (the secret in Media → Video Compressor must equal WP_WEBHOOK_SECRET)');
       throw new AppError('unauthorized', 'bad or missing X-VC-Signature');
     }

@@ -1,8 +1,9 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import cookieSession from 'cookie-session';
 import { AppError } from '../../errors.js';
 import type { AdminCredentials } from './admin-credentials.js';
+import { matchesDigest, secretDigest } from '../secret-compare.js';
 
 /** What the signed session cookie holds. Nothing secret: it is signed, not encrypted. */
 export interface AdminSessionData {
@@ -60,8 +61,6 @@ export function csrfToken(req: Request): string {
   return session.csrf;
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
 /** Every state-changing request must echo the session's token (form field `_csrf` or header `X-CSRF-Token`). */
 export const verifyCsrf: RequestHandler = (req, _res, next) => {
   if (req.method === 'GET' || req.method === 'HEAD') {
@@ -71,7 +70,7 @@ export const verifyCsrf: RequestHandler = (req, _res, next) => {
   const expected = sessionOf(req).csrf;
   const body = req.body as Record<string, unknown> | undefined;
   const given = typeof body?._csrf === 'string' ? body._csrf : req.get('x-csrf-token');
-  const ok = expected !== undefined && given !== undefined && timingSafeEqual(digest(given), digest(expected));
+  const ok = expected !== undefined && given !== undefined && matchesDigest(given, secretDigest(expected));
   next(ok ? undefined : new AppError('forbidden', 'missing or wrong CSRF token; reload the page and try again'));
 };
 

@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import { AppError } from '../../errors.js';
+import { matchesDigest, secretDigest } from '../secret-compare.js';
 
 /** Dependencies of {@link metricsRouter}. */
 export interface MetricsRouteDeps {
@@ -10,13 +10,10 @@ export interface MetricsRouteDeps {
   readonly metrics: { metrics(): Promise<string>; readonly contentType: string };
 }
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-
 function matchesAny(given: string | undefined, secrets: readonly Buffer[]): boolean {
   if (!given) return false;
-  const hashed = digest(given);
   // Compare against every secret, not stopping at the first match, so timing tells nothing.
-  return secrets.map((secret) => timingSafeEqual(hashed, secret)).includes(true);
+  return secrets.map((secret) => matchesDigest(given, secret)).includes(true);
 }
 
 /**
@@ -25,8 +22,8 @@ function matchesAny(given: string | undefined, secrets: readonly Buffer[]): bool
  * that can submit and cancel jobs.
  */
 export function metricsRouter({ apiKey, metricsToken, metrics }: MetricsRouteDeps): Router {
-  const bearerSecrets = [digest(apiKey), ...(metricsToken ? [digest(metricsToken)] : [])];
-  const keySecrets = [digest(apiKey)];
+  const bearerSecrets = [secretDigest(apiKey), ...(metricsToken ? [secretDigest(metricsToken)] : [])];
+  const keySecrets = [secretDigest(apiKey)];
   const router = Router();
   router.get('/', async (req, res) => {
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
