@@ -1,4 +1,5 @@
 import type { JobStatus, JobStep, Rendition } from '../sources/cms-source.js';
+import { jsonArrayOrNull, numberOrNull, textOrNull } from './column-values.js';
 
 export type Raw = Record<string, unknown>;
 
@@ -58,46 +59,33 @@ function renditionFromJson(raw: Raw): Rendition {
   };
 }
 
-function parseJsonArray(text: unknown): unknown[] | null {
-  if (typeof text !== 'string') return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
 export function toJobRow(raw: Raw): JobRow {
   return {
     id: String(raw.id),
     sourceUrl: String(raw.source_url),
     status: raw.status as JobStatus,
     priority: Number(raw.priority),
-    title: str(raw.title),
+    title: textOrNull(raw.title),
     retryCount: Number(raw.retry_count),
-    lastRetryAt: str(raw.last_retry_at),
-    nextAttemptAt: str(raw.next_attempt_at),
-    retryErrors: (parseJsonArray(raw.retry_errors) ?? []).map(String),
-    error: str(raw.error),
-    errorCode: str(raw.error_code),
-    claimedBy: str(raw.claimed_by),
-    claimedAt: str(raw.claimed_at),
-    heartbeatAt: str(raw.heartbeat_at),
+    lastRetryAt: textOrNull(raw.last_retry_at),
+    nextAttemptAt: textOrNull(raw.next_attempt_at),
+    retryErrors: (jsonArrayOrNull(raw.retry_errors) ?? []).map(String),
+    error: textOrNull(raw.error),
+    errorCode: textOrNull(raw.error_code),
+    claimedBy: textOrNull(raw.claimed_by),
+    claimedAt: textOrNull(raw.claimed_at),
+    heartbeatAt: textOrNull(raw.heartbeat_at),
     progress: Number(raw.progress),
-    step: str(raw.step) as JobStep | null,
-    hlsUrl: str(raw.hls_url),
-    posterUrl: str(raw.poster_url),
-    renditions: parseJsonArray(raw.renditions)?.map((r) => renditionFromJson(r as Raw)) ?? null,
-    duration: num(raw.duration),
-    width: num(raw.width),
-    height: num(raw.height),
-    processingMs: num(raw.processing_ms),
-    outputBytes: num(raw.output_bytes),
-    completedAt: str(raw.completed_at),
+    step: textOrNull(raw.step) as JobStep | null,
+    hlsUrl: textOrNull(raw.hls_url),
+    posterUrl: textOrNull(raw.poster_url),
+    renditions: jsonArrayOrNull(raw.renditions)?.map((r) => renditionFromJson(r as Raw)) ?? null,
+    duration: numberOrNull(raw.duration),
+    width: numberOrNull(raw.width),
+    height: numberOrNull(raw.height),
+    processingMs: numberOrNull(raw.processing_ms),
+    outputBytes: numberOrNull(raw.output_bytes),
+    completedAt: textOrNull(raw.completed_at),
     createdAt: String(raw.created_at),
     updatedAt: String(raw.updated_at),
   };

@@ -1,6 +1,7 @@
 import type { SourceKind } from '../sources/cms-source.js';
 import type { Database } from './database.js';
 import type { LedgerEntry as AttemptStart, LedgerOutcome as AttemptOutcome } from '../pipeline/job-ledger.js';
+import { jsonArrayOrNull, numberOrNull, textOrNull } from './column-values.js';
 
 export const LEDGER_STATUSES = ['processing', 'completed', 'failed', 'retrying', 'released', 'cancelled'] as const;
 /** Outcome of one attempt: `retrying` = failed but another attempt is scheduled; `released` = handed back (shutdown, crash). */
@@ -176,34 +177,22 @@ export class Ledger {
 }
 
 function toEntry(raw: Record<string, unknown>): LedgerEntry {
-  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
   return {
     id: Number(raw.id),
     key: String(raw.job_key),
     source: raw.source as SourceKind,
     recordId: String(raw.record_id),
-    title: str(raw.title),
+    title: textOrNull(raw.title),
     workerId: String(raw.worker_id),
     status: raw.status as LedgerStatus,
     startedAt: String(raw.started_at),
-    finishedAt: str(raw.finished_at),
-    processingMs: num(raw.processing_ms),
-    sourceBytes: num(raw.source_bytes),
-    outputBytes: num(raw.output_bytes),
-    duration: num(raw.duration),
-    errorCode: str(raw.error_code),
-    error: str(raw.error),
-    logTail: parseLogTail(raw.log_tail),
+    finishedAt: textOrNull(raw.finished_at),
+    processingMs: numberOrNull(raw.processing_ms),
+    sourceBytes: numberOrNull(raw.source_bytes),
+    outputBytes: numberOrNull(raw.output_bytes),
+    duration: numberOrNull(raw.duration),
+    errorCode: textOrNull(raw.error_code),
+    error: textOrNull(raw.error),
+    logTail: jsonArrayOrNull(raw.log_tail)?.map(String) ?? null,
   };
-}
-
-function parseLogTail(text: unknown): string[] | null {
-  if (typeof text !== 'string') return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value.map(String) : null;
-  } catch {
-    return null;
-  }
 }
