@@ -87,6 +87,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX alerts_active_rule_idx ON alerts (rule) WHERE status != 'resolved';
   CREATE INDEX alerts_status_idx ON alerts (status, last_seen_at);
   `,
+  // v3: the poll's count of due jobs reads this index alone (COVERING INDEX), never a table row:
+  // with jobs_poll_idx it looked up every pending row to check next_attempt_at.
+  `
+  CREATE INDEX jobs_due_idx ON jobs (status, next_attempt_at, heartbeat_at);
+  `,
 ];
 
 /**

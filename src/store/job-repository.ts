@@ -72,6 +72,9 @@ const SQL = {
     WHERE id = @id AND status IN ('failed', 'cancelled') RETURNING *`,
 } as const;
 
+/** The two statements one poll runs (`listDue`), for the bench's EXPLAIN QUERY PLAN. */
+export const POLL_STATEMENTS = { listDue: SQL.listDue, countDue: SQL.countDue } as const;
+
 /** The `jobs` table: the local source's records. Every ownership-sensitive write is one conditional UPDATE. */
 export class JobRepository {
   private readonly db: Database;

@@ -9,7 +9,7 @@ import { isAppError } from '../../src/errors.js';
 import type { Failure, PublishResult } from '../../src/sources/cms-source.js';
 import { isValidRecordId } from '../../src/sources/cms-source.js';
 import { MIGRATIONS, openDatabase, type Database } from '../../src/store/database.js';
-import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
+import { JobRepository, POLL_STATEMENTS, type JobRow } from '../../src/store/job-repository.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const LEASE = 300;
@@ -70,6 +70,26 @@ describe('openDatabase', () => {
     assert.equal(second.pragma('foreign_keys', { simple: true }), 1);
     assert.equal((second.prepare('SELECT COUNT(*) AS n FROM jobs').get() as { n: number }).n, 1);
     second.close();
+  });
+
+  it("reads one page per poll: the page walks jobs_poll_idx, the count reads an index and no row", () => {
+    const file = path.join(tmp, `plan-${++fileCounter}.db`);
+    const planDb = openDatabase(file);
+    const jobs = new JobRepository({ db: planDb, now });
+    planDb.transaction(() => {
+      for (let i = 0; i < 500; i += 1) jobs.create({ sourceUrl: `https://a.test/${i}`, priority: 1 + (i % 5), title: null });
+    })();
+    planDb.pragma('optimize');
+    const plan = (sql: string): string[] =>
+      (planDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: now().toISOString(), stale: now().toISOString(), limit: 10 }) as Array<{ detail: string }>).map((r) => r.detail);
+    const page = plan(POLL_STATEMENTS.listDue);
+    assert.equal(page.filter((d) => d.startsWith('SEARCH jobs USING INDEX jobs_poll_idx')).length, 2, page.join('\n'));
+    assert.ok(!page.some((d) => /^SCAN jobs/.test(d)), page.join('\n'));
+    const count = plan(POLL_STATEMENTS.countDue).filter((d) => d.includes('jobs'));
+    assert.equal(count.length, 2);
+    assert.ok(count.every((d) => d.startsWith('SEARCH jobs USING COVERING INDEX jobs_due_idx')), count.join('\n'));
+    assert.equal(jobs.listDue({ limit: 10, leaseSeconds: LEASE }).total, 500);
+    planDb.close();
   });
 
   it('refuses statuses and priorities outside the schema', () => {
