@@ -53,7 +53,8 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   const plan = planLadder(info, media);
   log.info({ rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio }, 'ladder planned');
 
-  const copy = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : null;
+  const passthrough = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : OFF;
+  const copy = passthrough.copy;
   const encoder = options.encoder ?? (media.videoEncoder === 'auto' ? 'libx264' : media.videoEncoder);
   const build = (enc: VideoEncoderName): FfmpegCommand =>
     buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads, encoder: enc, vaapiDevice: media.vaapiDevice, copyTopRung: copy });
@@ -75,28 +76,37 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
     { encodeMs, outputBytes, renditions: renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount })) },
     'ladder transcoded',
   );
-  return { info, plan, renditions, masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster, outputBytes, encodeMs, logTail };
+  const topRung = { copied: copy !== null, reason: passthrough.reason };
+  return { info, plan, renditions, masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster, outputBytes, encodeMs, topRung, logTail };
 }
 
-/** The copied top rung's key-frame times, or null to encode every rung (logged either way, with the reason). */
+/** The top-rung plan: `copy` holds the copied rung's key-frame times, or is null to encode every rung. */
+export interface PassthroughPlan {
+  readonly copy: { readonly keyframeTimes: readonly number[] } | null;
+  readonly reason: string;
+}
+
+const OFF: PassthroughPlan = { copy: null, reason: 'PASSTHROUGH=off' };
+
+/** Decides whether the top rung is stream-copied (logged either way, with the reason). */
 export async function planPassthrough(
   input: string, info: VideoInfo, plan: LadderPlan, probeOptions: { ffprobePath: string; signal?: AbortSignal }, log: Logger,
-): Promise<{ keyframeTimes: readonly number[] } | null> {
+): Promise<PassthroughPlan> {
   // Cheap checks first: the packet scan only runs for sources that could qualify.
   const early = streamIneligibility(info, plan);
   if (early !== null) {
     log.info({ reason: early }, 'top rung encoded');
-    return null;
+    return { copy: null, reason: early };
   }
   const { packets, startTime } = await scanVideoPackets(input, probeOptions);
   const scan = analyzePackets(packets, info.durationSeconds, startTime);
   const decision = decidePassthrough(info, plan, scan);
   if (!decision.copyTopRung) {
     log.info({ reason: decision.reason }, 'top rung encoded');
-    return null;
+    return { copy: null, reason: decision.reason };
   }
   log.info({ keyframes: decision.keyframeTimes.length, averageKbps: Math.round(scan.averageBps / 1000) }, 'top rung stream-copied');
-  return { keyframeTimes: decision.keyframeTimes };
+  return { copy: { keyframeTimes: decision.keyframeTimes }, reason: 'eligible' };
 }
 
 /**

@@ -96,6 +96,14 @@ export interface TranscodeOutput {
   readonly posterPath: string;
   readonly outputBytes: number;
   readonly encodeMs: number;
+  /** Whether the top rung is the source's video stream-copied, and why (or why not). */
+  readonly topRung: TopRungDecision;
   /** Last lines of FFmpeg's stderr. */
   readonly logTail: readonly string[];
+}
+
+export interface TopRungDecision {
+  readonly copied: boolean;
+  /** Why not, e.g. "codec hevc" or "PASSTHROUGH=off"; "eligible" when copied. */
+  readonly reason: string;
 }

@@ -15,6 +15,7 @@ import { createFfmpegRunner } from '../../src/media/ffmpeg-runner.js';
 import { probe } from '../../src/media/ffprobe.js';
 import { planLadder } from '../../src/media/ladder.js';
 import { planPassthrough, transcodeLadder, type MediaWarning } from '../../src/media/transcode.js';
+import type { TranscodeOutput } from '../../src/media/types.js';
 import { FFMPEG, FFPROBE, ffprobeJson, makeClip, testMediaConfig, type ClipSpec } from '../helpers/media-fixtures.js';
 
 const run = promisify(execFile);
@@ -48,17 +49,19 @@ const extinfs = async (file: string): Promise<string[]> => (await readFile(file,
 
 describe('top-rung passthrough', () => {
   let out: string;
+  let result: TranscodeOutput;
   const recorded = recordingLog();
   before(async () => {
     out = await mkdtemp(path.join(os.tmpdir(), 'vc-passthrough-'));
     const input = await makeClip(ELIGIBLE);
     const runner = createFfmpegRunner({ ffmpegPath: FFMPEG, log: silentLogger() });
-    await transcodeLadder({ input, outDir: out, media: MEDIA, runner, log: recorded.log });
+    result = await transcodeLadder({ input, outDir: out, media: MEDIA, runner, log: recorded.log });
   });
   after(() => rm(out, { recursive: true, force: true }));
 
   it('stream-copies the top rung: its decoded video is bit-identical to the source', async () => {
     assert.ok(recorded.messages.some((m) => m.msg === 'top rung stream-copied'));
+    assert.deepEqual(result.topRung, { copied: true, reason: 'eligible' });
     assert.equal(await decodedMd5(path.join(out, 'medium', 'playlist.m3u8')), await decodedMd5(await makeClip(ELIGIBLE)));
   });
 
@@ -111,7 +114,9 @@ describe('sources that are encoded, not copied', () => {
       const input = await makeClip(clip);
       const info = await probe(input, { ffprobePath: FFPROBE });
       const { log, messages } = recordingLog();
-      assert.equal(await planPassthrough(input, info, planLadder(info, MEDIA), { ffprobePath: FFPROBE }, log), null);
+      const decision = await planPassthrough(input, info, planLadder(info, MEDIA), { ffprobePath: FFPROBE }, log);
+      assert.equal(decision.copy, null);
+      assert.match(decision.reason, reason);
       assert.match(String(messages.find((m) => m.msg === 'top rung encoded')?.reason), reason);
     });
   }
@@ -121,7 +126,8 @@ describe('sources that are encoded, not copied', () => {
     try {
       const input = await makeClip(ELIGIBLE);
       const runner = createFfmpegRunner({ ffmpegPath: FFMPEG, log: silentLogger() });
-      await transcodeLadder({ input, outDir: out, media: { ...MEDIA, passthrough: 'off' }, runner, log: silentLogger() });
+      const off = await transcodeLadder({ input, outDir: out, media: { ...MEDIA, passthrough: 'off' }, runner, log: silentLogger() });
+      assert.deepEqual(off.topRung, { copied: false, reason: 'PASSTHROUGH=off' });
       assert.notEqual(await decodedMd5(path.join(out, 'medium', 'playlist.m3u8')), await decodedMd5(input));
     } finally {
       await rm(out, { recursive: true, force: true });

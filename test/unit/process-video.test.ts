@@ -58,6 +58,7 @@ function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Erro
         masterPath: 'master.m3u8',
         posterPath: 'poster.jpg',
         outputBytes: 1234,
+        topRung: { copied: false, reason: 'codec hevc' },
         encodeMs: 5,
         logTail: ['frame=1'],
       };
