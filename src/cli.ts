@@ -1,11 +1,5 @@
 #!/usr/bin/env node
 import { ConfigError } from './config/config.js';
-import { runAppwriteSetup } from './commands/appwrite-setup-command.js';
-import { runDoctor } from './commands/doctor.js';
-import { runHashPassword } from './commands/hash-password-command.js';
-import { runRequeue } from './commands/requeue-command.js';
-import { runStart } from './commands/start-command.js';
-import { runTranscode } from './commands/transcode-command.js';
 
 const USAGE = `video-compressor — turns CMS video uploads into adaptive HLS ladders
 
@@ -22,21 +16,23 @@ Usage:
 
 Configuration comes from .env in the working directory and the environment (see .env.example).`;
 
+// Each command is imported when run: the daemon does not load the CMS SDKs and tools that only
+// other commands (or unconfigured sources) use, which keeps its resident memory down.
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start':
-      return runStart();
+      return (await import('./commands/start-command.js')).runStart();
     case 'transcode':
-      return runTranscode(rest);
+      return (await import('./commands/transcode-command.js')).runTranscode(rest);
     case 'doctor':
-      return runDoctor();
+      return (await import('./commands/doctor.js')).runDoctor();
     case 'hash-password':
-      return runHashPassword();
+      return (await import('./commands/hash-password-command.js')).runHashPassword();
     case 'appwrite:setup':
-      return runAppwriteSetup();
+      return (await import('./commands/appwrite-setup-command.js')).runAppwriteSetup();
     case 'requeue':
-      return runRequeue(rest);
+      return (await import('./commands/requeue-command.js')).runRequeue(rest);
     case '--version':
     case 'version': {
       const { loadConfig } = await import('./config/config.js');

@@ -56,7 +56,7 @@ export async function startDaemon({ config, log, now = () => new Date(), events:
   // Both sinks return at once (alerts defer their work): the pipeline never waits for a notification.
   const events: EventSink = { emit: (event) => [monitoring.events, extraEvents].forEach((sink) => sink.emit(event)) };
   let poller: Poller | null = null;
-  const { sources, mounts } = createSources({ config, jobs, log, now, pollNow: () => poller?.pollNow() });
+  const { sources, mounts } = await createSources({ config, jobs, log, now, pollNow: () => poller?.pollNow() });
   recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
   const tools = createPipelineTools({ config, log });

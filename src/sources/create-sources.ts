@@ -3,12 +3,8 @@ import { ConfigError } from '../config/config.js';
 import type { AppMount } from '../http/app.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobRepository } from '../store/job-repository.js';
-import { AppwriteSource } from './appwrite-source.js';
-import { appwriteWebhookRouter } from './appwrite-webhook.js';
 import type { CmsSource } from './cms-source.js';
 import { LocalSource } from './local-source.js';
-import { WordpressSource } from './wordpress-source.js';
-import { wordpressWebhookRouter } from './wordpress-webhook.js';
 
 export interface SourceWiring {
   readonly sources: CmsSource[];
@@ -25,8 +21,11 @@ export interface CreateSourcesOptions {
   readonly pollNow: () => void;
 }
 
-/** One CmsSource per kind listed in SOURCES, with the HTTP routes each one needs. */
-export function createSources({ config, jobs, log, now, pollNow }: CreateSourcesOptions): SourceWiring {
+/**
+ * One CmsSource per kind listed in SOURCES, with the HTTP routes each one needs. A CMS source's
+ * modules (and its SDK: node-appwrite alone is about 12 MB resident) load only when it is listed.
+ */
+export async function createSources({ config, jobs, log, now, pollNow }: CreateSourcesOptions): Promise<SourceWiring> {
   const sources: CmsSource[] = [];
   const mounts: AppMount[] = [];
   for (const kind of config.worker.sources) {
@@ -38,6 +37,8 @@ export function createSources({ config, jobs, log, now, pollNow }: CreateSources
         // loadConfig refuses SOURCES=appwrite without the connection variables.
         if (!config.appwrite) throw new ConfigError(['SOURCES: appwrite needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID']);
         const appwriteLog = log.child({ module: 'appwrite' });
+        const { AppwriteSource } = await import('./appwrite-source.js');
+        const { appwriteWebhookRouter } = await import('./appwrite-webhook.js');
         sources.push(new AppwriteSource({ config: config.appwrite, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: appwriteLog, now }));
         mounts.push({ path: '/api/webhooks/appwrite', handler: appwriteWebhookRouter({ config: config.appwrite, pollNow, log: appwriteLog }) });
         break;
@@ -46,6 +47,8 @@ export function createSources({ config, jobs, log, now, pollNow }: CreateSources
         // loadConfig refuses SOURCES=wordpress without the connection variables.
         if (!config.wordpress) throw new ConfigError(['SOURCES: wordpress needs WP_URL, WP_USER and WP_APP_PASSWORD']);
         const wordpressLog = log.child({ module: 'wordpress' });
+        const { WordpressSource } = await import('./wordpress-source.js');
+        const { wordpressWebhookRouter } = await import('./wordpress-webhook.js');
         sources.push(new WordpressSource({ config: config.wordpress, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: wordpressLog, now }));
         mounts.push({ path: '/api/webhooks/wordpress', handler: wordpressWebhookRouter({ config: config.wordpress, pollNow, log: wordpressLog }) });
         break;
