@@ -1,29 +1,45 @@
 /**
- * Daemon overhead (submit → completed through the embedded source vs a bare transcode of the same
- * file) and API latency under a 200 req/s load while a transcode runs.
+ * Daemon overhead (submit → completed through the embedded source vs a bare `video-compressor
+ * transcode` of the same file, both the compiled build in their own processes) and API latency
+ * under load (autocannon, its own processes) while the daemon transcodes, at two FFMPEG_NICE levels.
  */
-import { createServer, Agent, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
-import { loadConfig } from '../src/config/config.js';
-import { silentLogger } from '../src/logging/logger.js';
-import { createFfmpegRunner } from '../src/media/ffmpeg-runner.js';
-import { transcodeLadder } from '../src/media/transcode.js';
-import { serveFile, startTestDaemon, TEST_API_KEY, type TestDaemon } from '../test/helpers/test-daemon.js';
+import { DIST_CLI } from '../test/helpers/spawn-daemon.js';
+import { serveFile, TEST_API_KEY } from '../test/helpers/test-daemon.js';
+import { startBenchDaemon, type BenchDaemon } from './daemon-process.js';
 import { benchDir, type BenchSource } from './sources.js';
-import { alternate, fmt, median, percentile, QUICK } from './measure.js';
+import { alternate, fmt, median, QUICK, sh } from './measure.js';
 
+/** Requests per second in all, split evenly over the two routes. */
 const RATE = 200;
 const LOAD_SECONDS = QUICK ? 3 : 20;
-/** Open-loop generator, bounded: past this many requests in flight, a tick is counted as dropped. */
-const MAX_IN_FLIGHT = 64;
+const ROUTES = ['/health', '/api/jobs'] as const;
+type Route = (typeof ROUTES)[number];
+
+export interface LatencyFigures {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly requests: number;
+  readonly errors: number;
+}
+
+export interface LoadFigures {
+  readonly nice: number;
+  readonly latency: Record<Route, LatencyFigures>;
+  /** Submit → completed of the job transcoding under that load: what the lower priority costs it. */
+  readonly jobMs: number;
+}
+
+/** FFMPEG_NICE levels compared: unchanged, the default, the lowest priority. */
+const NICE_LEVELS = [0, 10, 19] as const;
 
 export interface DaemonFigures {
   readonly daemonMs: number;
   readonly bareMs: number;
-  readonly latency: Record<'/health' | '/api/jobs', { p50: number; p99: number; n: number; errors: number }>;
-  readonly dropped: number;
+  readonly load: readonly LoadFigures[];
 }
 
 function serve(file: string): Promise<{ server: Server; url: string }> {
@@ -34,101 +50,102 @@ function serve(file: string): Promise<{ server: Server; url: string }> {
   }));
 }
 
-async function submitAndWait(vc: TestDaemon, url: string, onProcessing?: () => Promise<void>): Promise<void> {
-  const { body } = await vc.api('POST', '/api/jobs', { source_url: url, title: 'bench' });
-  const id = String((body as { id: string }).id);
-  if (onProcessing) {
-    await vc.waitForJob(id, (j: { status: string; step?: string }) => j.status !== 'pending' && j.step === 'transcoding', 600_000);
-    await onProcessing();
-  }
-  const job = await vc.waitForJob(id, (j: { status: string }) => j.status === 'completed' || j.status === 'failed', 3_600_000);
-  if ((job as { status: string }).status !== 'completed') throw new Error(`bench job failed: ${JSON.stringify(job)}`);
+async function completed(vc: BenchDaemon, url: string, onStep?: Parameters<BenchDaemon['run']>[1]): Promise<void> {
+  const job = await vc.run(url, onStep);
+  if (job.status !== 'completed') throw new Error(`bench job failed: ${JSON.stringify(job)}`);
 }
 
 export async function benchDaemon(source: BenchSource, env: Record<string, string>): Promise<DaemonFigures> {
   const { server, url } = await serve(source.file);
-  const vc = await startTestDaemon({ X264_PRESET: 'fast', HLS_SEGMENT_SECONDS: '10', ...env });
-  const config = loadConfig({ envFile: false, env: { API_KEY: TEST_API_KEY, HLS_SEGMENT_SECONDS: '10', X264_PRESET: 'fast', ...env } });
-  const runner = createFfmpegRunner({ ffmpegPath: config.media.ffmpegPath, log: silentLogger() });
   try {
-    const runs = await alternate(
-      () => submitAndWait(vc, url),
-      async () => {
-        const out = await mkdtemp(path.join(benchDir(), 'bare-'));
-        await transcodeLadder({ input: source.file, outDir: out, media: config.media, runner, log: silentLogger() });
-        await rm(out, { recursive: true, force: true });
-      },
-    );
-    let load: Awaited<ReturnType<typeof loadApi>> | null = null;
-    await submitAndWait(vc, url, async () => {
-      load = await loadApi(vc.baseUrl);
-    });
-    if (load === null) throw new Error('no load figures');
-    return { daemonMs: median(runs.a), bareMs: median(runs.b), ...(load as Awaited<ReturnType<typeof loadApi>>) };
+    const vc = await startBenchDaemon({ ...env, FFMPEG_NICE: '0' });
+    let runs: Awaited<ReturnType<typeof alternate<void, void>>>;
+    try {
+      runs = await alternate(
+        () => completed(vc, url),
+        () => bareTranscode(source.file, env),
+      );
+    } finally {
+      await vc.close();
+    }
+    const load: LoadFigures[] = [];
+    for (const nice of NICE_LEVELS) load.push(await loadDuringTranscode(url, env, nice));
+    return { daemonMs: median(runs.a), bareMs: median(runs.b), load };
   } finally {
-    await vc.close();
     server.close();
   }
 }
 
-/** One GET over a keep-alive agent; resolves with its latency in ms, or null on error/non-2xx. */
-function get(agent: Agent, base: URL, route: string): Promise<number | null> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const req = request({ agent, host: base.hostname, port: base.port, path: route, headers: { 'X-API-Key': TEST_API_KEY } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? performance.now() - started : null));
-    });
-    req.on('error', () => resolve(null));
-    req.end();
-  });
+/**
+ * `node dist/cli.js transcode <file> <out>`: the same pipeline without the daemon around it, in a
+ * scratch directory (no .env there) with the daemon's settings.
+ */
+async function bareTranscode(file: string, env: Record<string, string>): Promise<void> {
+  const dir = await mkdtemp(path.join(benchDir(), 'bare-'));
+  try {
+    await sh(process.execPath, [DIST_CLI, 'transcode', file, path.join(dir, 'out')], { cwd: dir, env: { ...process.env, API_KEY: TEST_API_KEY, ...env } });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
-/** RATE requests/s for LOAD_SECONDS, alternating /health and /api/jobs, open loop. */
-async function loadApi(baseUrl: string): Promise<Pick<DaemonFigures, 'latency' | 'dropped'>> {
-  const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
-  const base = new URL(baseUrl);
-  const routes = ['/health', '/api/jobs'] as const;
-  const samples: Record<(typeof routes)[number], number[]> = { '/health': [], '/api/jobs': [] };
-  const errors = { '/health': 0, '/api/jobs': 0 };
-  const pending: Array<Promise<void>> = [];
-  let inFlight = 0;
-  let dropped = 0;
-  const started = performance.now();
-  for (let i = 0; i < RATE * LOAD_SECONDS; i += 1) {
-    // Ticks are scheduled against the start time, so a slow response does not lower the rate.
-    const wait = started + (i * 1000) / RATE - performance.now();
-    if (wait > 0) await delay(wait);
-    if (inFlight >= MAX_IN_FLIGHT) {
-      dropped += 1;
-      continue;
-    }
-    const route = routes[i % 2] ?? '/health';
-    inFlight += 1;
-    pending.push(get(agent, base, route).then((ms) => {
-      inFlight -= 1;
-      if (ms === null) errors[route] += 1;
-      else samples[route].push(ms);
-    }));
+/** A fresh daemon at this nice level; the load starts once its job reaches the transcoding step. */
+async function loadDuringTranscode(url: string, env: Record<string, string>, nice: number): Promise<LoadFigures> {
+  const vc = await startBenchDaemon({ ...env, FFMPEG_NICE: String(nice) });
+  try {
+    let latency: Record<Route, LatencyFigures> | null = null;
+    const started = performance.now();
+    await completed(vc, url, {
+      step: 'transcoding',
+      then: async () => {
+        const results = await Promise.all(ROUTES.map((route) => autocannon(vc.baseUrl + route, RATE / ROUTES.length)));
+        latency = { '/health': results[0] as LatencyFigures, '/api/jobs': results[1] as LatencyFigures };
+      },
+    });
+    const jobMs = performance.now() - started;
+    if (latency === null) throw new Error('the job finished before it was seen transcoding');
+    return { nice, latency, jobMs };
+  } finally {
+    await vc.close();
   }
-  await Promise.all(pending);
-  agent.destroy();
-  const stats = (r: (typeof routes)[number]) => ({ p50: percentile(samples[r], 50), p99: percentile(samples[r], 99), n: samples[r].length, errors: errors[r] });
-  return { latency: { '/health': stats('/health'), '/api/jobs': stats('/api/jobs') }, dropped };
+}
+
+/** autocannon at a fixed rate in its own process; its JSON report's latency percentiles. */
+async function autocannon(url: string, rate: number): Promise<LatencyFigures> {
+  const bin = new URL('../node_modules/.bin/autocannon', import.meta.url).pathname;
+  const args = ['-j', '-n', '-c', '10', '-R', String(rate), '-d', String(LOAD_SECONDS), '-H', `X-API-Key=${TEST_API_KEY}`, url];
+  const out = await sh(bin, args);
+  const report = JSON.parse(out.slice(out.indexOf('{'))) as {
+    latency: { p50: number; p99: number; max: number };
+    requests: { total: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  };
+  return {
+    p50: report.latency.p50,
+    p99: report.latency.p99,
+    max: report.latency.max,
+    requests: report.requests.total,
+    errors: report.errors + report.timeouts + report.non2xx,
+  };
 }
 
 export function daemonTable(f: DaemonFigures, sourceName: string): string[] {
   return [
-    `Source: ${sourceName}.`,
+    `Source: ${sourceName}. Both sides are the compiled build in their own process.`,
     '',
-    '| submit → completed (daemon) | bare transcode | daemon / bare |',
+    '| submit → completed (daemon) | bare `transcode` | daemon / bare |',
     '|---|---|---|',
     `| ${fmt(f.daemonMs / 1000, 1)} s | ${fmt(f.bareMs / 1000, 1)} s | ${fmt(f.daemonMs / f.bareMs)} |`,
     '',
-    `API at ${RATE} req/s for ${LOAD_SECONDS} s during a transcode (keep-alive, open loop, ≤ ${MAX_IN_FLIGHT} in flight; ${f.dropped} ticks dropped):`,
+    `API at ${RATE} req/s in all (${RATE / ROUTES.length} per route, autocannon, 10 connections each) for ${LOAD_SECONDS} s while the daemon transcodes:`,
     '',
-    '| route | p50 | p99 | ok | errors |',
-    '|---|---|---|---|---|',
-    ...(['/health', '/api/jobs'] as const).map((r) => `| ${r} | ${fmt(f.latency[r].p50, 1)} ms | ${fmt(f.latency[r].p99, 1)} ms | ${f.latency[r].n} | ${f.latency[r].errors} |`),
+    '| FFMPEG_NICE | route | p50 | p99 | max | requests | errors | job submit → completed |',
+    '|---|---|---|---|---|---|---|---|',
+    ...f.load.flatMap((l) => ROUTES.map((r) => {
+      const x = l.latency[r];
+      return `| ${l.nice} | ${r} | ${fmt(x.p50, 1)} ms | ${fmt(x.p99, 1)} ms | ${fmt(x.max, 1)} ms | ${x.requests} | ${x.errors} | ${fmt(l.jobMs / 1000, 1)} s |`;
+    })),
   ];
 }

@@ -2,7 +2,7 @@
  * Ladder: our one-process `transcode` vs the seed's naive recipe (three sequential FFmpeg
  * processes, one per rung, libx264 -preset fast, CRF 23/28/32, AAC, -hls_time 10), per source.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/logging/logger.js';
@@ -11,7 +11,7 @@ import { transcodeLadder } from '../src/media/transcode.js';
 import type { TranscodeOutput } from '../src/media/types.js';
 import type { BenchSource } from './sources.js';
 import { benchDir } from './sources.js';
-import { alternate, fmt, mbps, median, renditionFigures, seconds, sh, type RenditionFigures } from './measure.js';
+import { alternate, fmt, mbps, median, renditionFigures, seconds, segmentsAligned, sh, type RenditionFigures } from './measure.js';
 
 const NAIVE_RUNGS = [
   { height: 1080, crf: 23 },
@@ -65,6 +65,19 @@ export interface LadderRow {
   readonly passthrough: string;
   readonly ours: RungResult[];
   readonly naive: RungResult[];
+  /** A master playlist listing every rung (EXT-X-STREAM-INF with BANDWIDTH and RESOLUTION) exists. */
+  readonly oursMaster: boolean;
+  readonly naiveMaster: boolean;
+}
+
+/** Whether any playlist under `dir` is a master listing `rungs` variants with BANDWIDTH and RESOLUTION. */
+async function hasMaster(dir: string, rungs: number): Promise<boolean> {
+  for (const entry of await readdir(dir, { recursive: true })) {
+    if (!entry.endsWith('.m3u8')) continue;
+    const variants = (await readFile(path.join(dir, entry), 'utf8')).split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF:'));
+    if (variants.length === rungs && variants.every((l) => /BANDWIDTH=\d+/.test(l) && /RESOLUTION=\d+x\d+/.test(l))) return true;
+  }
+  return false;
 }
 
 /** One source, A (ours) and B (naive) alternated; figures of the last run of each. */
@@ -89,13 +102,31 @@ export async function benchLadder(source: BenchSource, config: AppConfig): Promi
   const ours = await measure(runs.lastA.renditions.map((r) => ({ height: r.height, playlist: path.join(oursDir, r.playlistPath) })), source);
   const naive = await measure(runs.lastB.map((p) => ({ height: Number(path.basename(path.dirname(p))), playlist: p })), source);
   const { topRung } = runs.lastA;
-  return { source: source.name, oursMs: median(runs.a), naiveMs: median(runs.b), passthrough: topRung.copied ? 'copied' : `encoded (${topRung.reason})`, ours, naive };
+  const naiveRoot = path.dirname(path.dirname(runs.lastB[0] ?? naiveDir));
+  return {
+    source: source.name,
+    oursMs: median(runs.a),
+    naiveMs: median(runs.b),
+    passthrough: topRung.copied ? 'copied' : `encoded (${topRung.reason})`,
+    ours,
+    naive,
+    oursMaster: await hasMaster(oursDir, ours.length),
+    naiveMaster: await hasMaster(naiveRoot, naive.length),
+  };
 }
 
 /** Markdown lines for the ladder section. */
 export function ladderTable(rows: readonly LadderRow[]): string[] {
-  const lines = ['| source | ours | naive | ours / naive | top rung |', '|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.source} | ${seconds(r.oursMs)} | ${seconds(r.naiveMs)} | ${fmt(r.oursMs / r.naiveMs)} | ${r.passthrough} |`);
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'no');
+  const lines = [
+    '| source | ours | naive | ours / naive | top rung (ours) | segments aligned: ours / naive | master playlist: ours / naive |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const aligned = `${yes(segmentsAligned(r.ours))} / ${yes(segmentsAligned(r.naive))}`;
+    const master = `${yes(r.oursMaster)} / ${yes(r.naiveMaster)}`;
+    lines.push(`| ${r.source} | ${seconds(r.oursMs)} | ${seconds(r.naiveMs)} | ${fmt(r.oursMs / r.naiveMs)} | ${r.passthrough} | ${aligned} | ${master} |`);
+  }
   lines.push('', '| source | rung | recipe | bytes | avg Mb/s | peak Mb/s | SSIM |', '|---|---|---|---|---|---|---|');
   for (const r of rows) {
     for (const [recipe, rungs] of [['ours', r.ours], ['naive', r.naive]] as const) {

@@ -12,9 +12,9 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 export const RUNS = QUICK ? 1 : Math.max(3, Number(process.env.BENCH_RUNS ?? 3));
 
 /** Runs a binary to completion; returns stdout+stderr. Throws with the stderr tail on failure. */
-export async function sh(cmd: string, args: readonly string[]): Promise<string> {
+export async function sh(cmd: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   try {
-    const { stdout, stderr } = await execFileAsync(cmd, [...args], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await execFileAsync(cmd, [...args], { maxBuffer: 64 * 1024 * 1024, ...options });
     return `${stdout}${stderr}`;
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '').slice(-2000);
@@ -70,6 +70,15 @@ export interface RenditionFigures {
   readonly averageBps: number;
   /** Highest segment bit rate (bytes × 8 / EXTINF). */
   readonly peakBps: number;
+  /** Each segment's EXTINF, in order: equal lists across rungs mean aligned segments. */
+  readonly durations: readonly number[];
+}
+
+/** Whether every rendition is cut at the same instants (EXTINF lists equal within 1 ms). */
+export function segmentsAligned(renditions: readonly RenditionFigures[]): boolean {
+  const [first, ...rest] = renditions;
+  if (!first) return false;
+  return rest.every((r) => r.durations.length === first.durations.length && r.durations.every((d, i) => Math.abs(d - (first.durations[i] ?? NaN)) < 1e-3));
 }
 
 /** Reads a media playlist and its segment sizes. */
@@ -90,7 +99,7 @@ export async function renditionFigures(playlist: string): Promise<RenditionFigur
     total += segment.duration;
     if (segment.duration > 0) peakBps = Math.max(peakBps, (size * 8) / segment.duration);
   }
-  return { bytes, averageBps: total > 0 ? (bytes * 8) / total : 0, peakBps };
+  return { bytes, averageBps: total > 0 ? (bytes * 8) / total : 0, peakBps, durations: segments.map((s) => s.duration) };
 }
 
 /** Total size of the files under a directory. */

@@ -6,6 +6,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { freePort, TEST_API_KEY } from './test-daemon.js';
 
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
+/** The compiled build (`npm run build`), as PM2 runs it. */
+export const DIST_CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 // Resolved here: the daemon runs in its own storage directory, where `--import tsx` would not resolve.
 const TSX = import.meta.resolve('tsx');
 
@@ -23,14 +25,22 @@ export interface SpawnedDaemon {
   kill(): void;
 }
 
+export interface SpawnOptions {
+  /** Run the compiled build (dist/cli.js, which must exist) instead of the TypeScript sources through tsx. */
+  readonly compiled?: boolean;
+  /** Node.js flags before the script, e.g. ecosystem.config.js's `node_args` (what PM2 runs in production). */
+  readonly nodeArgs?: readonly string[];
+}
+
 /**
  * The real `video-compressor start` process with its own storage directory, on a free loopback port,
- * from the TypeScript sources. `env` adds to (and overrides) a test-friendly environment.
+ * from the TypeScript sources (or the build). `env` adds to (and overrides) a test-friendly environment.
  */
-export async function spawnDaemon(env: Record<string, string> = {}): Promise<SpawnedDaemon> {
+export async function spawnDaemon(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<SpawnedDaemon> {
   const storageDir = await mkdtemp(path.join(tmpdir(), 'vc-process-'));
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'start'], {
+  const args = options.compiled ? [DIST_CLI, 'start'] : ['--import', TSX, CLI, 'start'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
     cwd: storageDir,
     env: {
       ...process.env,
