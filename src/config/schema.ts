@@ -126,7 +126,7 @@ export const envSchema = z.object({
   // libx264 by default: CRF quality and reproducible output; `auto` is opt-in (probes hardware once).
   VIDEO_ENCODER: z.enum(['libx264', 'h264_nvenc', 'h264_qsv', 'h264_vaapi', 'auto']).default('libx264'),
   VAAPI_DEVICE: z.string().min(1).default('/dev/dri/renderD128'),
-  FFMPEG_NICE: int(0, 0, 19),
+  FFMPEG_NICE: int(10, 0, 19),
   PASSTHROUGH: z.enum(['auto', 'off']).default('auto'),
   HLS_SEGMENT_SECONDS: int(10, 1, 60),
   AUDIO_BITRATE_KBPS: int(128, 32, 512),
