@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { spawnDaemon, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
+import { deployedApp, spawnDaemon, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
 import { TEST_API_KEY } from '../test/helpers/test-daemon.js';
 
 export interface BenchDaemon extends SpawnedDaemon {
@@ -17,21 +17,10 @@ export interface BenchDaemon extends SpawnedDaemon {
   close(): Promise<void>;
 }
 
-interface Pm2App {
-  readonly node_args?: string[];
-  readonly env?: Record<string, string>;
-}
-
-/** ecosystem.config.js's first app: the Node flags and environment PM2 gives the daemon. */
-export async function deployedApp(): Promise<Pm2App> {
-  const { apps } = (await import(new URL('../ecosystem.config.js', import.meta.url).href)) as { apps: Pm2App[] };
-  return apps[0] ?? {};
-}
-
 /** The compiled daemon with PM2's Node flags and environment, plus `env`. */
 export async function startBenchDaemon(env: Record<string, string>): Promise<BenchDaemon> {
   const app = await deployedApp();
-  const daemon = await spawnDaemon({ ...app.env, LOG_LEVEL: 'info', ...env }, { compiled: true, nodeArgs: app.node_args ?? [] });
+  const daemon = await spawnDaemon({ ...app.env, LOG_LEVEL: 'info', ...env }, { compiled: true, nodeArgs: app.node_args });
   await daemon.waitHealthy();
   const api = async (method: string, route: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(daemon.baseUrl + route, {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { TEST_API_KEY } from '../test/helpers/test-daemon.js';
 import { benchDaemon, daemonTable } from './daemon-bench.js';
-import { deployedApp } from './daemon-process.js';
+import { deployedApp } from '../test/helpers/spawn-daemon.js';
 import { benchDownload, downloadTable } from './download-bench.js';
 import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${ffmpegVersion}; Node ${process.version}.`,
     `Ours: LADDER=${LADDER}, X264_PRESET=fast, HLS_SEGMENT_SECONDS=10, VIDEO_ENCODER=${config.media.videoEncoder}, PASSTHROUGH=${config.media.passthrough}.`,
-    `Daemon: dist/cli.js with ecosystem.config.js's Node flags (${(await deployedApp()).node_args?.join(' ') || 'none'}) and environment.`,
+    `Daemon: dist/cli.js with ecosystem.config.js's Node flags (${(await deployedApp()).node_args.join(' ') || 'none'}) and environment.`,
     `Sources: ${sources.map((s) => `${s.name} (${s.durationSeconds} s)`).join(', ')}. Median of ${RUNS} alternated run(s) per side.`,
   ];
   const rows: LadderRow[] = [];

@@ -22,7 +22,7 @@ const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 interface Pm2Process {
   pid: number;
   name: string;
-  pm2_env: { status: string; restart_time: number; exec_mode: string; pm_out_log_path: string; pm_cwd: string };
+  pm2_env: { status: string; restart_time: number; exec_mode: string; pm_out_log_path: string; pm_cwd: string; node_args: string[] };
 }
 
 /**
@@ -97,6 +97,8 @@ describe('PM2 (ecosystem.config.js)', () => {
     assert.equal(proc.pm2_env.pm_cwd, app);
     assert.equal(proc.pm2_env.pm_out_log_path, path.join(app, 'logs', 'pm2-out.log'));
     assert.equal((await list()).length, 1, 'instances: 1');
+    // PM2 (fork mode) puts node_args before its container script; the process title hides them from ps.
+    assert.deepEqual(proc.pm2_env.node_args, ['--optimize-for-size']);
     assert.deepEqual((await readdir(path.join(app, 'storage'))).sort(), ['hls', 'state.db', 'state.db-shm', 'state.db-wal', 'temp']);
   });
 

@@ -25,6 +25,20 @@ export interface SpawnedDaemon {
   kill(): void;
 }
 
+/** ecosystem.config.js's app: the Node flags and environment PM2 gives the daemon in production. */
+export interface DeployedApp {
+  readonly node_args: string[];
+  readonly env: Record<string, string>;
+}
+
+/** Reads ecosystem.config.js's first app, so tests and the bench run the daemon as PM2 does. */
+export async function deployedApp(): Promise<DeployedApp> {
+  const { apps } = (await import(new URL('../../ecosystem.config.js', import.meta.url).href)) as { apps: Array<Partial<DeployedApp>> };
+  const app = apps[0];
+  if (!app || !Array.isArray(app.node_args)) throw new Error('ecosystem.config.js must declare node_args as an array');
+  return { node_args: app.node_args, env: app.env ?? {} };
+}
+
 export interface SpawnOptions {
   /** Run the compiled build (dist/cli.js, which must exist) instead of the TypeScript sources through tsx. */
   readonly compiled?: boolean;
