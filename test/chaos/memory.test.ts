@@ -30,7 +30,8 @@ async function medianRssKb(pid: number): Promise<number> {
   return readings.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)] ?? NaN;
 }
 
-describe('chaos: memory over many jobs', { timeout: 240_000 }, () => {
+// Generous: ~95 s on a quiet 2-core machine, 180 s seen under heavy load.
+describe('chaos: memory over many jobs', { timeout: 420_000 }, () => {
   let files: TestServer;
   let vc: SpawnedDaemon;
   const started = Date.now();
@@ -60,7 +61,7 @@ describe('chaos: memory over many jobs', { timeout: 240_000 }, () => {
   /** Submits `count` jobs and waits until `target` are completed. */
   async function runUntil(count: number, from: number, target: number): Promise<void> {
     for (let i = from; i < from + count; i += 1) await api('POST', '/api/jobs', { source_url: files.url(`/m${i}.mp4`) });
-    const deadline = Date.now() + 200_000;
+    const deadline = Date.now() + 360_000;
     while ((await completed()) < target) {
       const failed = (await api('GET', '/api/jobs?status=failed&limit=5')).jobs;
       assert.equal(failed.length, 0, JSON.stringify(failed));
