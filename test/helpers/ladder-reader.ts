@@ -39,7 +39,9 @@ export function ladderReader(hlsDir: string, everyMs = 25): LadderReader {
   const state = { violations: [] as string[], checks: 0, running: true };
   const loop = (async () => {
     while (state.running) {
-      const dirs = await readdir(hlsDir).catch(() => [] as string[]);
+      // What the public can reach: dot-names (the publisher's `.<key>.incoming` and `.previous`
+      // staging) are refused by the HLS route (dotfiles: 'deny') and by nginx (`location ~ /\.`).
+      const dirs = (await readdir(hlsDir).catch(() => [] as string[])).filter((name) => !name.startsWith('.'));
       for (const name of dirs) {
         const problem = await verifyLadder(path.join(hlsDir, name));
         if (problem) state.violations.push(problem);
