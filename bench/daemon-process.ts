@@ -5,7 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { deployedApp, spawnDaemon, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
+import { deployedApp, spawnDaemon, vmRssKb, type SpawnedDaemon } from '../test/helpers/spawn-daemon.js';
 import { TEST_API_KEY } from '../test/helpers/test-daemon.js';
 
 export interface BenchDaemon extends SpawnedDaemon {
@@ -72,10 +72,11 @@ async function readLogLines(dir: string, msg: string): Promise<Array<Record<stri
   return lines;
 }
 
-async function rssKb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-}
+/** 0 once the process is gone. */
+const rssKb = async (pid: number): Promise<number> => {
+  const kb = await vmRssKb(pid).catch(() => 0);
+  return Number.isFinite(kb) ? kb : 0;
+};
 
 /**
  * Waits until a freshly started process's RSS has settled: V8's memory reducer collects the

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { recordScenario } from '../helpers/chaos.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
-import { deployedApp, spawnDaemon, type SpawnedDaemon } from '../helpers/spawn-daemon.js';
+import { deployedApp, spawnDaemon, vmRssKb, type SpawnedDaemon } from '../helpers/spawn-daemon.js';
 import { serveFile, TEST_API_KEY } from '../helpers/test-daemon.js';
 
 // The issue's 200 jobs (~2 min here: one tiny job takes ~0.6 s on 2 cores); CHAOS_MEMORY_JOBS overrides.
@@ -15,11 +14,6 @@ const MAX_GROWTH = 0.1;
 // One reading is a moment; the median of a few, once the queue has drained, is the level.
 const SAMPLES = 5;
 const SAMPLE_GAP_MS = 200;
-
-async function vmRssKb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-}
 
 async function medianRssKb(pid: number): Promise<number> {
   const readings: number[] = [];

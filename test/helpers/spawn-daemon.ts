@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -23,6 +23,12 @@ export interface SpawnedDaemon {
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** SIGKILL if still running (for `finally`). */
   kill(): void;
+}
+
+/** A process's resident set (VmRSS) in kB, from /proc; NaN when /proc has no such figure. */
+export async function vmRssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
 }
 
 /** ecosystem.config.js's app: the Node flags and environment PM2 gives the daemon in production. */
