@@ -1,11 +1,13 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import cron from 'node-cron';
 import { Monitoring } from './alerts/monitoring.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import { createApp } from './http/app.js';
+import { cachedProbe } from './http/cached-probe.js';
 import type { Logger } from './logging/logger.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
 import { DailyCleanup } from './pipeline/daily-cleanup.js';
@@ -82,7 +84,11 @@ export async function startDaemon({ config, log, now = () => new Date(), events:
     ledger,
     mounts: [...mounts, ...monitoring.mounts(poller, apiKey)],
     observe: monitoring.observeHttp,
-    health: async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }),
+    // Cached for a second: /health may be polled hundreds of times a second (see cached-probe.ts).
+    health: cachedProbe(async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }), {
+      ttlMs: HEALTH_PROBE_TTL_MS,
+      now: () => performance.now(),
+    }),
     log: log.child({ module: 'http' }),
   });
   const server = await listen(app, config.server.host, config.server.port);
@@ -151,6 +157,9 @@ async function prepareStorage(config: AppConfig, log: Logger, now: () => Date): 
   await sweepTemp(config.storage.tempDir, log, { staleAfterMs: 24 * 3600_000, now });
   await recoverInterruptedPublishes(config.storage.hlsDir, log);
 }
+
+/** How long /health reuses its storage probe; a storage that turns read-only shows within this. */
+const HEALTH_PROBE_TTL_MS = 1000;
 
 async function isWritable(dir: string): Promise<boolean> {
   return access(dir, constants.W_OK).then(
