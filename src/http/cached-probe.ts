@@ -19,18 +19,15 @@ export function cachedProbe<T>(probe: () => Promise<T>, { ttlMs, now }: CachedPr
   let inFlight: Promise<T> | null = null;
   return () => {
     if (cached !== null && now() - cached.at < ttlMs) return Promise.resolve(cached.value);
-    inFlight ??= probe().then(
-      (value) => {
+    // A failure is not stored: the expired entry (if any) makes the next call probe again.
+    inFlight ??= probe()
+      .then((value) => {
         cached = { value, at: now() };
-        inFlight = null;
         return value;
-      },
-      (err: unknown) => {
-        cached = null;
+      })
+      .finally(() => {
         inFlight = null;
-        throw err;
-      },
-    );
+      });
     return inFlight;
   };
 }
