@@ -11,7 +11,7 @@ import { cachedProbe } from './http/cached-probe.js';
 import type { Logger } from './logging/logger.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
 import { DailyCleanup } from './pipeline/daily-cleanup.js';
-import { ignoreEvents, type EventSink } from './pipeline/events.js';
+import { ignoreEvents, type EventSink } from './domain/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
 import { processVideo } from './pipeline/process-video.js';

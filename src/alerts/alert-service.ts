@@ -1,7 +1,7 @@
 import type { AlertThresholds } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
-import type { DaemonEvent, EventSink } from '../pipeline/events.js';
-import type { WorkerSnapshot } from '../pipeline/worker-state.js';
+import type { DaemonEvent, EventSink } from '../domain/events.js';
+import type { WorkerSnapshot } from '../domain/worker.js';
 import type { Alert, AlertCondition, AlertLevel, AlertRepository } from '../store/alert-repository.js';
 import type { AlertChange, Notification } from './notification.js';
 import { evaluateRules, type Incident, type RuleResult } from './rules.js';

@@ -6,9 +6,9 @@ import type { AppMount } from '../http/app.js';
 import { metricsRouter } from '../http/routes/metrics.js';
 import type { Logger } from '../logging/logger.js';
 import { DaemonMetrics } from '../metrics/daemon-metrics.js';
-import type { DaemonEvent, EventSink } from '../pipeline/events.js';
-import type { ScheduledTask } from '../pipeline/poller.js';
-import type { WorkerControl } from '../pipeline/worker-state.js';
+import type { DaemonEvent, EventSink } from '../domain/events.js';
+import type { Schedule, ScheduledTask } from '../domain/schedule.js';
+import type { WorkerControl } from '../domain/worker.js';
 import { AlertRepository } from '../store/alert-repository.js';
 import type { Database } from '../store/database.js';
 import type { JobRepository } from '../store/job-repository.js';
@@ -36,7 +36,7 @@ export interface MonitoringOptions {
   readonly now: () => Date;
   readonly sampler?: SystemSampler;
   readonly channels?: readonly AlertChannel[];
-  readonly schedule?: (expr: string, fn: () => void) => ScheduledTask;
+  readonly schedule?: Schedule;
 }
 
 const DAY_MS = 86_400_000;

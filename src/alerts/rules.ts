@@ -1,5 +1,5 @@
 import type { AlertThresholds } from '../config/config.js';
-import type { WorkerSnapshot } from '../pipeline/worker-state.js';
+import type { WorkerSnapshot } from '../domain/worker.js';
 import type { AlertCondition } from '../store/alert-repository.js';
 import { formatPercent, formatShortDuration, formatUsage, plural } from './format-units.js';
 import type { SystemSample, UsageReading } from './system-sample.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { AppConfig } from '../config/config.js';
 import { openDatabase } from '../store/database.js';
+import { hlsUrl, MASTER_PLAYLIST } from '../domain/storage-layout.js';
 
 const run = promisify(execFile);
 
@@ -70,7 +71,7 @@ function checkPublicUrl(config: AppConfig): DoctorCheck {
   if (url.startsWith('http:')) {
     return { level: 'warn', name: 'PUBLIC_BASE_URL', detail: `${url}: players on https pages refuse http playlists (mixed content); use https` };
   }
-  return { level: 'ok', name: 'PUBLIC_BASE_URL', detail: `ladders at ${url}/storage/hls/<key>/master.m3u8` };
+  return { level: 'ok', name: 'PUBLIC_BASE_URL', detail: `ladders at ${hlsUrl(url, '<key>', MASTER_PLAYLIST)}` };
 }
 
 function checkServeHls(config: AppConfig, nginx: string | null): DoctorCheck {

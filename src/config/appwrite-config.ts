@@ -1,37 +1,6 @@
+import { isRecordField, RECORD_FIELDS, type RecordField } from '../domain/record-fields.js';
+import { parseSourceList } from './parsers.js';
 import type { RawEnv } from './schema.js';
-
-/**
- * The record fields of design §2, by their contract names. An Appwrite table may name its columns
- * differently (APPWRITE_FIELD_MAP); everything else in the code uses these names.
- */
-export const RECORD_FIELDS = [
-  'source_url',
-  'status',
-  'priority',
-  'title',
-  'retry_count',
-  'last_retry_at',
-  'next_attempt_at',
-  'retry_errors',
-  'error',
-  'error_code',
-  'claimed_by',
-  'claimed_at',
-  'heartbeat_at',
-  'progress',
-  'step',
-  'hls_url',
-  'poster_url',
-  'renditions',
-  'duration',
-  'width',
-  'height',
-  'processing_ms',
-  'output_bytes',
-  'completed_at',
-] as const;
-
-export type RecordField = (typeof RECORD_FIELDS)[number];
 
 /** Appwrite's own rule for ids and column keys: letters, digits, `.`, `-`, `_`, not first; at most 36. */
 export const APPWRITE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/;
@@ -63,14 +32,14 @@ export function parseFieldMap(text: string): { map: Partial<Record<RecordField, 
   const problems: string[] = [];
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const [field = '', column = '', ...rest] = part.split(':').map((s) => s.trim());
-    if (!(RECORD_FIELDS as readonly string[]).includes(field)) {
+    if (!isRecordField(field)) {
       problems.push(`"${part}": "${field}" is not a record field (one of ${RECORD_FIELDS.join(', ')})`);
     } else if (rest.length > 0 || !APPWRITE_KEY_PATTERN.test(column)) {
       problems.push(`"${part}": the column must be an Appwrite key (letters, digits, . _ -, up to 36)`);
-    } else if (map[field as RecordField] !== undefined) {
+    } else if (map[field] !== undefined) {
       problems.push(`"${part}": ${field} is mapped twice`);
     } else {
-      map[field as RecordField] = column;
+      map[field] = column;
     }
   }
   const targets = Object.values(map);
@@ -85,8 +54,7 @@ const REQUIRED = ['APPWRITE_ENDPOINT', 'APPWRITE_PROJECT_ID', 'APPWRITE_API_KEY'
  * (before parsing), so these problems are listed together with every other one.
  */
 export function missingAppwriteVariables(env: Readonly<Record<string, string>>): string[] {
-  const sources = (env.SOURCES ?? '').split(',').map((s) => s.trim());
-  if (!sources.includes('appwrite')) return [];
+  if (!parseSourceList(env.SOURCES ?? '').kinds.includes('appwrite')) return [];
   return REQUIRED.filter((name) => !env[name]).map((name) => `${name}: is required when SOURCES includes appwrite`);
 }
 

@@ -1,7 +1,8 @@
 /** The typed, frozen slices each module receives; built by loadConfig() in config.ts. */
 import type { AppwriteConfig } from './appwrite-config.js';
 import type { LadderRungSpec } from './parsers.js';
-import type { RawEnv, SourceKind } from './schema.js';
+import type { SourceKind } from '../domain/record.js';
+import type { RawEnv } from './schema.js';
 import type { WordpressConfig } from './wordpress-config.js';
 
 export interface ServerConfig {

@@ -6,11 +6,12 @@ import { buildAppwriteConfig, missingAppwriteVariables } from './appwrite-config
 import type { AlertsConfig, AppConfig } from './config-types.js';
 import { envSchema, type RawEnv } from './schema.js';
 import { buildWordpressConfig, missingWordpressVariables } from './wordpress-config.js';
+import { workerIdOf } from '../domain/worker.js';
 
 export type * from './config-types.js';
-export type { SourceKind } from './schema.js';
+
 export type { LadderRungSpec } from './parsers.js';
-export type { AppwriteConfig, RecordField } from './appwrite-config.js';
+export type { AppwriteConfig } from './appwrite-config.js';
 export type { WordpressConfig } from './wordpress-config.js';
 
 export class ConfigError extends Error {
@@ -94,7 +95,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       pretty: raw.LOG_PRETTY,
     },
     worker: {
-      id: raw.WORKER_ID ?? `${hostname()}:${process.pid}`,
+      id: raw.WORKER_ID ?? workerIdOf(hostname(), process.pid),
       sources: raw.SOURCES,
       pollCron: raw.POLL_CRON,
       pollPageSize: raw.POLL_PAGE_SIZE,

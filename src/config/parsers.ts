@@ -1,4 +1,11 @@
-/** Parsers for the human-friendly value formats used in `.env` (durations, byte sizes, the ladder). */
+/** Parsers for the human-friendly value formats used in `.env` (durations, byte sizes, the ladder, SOURCES). */
+import { isSourceKind, type SourceKind } from '../domain/record.js';
+
+/** `SOURCES`: "local, appwrite" → the known kinds (deduplicated) and any unknown names. */
+export function parseSourceList(text: string): { kinds: SourceKind[]; unknown: string[] } {
+  const names = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  return { kinds: names.filter(isSourceKind), unknown: names.filter((name) => !isSourceKind(name)) };
+}
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -1,7 +1,8 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { APPWRITE_KEY_PATTERN, parseFieldMap } from './appwrite-config.js';
-import { parseBytes, parseDurationMs, parseLadder } from './parsers.js';
+import { SOURCE_KINDS } from '../domain/record.js';
+import { parseBytes, parseDurationMs, parseLadder, parseSourceList } from './parsers.js';
 
 /** Every environment variable the daemon reads, with its default. `.env.example` mirrors this list. */
 
@@ -39,7 +40,6 @@ const percent = (fallback: number) => z.coerce.number().min(0).max(100).default(
 /** `scrypt:<log2 N>:<r>:<p>:<salt>:<hash>`, salt and hash in base64url (src/http/admin/password-hash.ts). */
 const PASSWORD_HASH_PATTERN = /^scrypt:\d{1,2}:\d{1,2}:\d{1,2}:[A-Za-z0-9_-]{16,}:[A-Za-z0-9_-]{32,}$/;
 
-const SOURCE_KINDS = ['local', 'appwrite', 'wordpress'] as const;
 const appwriteKey = z.string().regex(APPWRITE_KEY_PATTERN, 'must be an Appwrite id (letters, digits, . _ -, up to 36)');
 
 export const envSchema = z.object({
@@ -67,13 +67,12 @@ export const envSchema = z.object({
     .string()
     .default('local')
     .transform((text, ctx) => {
-      const kinds = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
-      const unknown = kinds.filter((k) => !(SOURCE_KINDS as readonly string[]).includes(k));
+      const { kinds, unknown } = parseSourceList(text);
       if (kinds.length === 0 || unknown.length > 0) {
         ctx.addIssue({ code: 'custom', message: `must list one or more of ${SOURCE_KINDS.join(', ')} (got "${text}")` });
         return z.NEVER;
       }
-      return kinds as (typeof SOURCE_KINDS)[number][];
+      return kinds;
     }),
   POLL_CRON: z
     .string()
@@ -200,4 +199,3 @@ export const envSchema = z.object({
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
-export type SourceKind = (typeof SOURCE_KINDS)[number];

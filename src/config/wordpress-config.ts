@@ -1,3 +1,4 @@
+import { parseSourceList } from './parsers.js';
 import type { RawEnv } from './schema.js';
 
 /** Where and how to reach the WordPress site (`SOURCES=wordpress`). */
@@ -20,8 +21,7 @@ const REQUIRED = ['WP_URL', 'WP_USER', 'WP_APP_PASSWORD'] as const;
  * environment (before parsing), so these problems are listed together with every other one.
  */
 export function missingWordpressVariables(env: Readonly<Record<string, string>>): string[] {
-  const sources = (env.SOURCES ?? '').split(',').map((s) => s.trim());
-  if (!sources.includes('wordpress')) return [];
+  if (!parseSourceList(env.SOURCES ?? '').kinds.includes('wordpress')) return [];
   return REQUIRED.filter((name) => !env[name]).map((name) => `${name}: is required when SOURCES includes wordpress`);
 }
 

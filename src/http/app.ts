@@ -2,7 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { ServerConfig, StorageConfig } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
-import type { WorkerControl } from '../pipeline/worker-state.js';
+import type { WorkerControl } from '../domain/worker.js';
 import type { JobRepository } from '../store/job-repository.js';
 import type { Ledger } from '../store/ledger.js';
 import { requireApiKey } from './auth.js';
@@ -12,6 +12,7 @@ import { hlsStaticRouter } from './routes/hls-static.js';
 import { jobsRouter } from './routes/jobs.js';
 import { pollRouter } from './routes/poll.js';
 import { statsRouter } from './routes/stats.js';
+import { HLS_URL_PATH } from '../domain/storage-layout.js';
 
 /** A router mounted by the caller with its own authentication (webhook signatures, admin session). */
 export interface AppMount {
@@ -53,7 +54,7 @@ export function createApp(deps: AppDeps): Express {
 
   const now = deps.now ?? (() => new Date());
   app.use(healthRouter({ server: deps.server, worker: deps.worker, health: deps.health, log: deps.log, now }));
-  if (deps.server.serveHls) app.use('/storage/hls', hlsStaticRouter({ hlsDir: deps.storage.hlsDir }));
+  if (deps.server.serveHls) app.use(HLS_URL_PATH, hlsStaticRouter({ hlsDir: deps.storage.hlsDir }));
   for (const mount of deps.mounts ?? []) app.use(mount.path, mount.handler);
 
   // Authenticate before parsing: an anonymous client cannot make us read its body.

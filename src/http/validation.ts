@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { isValidRecordId, JOB_STATUSES, type SourceKind } from '../sources/cms-source.js';
-
-const SOURCE_KINDS = ['local', 'appwrite', 'wordpress'] as const satisfies readonly SourceKind[];
+import { isValidRecordId, JOB_STATUSES, SOURCE_KINDS } from '../domain/record.js';
 
 /** Control characters have no business in a URL or title and hide tricks in logs. */
 function hasControl(text: string): boolean {

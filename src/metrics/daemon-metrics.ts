@@ -1,9 +1,9 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SystemSample } from '../alerts/system-sample.js';
-import type { DaemonEvent, EventSink } from '../pipeline/events.js';
-import type { WorkerSnapshot } from '../pipeline/worker-state.js';
-import type { JobStatus } from '../sources/cms-source.js';
+import type { DaemonEvent, EventSink } from '../domain/events.js';
+import type { WorkerSnapshot } from '../domain/worker.js';
+import type { JobStatus } from '../domain/record.js';
 import type { Alert } from '../store/alert-repository.js';
 
 /** Where the gauges read their values at scrape time. */

@@ -1,6 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { Ledger } from '../store/ledger.js';
-import type { ScheduledTask } from './poller.js';
+import type { Schedule, ScheduledTask } from '../domain/schedule.js';
 import { sweepTemp } from './workspace.js';
 
 /** Work directories untouched for this long, and not a live worker's, are leftovers. */
@@ -15,7 +15,7 @@ export interface DailyCleanupOptions {
   /** CLEANUP_CRON. */
   readonly cron: string;
   /** node-cron in production; tests call {@link DailyCleanup.run} directly. */
-  readonly schedule: (cron: string, fn: () => void) => ScheduledTask;
+  readonly schedule: Schedule;
   readonly log: Logger;
   readonly now: () => Date;
 }

@@ -1,6 +1,7 @@
 import { isAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { CmsSource, Progress } from '../sources/cms-source.js';
+import type { CmsSource } from '../sources/cms-source.js';
+import type { Progress } from '../domain/record.js';
 
 export interface HeartbeatOptions {
   readonly source: CmsSource;

@@ -1,13 +1,11 @@
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { CmsSource, Progress, SourceKind, VideoRecord } from '../sources/cms-source.js';
-import { jobKey } from '../sources/cms-source.js';
-import type { EventSink } from './events.js';
-import type { ActiveJob, SourceStatus, WorkerControl, WorkerSnapshot, WorkerState } from './worker-state.js';
-
-export interface ScheduledTask {
-  stop(): void;
-}
+import type { CmsSource } from '../sources/cms-source.js';
+import type { Progress, SourceKind, VideoRecord } from '../domain/record.js';
+import { jobKey } from '../domain/job-key.js';
+import type { EventSink } from '../domain/events.js';
+import type { Schedule, ScheduledTask } from '../domain/schedule.js';
+import type { ActiveJob, SourceStatus, WorkerControl, WorkerSnapshot, WorkerState } from '../domain/worker.js';
 
 export type RunJob = (source: CmsSource, record: VideoRecord, options: { signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<unknown>;
 
@@ -22,7 +20,7 @@ export interface PollerOptions {
   };
   readonly runJob: RunJob;
   /** node-cron in production; tests pass a manual scheduler. */
-  readonly schedule: (cron: string, fn: () => void) => ScheduledTask;
+  readonly schedule: Schedule;
   readonly log: Logger;
   readonly now: () => Date;
   /** Told when a source becomes unreachable or reachable again. */

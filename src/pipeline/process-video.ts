@@ -2,16 +2,19 @@ import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.js';
 import type { MediaWarning } from '../media/transcode.js';
-import type { CmsSource, JobStep, Progress, PublishResult, VideoRecord } from '../sources/cms-source.js';
-import { jobKey } from '../sources/cms-source.js';
+import type { CmsSource } from '../sources/cms-source.js';
+import type { JobStep, Progress, VideoRecord } from '../domain/record.js';
+import type { PublishResult } from '../domain/rendition.js';
+import { jobKey } from '../domain/job-key.js';
 import { Heartbeat } from './heartbeat.js';
 import { publishLadder } from './publish.js';
 import { redactUrl } from './url-policy.js';
 import { decideFailure, describeSchedule } from './retry-policy.js';
 import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
-import type { EventSink } from './events.js';
-import type { JobLedger, LedgerOutcome } from './job-ledger.js';
+import type { EventSink } from '../domain/events.js';
+import type { JobLedger, AttemptOutcome } from '../domain/attempt.js';
 import { retryWhileUnreachable } from './write-back.js';
+import { hlsUrl } from '../domain/storage-layout.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
 export interface PipelineTools {
@@ -55,7 +58,7 @@ export interface ProcessVideoOptions {
   readonly onProgress?: (progress: Progress) => void;
 }
 
-export type JobOutcome = LedgerOutcome['status'];
+export type JobOutcome = AttemptOutcome['status'];
 
 /** Step weights in the job's overall percent. */
 const STEP_RANGE: Record<JobStep, [number, number]> = {
@@ -164,7 +167,7 @@ interface StageContext extends JobContext {
   workspace: Workspace;
 }
 
-async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; ledger: Omit<LedgerOutcome, 'status'> }> {
+async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; ledger: Omit<AttemptOutcome, 'status'> }> {
   const { record, key, workspace, deps, signal, log, report } = ctx;
   report('downloading');
   const { bytes } = await deps.tools.download({
@@ -199,10 +202,10 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
 }
 
 function buildPublishResult(ctx: StageContext, info: VideoInfo, output: TranscodeOutput): PublishResult {
-  const base = `${ctx.deps.config.publicBaseUrl}/storage/hls/${ctx.key}`;
+  const base = ctx.deps.config.publicBaseUrl;
   return {
-    hlsUrl: `${base}/${output.masterPath}`,
-    posterUrl: `${base}/${output.posterPath}`,
+    hlsUrl: hlsUrl(base, ctx.key, output.masterPath),
+    posterUrl: hlsUrl(base, ctx.key, output.posterPath),
     renditions: output.renditions.map((r) => ({
       name: r.name,
       width: r.width,
@@ -210,7 +213,7 @@ function buildPublishResult(ctx: StageContext, info: VideoInfo, output: Transcod
       bandwidth: r.bandwidth,
       averageBandwidth: r.averageBandwidth,
       codecs: r.codecs,
-      playlistUrl: `${base}/${r.playlistPath}`,
+      playlistUrl: hlsUrl(base, ctx.key, r.playlistPath),
     })),
     duration: info.durationSeconds,
     width: info.video.width,

@@ -1,10 +1,8 @@
 import type { AppError } from '../errors.js';
-import type { Failure, VideoRecord } from '../sources/cms-source.js';
+import { MAX_RETRY_ERRORS, type Failure, type VideoRecord } from '../domain/record.js';
 
 /** Longer messages (FFmpeg stderr tails, HTML bodies) are cut in `retry_errors` entries. */
 export const MAX_RETRY_ERROR_MESSAGE_CHARS = 500;
-/** `retry_errors` keeps only the most recent entries, so a record cannot grow without bound. */
-export const MAX_RETRY_ERRORS = 20;
 
 export interface DecideFailureInput {
   /** The record as claimed: its `retryCount` counts the retries already scheduled. */

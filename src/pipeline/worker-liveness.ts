@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { parseWorkerId } from '../domain/worker.js';
 
 /**
  * Whether a worker id of the form `host:pid` names a process of this host that no longer runs.
@@ -6,10 +7,9 @@ import { hostname } from 'node:os';
  * for those only the lease tells.
  */
 export function isDeadLocalWorker(workerId: string, host = hostname()): boolean {
-  const sep = workerId.lastIndexOf(':');
-  const pid = Number(workerId.slice(sep + 1));
-  if (sep <= 0 || workerId.slice(0, sep) !== host || !Number.isInteger(pid) || pid <= 0) return false;
-  return pid !== process.pid && !processAlive(pid);
+  const worker = parseWorkerId(workerId);
+  if (worker === null || worker.host !== host) return false;
+  return worker.pid !== process.pid && !processAlive(worker.pid);
 }
 
 export function processAlive(pid: number): boolean {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { isDeadLocalWorker } from './worker-liveness.js';
+import { parseWorkerId, workerIdOf } from '../domain/worker.js';
 
 /** A job's private work directory: storage/temp/<key>/ with the download and the ladder being built. */
 export interface Workspace {
@@ -16,7 +17,7 @@ export interface Workspace {
 const OWNER_FILE = '.owner';
 
 /** `owner` identifies the process working here (`hostname:pid`), so a sweep spares live workers' directories. */
-export async function createWorkspace(tempDir: string, key: string, owner = `${hostname()}:${process.pid}`): Promise<Workspace> {
+export async function createWorkspace(tempDir: string, key: string, owner = workerIdOf(hostname(), process.pid)): Promise<Workspace> {
   const dir = path.join(tempDir, key);
   // A previous attempt of the same job may have crashed here.
   await rm(dir, { recursive: true, force: true });
@@ -74,8 +75,8 @@ async function isYoung(dir: string, { minAgeMs, now }: SweepOptions): Promise<bo
 async function isLive(dir: string, { staleAfterMs, now, host = hostname(), keepOwn = false }: SweepOptions): Promise<boolean> {
   const owner = await readFile(path.join(dir, OWNER_FILE), 'utf8').catch(() => '');
   if (owner === '') return false;
-  if (owner === `${host}:${process.pid}`) return keepOwn;
-  if (owner.startsWith(`${host}:`)) return !isDeadLocalWorker(owner, host);
+  if (owner === workerIdOf(host, process.pid)) return keepOwn;
+  if (parseWorkerId(owner)?.host === host) return !isDeadLocalWorker(owner, host);
   // Another host sharing the volume: only age tells.
   const mtime = await stat(dir).then((s) => s.mtimeMs, () => 0);
   return now().getTime() - mtime < staleAfterMs;

@@ -1,6 +1,6 @@
 import { Query, type TablesDB } from 'node-appwrite';
 import type { AppwriteConfig } from '../config/config.js';
-import { RECORD_FIELDS } from '../config/appwrite-config.js';
+import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { createTables, isNotFound, isUnauthorized, toCmsError } from './appwrite-client.js';
 import { COLUMN_SPECS, columnMismatch, INDEX_SPECS } from './appwrite-schema.js';
 import { indexColumns, listColumns } from './appwrite-setup.js';

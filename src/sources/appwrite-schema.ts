@@ -1,8 +1,6 @@
-import type { RecordField } from '../config/config.js';
-import { JOB_STATUSES } from './cms-source.js';
-import { RETRY_ERROR_MAX_CHARS } from './appwrite-fields.js';
+import { RECORD_FIELD_TABLE, RECORD_FIELDS, type FieldSpec, type FieldType, type RecordField } from '../domain/record-fields.js';
 
-/** One column of design §2 as appwrite:setup creates it. */
+/** One record field as appwrite:setup creates its column. */
 export type ColumnSpec =
   | { readonly kind: 'url'; readonly required: boolean }
   | { readonly kind: 'enum'; readonly elements: readonly string[]; readonly default: string }
@@ -12,34 +10,42 @@ export type ColumnSpec =
   | { readonly kind: 'varchar'; readonly size: number; readonly array?: boolean }
   | { readonly kind: 'text' };
 
-/** Design §2, field by field. Only `source_url` is required: a CMS that creates a row sets it and nothing else. */
-export const COLUMN_SPECS: Readonly<Record<RecordField, ColumnSpec>> = {
-  source_url: { kind: 'url', required: true },
-  status: { kind: 'enum', elements: JOB_STATUSES, default: 'pending' },
-  priority: { kind: 'integer', min: 1, max: 10, default: 5 },
-  title: { kind: 'varchar', size: 255 },
-  retry_count: { kind: 'integer', min: 0, max: 1000, default: 0 },
-  last_retry_at: { kind: 'datetime' },
-  next_attempt_at: { kind: 'datetime' },
-  retry_errors: { kind: 'varchar', size: RETRY_ERROR_MAX_CHARS, array: true },
-  // text: long messages, and kept out of the row-width budget of varchar columns.
-  error: { kind: 'text' },
-  error_code: { kind: 'varchar', size: 64 },
-  claimed_by: { kind: 'varchar', size: 128 },
-  claimed_at: { kind: 'datetime' },
-  heartbeat_at: { kind: 'datetime' },
-  progress: { kind: 'integer', min: 0, max: 100, default: 0 },
-  step: { kind: 'varchar', size: 32 },
-  hls_url: { kind: 'url', required: false },
-  poster_url: { kind: 'url', required: false },
-  renditions: { kind: 'text' },
-  duration: { kind: 'float' },
-  width: { kind: 'integer', min: 0 },
-  height: { kind: 'integer', min: 0 },
-  processing_ms: { kind: 'integer', min: 0 },
-  output_bytes: { kind: 'integer', min: 0 },
-  completed_at: { kind: 'datetime' },
-};
+/** One field of the table as an Appwrite column. */
+function columnSpecOf(field: RecordField): ColumnSpec {
+  const spec: FieldSpec = RECORD_FIELD_TABLE[field];
+  switch (spec.type) {
+    case 'url':
+      return { kind: 'url', required: spec.required === true };
+    case 'enum':
+      return { kind: 'enum', elements: spec.values ?? [], default: String(spec.default) };
+    case 'integer': {
+      const { min = 0, max, default: fallback } = spec;
+      return { kind: 'integer', min, ...(max === undefined ? {} : { max }), ...(typeof fallback === 'number' ? { default: fallback } : {}) };
+    }
+    case 'float':
+    case 'datetime':
+      return { kind: spec.type };
+    case 'string':
+      return { kind: 'varchar', size: spec.maxLength ?? 255 };
+    case 'string[]':
+      return { kind: 'varchar', size: spec.maxLength ?? 255, array: true };
+    // text: long messages and JSON, kept out of the row-width budget of varchar columns.
+    case 'text':
+    case 'renditions':
+      return { kind: 'text' };
+    default:
+      return unreachable(spec.type);
+  }
+}
+
+function unreachable(type: never): never {
+  throw new Error(`no Appwrite column for field type ${String(type as FieldType)}`);
+}
+
+/** The record's fields as appwrite:setup creates them. Only `source_url` is required: a CMS that creates a row sets it and nothing else. */
+export const COLUMN_SPECS: Readonly<Record<RecordField, ColumnSpec>> = Object.fromEntries(
+  RECORD_FIELDS.map((field) => [field, columnSpecOf(field)]),
+) as Record<RecordField, ColumnSpec>;
 
 /** An index appwrite:setup creates; columns are record fields, or `$createdAt`. */
 export interface IndexSpec {

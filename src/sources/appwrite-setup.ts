@@ -1,7 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { OrderBy, Query, TablesDBIndexType, type TablesDB } from 'node-appwrite';
-import type { AppwriteConfig, RecordField } from '../config/config.js';
-import { RECORD_FIELDS } from '../config/appwrite-config.js';
+import type { AppwriteConfig } from '../config/config.js';
+import type { RecordField } from '../domain/record-fields.js';
+import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { AppError } from '../errors.js';
 import { createTables, isAlreadyExists, isNotFound, toCmsError } from './appwrite-client.js';
 import { COLUMN_SPECS, columnMismatch, describeSpec, INDEX_SPECS, type ColumnSpec, type ListedColumn } from './appwrite-schema.js';

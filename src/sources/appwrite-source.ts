@@ -1,19 +1,14 @@
 import { Query, type TablesDB } from 'node-appwrite';
-import type { AppwriteConfig, RecordField } from '../config/config.js';
+import type { AppwriteConfig } from '../config/config.js';
+import type { RecordField } from '../domain/record-fields.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { createTables, isNotFound, isUnauthorized, isUpdateConflict, missingScopes, toCmsError } from './appwrite-client.js';
-import {
-  claimValues,
-  completeValues,
-  failValues,
-  FieldMap,
-  heartbeatValues,
-  releaseValues,
-  type AppwriteRow,
-  type FieldValues,
-} from './appwrite-fields.js';
-import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from './cms-source.js';
+import { FieldMap, type AppwriteRow } from './appwrite-fields.js';
+import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
+import type { CmsSource, SourceHealth } from './cms-source.js';
+import type { Failure, Progress, VideoRecord } from '../domain/record.js';
+import type { PublishResult } from '../domain/rendition.js';
 
 /** Construction options of {@link AppwriteSource}. */
 export interface AppwriteSourceOptions {

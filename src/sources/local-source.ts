@@ -1,6 +1,9 @@
 import { AppError } from '../errors.js';
 import type { JobRepository, JobRow } from '../store/job-repository.js';
-import type { CmsSource, Failure, Progress, PublishResult, RequeueOptions, RequeueResult, SourceHealth, VideoRecord } from './cms-source.js';
+import type { CmsSource, SourceHealth } from './cms-source.js';
+import type { Failure, Progress, VideoRecord } from '../domain/record.js';
+import type { PublishResult } from '../domain/rendition.js';
+import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
 
 /** Construction options of {@link LocalSource}. */
 export interface LocalSourceOptions {

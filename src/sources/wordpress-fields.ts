@@ -1,7 +1,6 @@
-import type { RecordField } from '../config/config.js';
-import type { FieldValues } from './appwrite-fields.js';
-import { isoOf } from './appwrite-fields.js';
-import { isValidRecordId, JOB_STATUSES, type JobStatus, type VideoRecord } from './cms-source.js';
+import { isValidRecordId, type VideoRecord } from '../domain/record.js';
+import { RECORD_FIELDS, wordpressMetaType, type RecordField } from '../domain/record-fields.js';
+import { isoOf, recordFromFields, type FieldValues } from './record-values.js';
 
 /** Attachment meta keys are the record fields with this prefix (the plugin registers them). */
 export const META_PREFIX = 'vc_';
@@ -20,7 +19,8 @@ export interface MediaItem {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-const DEFAULT_PRIORITY = 5;
+/** `register_post_meta` types of the plugin's `vc_` meta, derived from the field table (the PHP list is checked against it). */
+export const META_TYPES: Readonly<Record<RecordField, string>> = Object.fromEntries(RECORD_FIELDS.map((f) => [f, wordpressMetaType(f)])) as Record<RecordField, string>;
 
 /** A meta value; WordPress answers '' (or 0) for an unset one, which means null here. */
 export function metaValue(item: MediaItem, field: RecordField): unknown {
@@ -43,23 +43,15 @@ export function toRecord(item: MediaItem): VideoRecord | null {
   const id = String(item.id);
   if (!isValidRecordId(id)) return null;
   const get = (field: RecordField): unknown => metaValue(item, field);
-  const status = String(get('status') ?? 'pending');
   const title = get('title') ?? item.title?.raw ?? item.title?.rendered ?? null;
   const created = gmt(item.date_gmt) ?? new Date(0).toISOString();
-  return {
+  return recordFromFields(get, {
     source: 'wordpress',
     id,
     // The attachment's own file: what the editor uploaded.
     sourceUrl: typeof item.source_url === 'string' ? item.source_url : '',
-    status: (JOB_STATUSES as readonly string[]).includes(status) ? (status as JobStatus) : 'pending',
-    priority: typeof get('priority') === 'number' && (get('priority') as number) > 0 ? (get('priority') as number) : DEFAULT_PRIORITY,
     title: typeof title === 'string' && title !== '' ? title : null,
-    retryCount: typeof get('retry_count') === 'number' ? (get('retry_count') as number) : 0,
-    retryErrors: Array.isArray(get('retry_errors')) ? (get('retry_errors') as unknown[]).map(String) : [],
     createdAt: created,
     updatedAt: gmt(item.modified_gmt) ?? created,
-    nextAttemptAt: isoOf(get('next_attempt_at')),
-    claimedBy: typeof get('claimed_by') === 'string' ? (get('claimed_by') as string) : null,
-    heartbeatAt: isoOf(get('heartbeat_at')),
-  };
+  });
 }

@@ -2,8 +2,10 @@ import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import type { WordpressConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './appwrite-fields.js';
-import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from './cms-source.js';
+import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
+import type { CmsSource, SourceHealth } from './cms-source.js';
+import type { Failure, Progress, VideoRecord } from '../domain/record.js';
+import type { PublishResult } from '../domain/rendition.js';
 import { answerError, createWordpressHttp, errorCodeOf, PLUGIN_NAMESPACE, transportError, type WordpressAnswer } from './wordpress-client.js';
 import { MEDIA_FIELDS, metaValue, toMeta, toRecord, type MediaItem } from './wordpress-fields.js';
 

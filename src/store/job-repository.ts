@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../errors.js';
-import type { Failure, JobStatus, Progress, PublishResult, RequeueOptions, RequeueResult } from '../sources/cms-source.js';
+import type { Failure, JobStatus, Progress } from '../domain/record.js';
+import type { PublishResult } from '../domain/rendition.js';
+import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
 import type { Database } from './database.js';
 import { requeueJobs } from './job-requeue.js';
-import { renditionToJson, toJobRow, type JobRow, type Raw } from './job-row.js';
+import { toJobRow, type JobRow, type Raw } from './job-row.js';
+import { renditionToJson } from '../domain/rendition.js';
 
 export type { JobRow } from './job-row.js';
 

@@ -1,4 +1,4 @@
-import type { RequeueOptions, RequeueResult, RequeueScope } from '../sources/cms-source.js';
+import type { RequeueOptions, RequeueResult, RequeueScope } from '../domain/requeue.js';
 import type { Database } from './database.js';
 
 const STATUSES: Record<RequeueScope, readonly ('failed' | 'completed')[]> = {

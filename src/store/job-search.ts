@@ -1,4 +1,4 @@
-import type { JobStatus } from '../sources/cms-source.js';
+import type { JobStatus } from '../domain/record.js';
 import type { Database } from './database.js';
 import { toJobRow, type JobRow, type Raw } from './job-row.js';
 

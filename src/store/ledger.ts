@@ -1,6 +1,6 @@
-import type { SourceKind } from '../sources/cms-source.js';
+import type { SourceKind } from '../domain/record.js';
 import type { Database } from './database.js';
-import type { LedgerEntry as AttemptStart, LedgerOutcome as AttemptOutcome } from '../pipeline/job-ledger.js';
+import type { AttemptStart, AttemptOutcome } from '../domain/attempt.js';
 import { jsonArrayOrNull, numberOrNull, textOrNull } from './column-values.js';
 
 export const LEDGER_STATUSES = ['processing', 'completed', 'failed', 'retrying', 'released', 'cancelled'] as const;

@@ -10,7 +10,7 @@ import { chunkedFile } from '../helpers/hostile-media.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
-import type { DaemonEvent } from '../../src/pipeline/events.js';
+import type { DaemonEvent } from '../../src/domain/events.js';
 
 const ROWS = 12;
 // The 60 s (CHAOS_OUTAGE_SECONDS overrides). LEASE_SECONDS (300 s, the default) outlives it:

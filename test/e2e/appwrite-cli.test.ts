@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { RECORD_FIELDS } from '../../src/config/appwrite-config.js';
+import { RECORD_FIELDS } from '../../src/domain/record-fields.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { appwriteEnv, DATABASE, startFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
 

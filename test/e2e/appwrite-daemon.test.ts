@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, TablesDB } from 'node-appwrite';
-import type { DaemonEvent } from '../../src/pipeline/events.js';
+import type { DaemonEvent } from '../../src/domain/events.js';
 import { FULL_KEY, PROJECT, type FakeAppwrite } from '../fakes/appwrite-server.js';
 import { addVideo, appwriteEnv, DATABASE, startFakeAppwrite, TABLE, videoRow, waitFor } from '../helpers/appwrite-fixtures.js';
 import { routes, startServer, type TestServer } from '../helpers/http-fixtures.js';

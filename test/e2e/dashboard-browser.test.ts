@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { WORKER_STATES } from '../../src/pipeline/worker-state.js';
+import { WORKER_STATES } from '../../src/domain/worker.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { serveFile, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';

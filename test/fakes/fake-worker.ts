@@ -1,4 +1,4 @@
-import type { WorkerControl, WorkerSnapshot, WorkerState } from '../../src/pipeline/worker-state.js';
+import type { WorkerControl, WorkerSnapshot, WorkerState } from '../../src/domain/worker.js';
 
 /** A WorkerControl test double: a settable snapshot, and a log of every call. */
 export class FakeWorker implements WorkerControl {

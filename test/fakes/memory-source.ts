@@ -1,5 +1,7 @@
 import { AppError } from '../../src/errors.js';
-import type { CmsSource, Failure, Progress, PublishResult, SourceHealth, VideoRecord } from '../../src/sources/cms-source.js';
+import type { CmsSource, SourceHealth } from '../../src/sources/cms-source.js';
+import type { Failure, Progress, VideoRecord } from '../../src/domain/record.js';
+import type { PublishResult } from '../../src/domain/rendition.js';
 
 type Stored = VideoRecord & { progress?: Progress; result?: PublishResult; failure?: Failure };
 

@@ -1,6 +1,6 @@
 import type { AlertThresholds } from '../../src/config/config.js';
 import type { SystemSample } from '../../src/alerts/system-sample.js';
-import type { SourceStatus, WorkerSnapshot } from '../../src/pipeline/worker-state.js';
+import type { SourceStatus, WorkerSnapshot } from '../../src/domain/worker.js';
 
 const GB = 1024 ** 3;
 

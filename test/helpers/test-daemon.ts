@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { startDaemon, type RunningDaemon } from '../../src/main.js';
-import type { EventSink } from '../../src/pipeline/events.js';
+import type { EventSink } from '../../src/domain/events.js';
 
 export const TEST_API_KEY = 'test-key-0123456789abcdef0123';
 

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { hashPassword, verifyPasswordHash } from '../../src/http/admin/password-hash.js';
 import { LOGIN_ATTEMPTS } from '../../src/http/admin/login-routes.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { WorkerControl } from '../../src/pipeline/worker-state.js';
+import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';

@@ -13,7 +13,7 @@ import { Notifier } from '../../src/alerts/notifier.js';
 import type { SystemSampler } from '../../src/alerts/system-sample.js';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { WorkerControl } from '../../src/pipeline/worker-state.js';
+import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';

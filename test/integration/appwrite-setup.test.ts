@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RECORD_FIELDS } from '../../src/config/appwrite-config.js';
+import { RECORD_FIELDS } from '../../src/domain/record-fields.js';
 import { checkAppwrite } from '../../src/sources/appwrite-doctor.js';
 import { setupAppwrite } from '../../src/sources/appwrite-setup.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/logging/logger.js';
 import { DailyCleanup, TEMP_MAX_AGE_MS } from '../../src/pipeline/daily-cleanup.js';
-import type { ScheduledTask } from '../../src/pipeline/poller.js';
+import type { ScheduledTask } from '../../src/domain/schedule.js';
 import { createWorkspace } from '../../src/pipeline/workspace.js';
 import { openDatabase } from '../../src/store/database.js';
 import { Ledger } from '../../src/store/ledger.js';

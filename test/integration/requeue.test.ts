@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseRequeueArgs } from '../../src/commands/requeue-command.js';
 import { LocalSource } from '../../src/sources/local-source.js';
-import type { PublishResult } from '../../src/sources/cms-source.js';
+import type { PublishResult } from '../../src/domain/rendition.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
 

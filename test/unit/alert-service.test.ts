@@ -4,7 +4,7 @@ import { AlertService } from '../../src/alerts/alert-service.js';
 import type { Notification } from '../../src/alerts/notification.js';
 import type { SystemSample } from '../../src/alerts/system-sample.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { WorkerSnapshot } from '../../src/pipeline/worker-state.js';
+import type { WorkerSnapshot } from '../../src/domain/worker.js';
 import { AlertRepository } from '../../src/store/alert-repository.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { sample, snapshot, THRESHOLDS } from '../helpers/monitoring-fixtures.js';

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isAppError } from '../../src/errors.js';
-import type { Failure, PublishResult } from '../../src/sources/cms-source.js';
-import { isValidRecordId } from '../../src/sources/cms-source.js';
+import type { Failure } from '../../src/domain/record.js';
+import type { PublishResult } from '../../src/domain/rendition.js';
+import { isValidRecordId } from '../../src/domain/record.js';
 import { MIGRATIONS, openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository, POLL_STATEMENTS, type JobRow } from '../../src/store/job-repository.js';
 

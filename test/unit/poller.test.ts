@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { DaemonEvent } from '../../src/pipeline/events.js';
+import type { DaemonEvent } from '../../src/domain/events.js';
 import { Poller, type RunJob } from '../../src/pipeline/poller.js';
-import type { VideoRecord } from '../../src/sources/cms-source.js';
+import type { VideoRecord } from '../../src/domain/record.js';
 import { MemorySource } from '../fakes/memory-source.js';
 
 interface Harness {

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { TranscodeOutput, VideoInfo } from '../../src/media/types.js';
-import type { DaemonEvent } from '../../src/pipeline/events.js';
-import type { JobLedger, LedgerOutcome } from '../../src/pipeline/job-ledger.js';
+import type { DaemonEvent } from '../../src/domain/events.js';
+import type { JobLedger, AttemptOutcome } from '../../src/domain/attempt.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
 import { MemorySource } from '../fakes/memory-source.js';
 
@@ -22,11 +22,11 @@ const INFO: VideoInfo = {
 };
 
 class FakeLedger implements JobLedger {
-  readonly outcomes: LedgerOutcome[] = [];
+  readonly outcomes: AttemptOutcome[] = [];
   start(): number {
     return this.outcomes.length + 1;
   }
-  finish(_id: number, outcome: LedgerOutcome): void {
+  finish(_id: number, outcome: AttemptOutcome): void {
     this.outcomes.push(outcome);
   }
 }

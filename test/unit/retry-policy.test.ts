@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { decideFailure, describeSchedule, maxAttempts, MAX_RETRY_ERRORS } from '../../src/pipeline/retry-policy.js';
-import type { VideoRecord } from '../../src/sources/cms-source.js';
+import { decideFailure, describeSchedule, maxAttempts } from '../../src/pipeline/retry-policy.js';
+import { MAX_RETRY_ERRORS } from '../../src/domain/record.js';
+import type { VideoRecord } from '../../src/domain/record.js';
 
 const HOUR = 3_600_000;
 const DELAYS = [0, HOUR, 6 * HOUR] as const;

@@ -1,8 +1,10 @@
 import { formatBitRate, formatBytes, formatMinutes, formatTimestamp } from '../../alerts/format-units.js';
 import { redactUrl } from '../../pipeline/url-policy.js';
-import type { ActiveJob } from '../../pipeline/worker-state.js';
+import type { ActiveJob } from '../../domain/worker.js';
 import type { JobRow } from '../../store/job-repository.js';
 import type { LedgerEntry } from '../../store/ledger.js';
+import { jobKey } from '../../domain/job-key.js';
+import { hlsUrl } from '../../domain/storage-layout.js';
 
 /** Log lines shown on the job page (the ledger keeps FFmpeg's tail). */
 export const LOG_LINES_SHOWN = 50;
@@ -59,9 +61,9 @@ export function jobRowView(job: JobRow, live: ActiveJob | null): JobRowView {
 }
 
 export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null, playback: PlaybackOptions): JobPageView {
-  const key = `local-${job.id}`;
+  const key = jobKey({ source: 'local', id: job.id });
   const withLog = attempts.find((a) => a.logTail && a.logTail.length > 0);
-  const sameOrigin = (url: string | null, file: string) => (url === null ? null : playback.serveHls ? `/storage/hls/${key}/${file}` : url);
+  const sameOrigin = (url: string | null, file: string) => (url === null ? null : playback.serveHls ? hlsUrl('', key, file) : url);
   return {
     ...jobRowView(job, live),
     key,

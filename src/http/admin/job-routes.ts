@@ -1,8 +1,9 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import type { ActiveJob, WorkerControl } from '../../pipeline/worker-state.js';
-import { JOB_STATUSES, jobKey } from '../../sources/cms-source.js';
+import type { ActiveJob, WorkerControl } from '../../domain/worker.js';
+import { JOB_STATUSES } from '../../domain/record.js';
+import { jobKey } from '../../domain/job-key.js';
 import type { JobRepository, JobRow } from '../../store/job-repository.js';
 import type { JobSearch } from '../../store/job-search.js';
 import type { Ledger } from '../../store/ledger.js';

@@ -11,7 +11,7 @@ import {
 } from '../../alerts/format-units.js';
 import { ruleTitle } from '../../alerts/rules.js';
 import type { SystemSample } from '../../alerts/system-sample.js';
-import type { ActiveJob, WorkerControl } from '../../pipeline/worker-state.js';
+import type { ActiveJob, WorkerControl } from '../../domain/worker.js';
 import type { Alert, AlertRepository } from '../../store/alert-repository.js';
 import type { Ledger } from '../../store/ledger.js';
 import type { ReportQueries } from '../../store/report-queries.js';

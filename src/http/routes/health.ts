@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { ServerConfig } from '../../config/config.js';
 import type { Logger } from '../../logging/logger.js';
-import type { WorkerControl, WorkerSnapshot } from '../../pipeline/worker-state.js';
+import type { WorkerControl, WorkerSnapshot } from '../../domain/worker.js';
 
 /** Facts /health needs beyond the worker snapshot; probed by the caller (ffmpeg version, storage write test). */
 export interface HealthProbe {

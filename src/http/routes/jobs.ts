@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { AppError } from '../../errors.js';
-import type { WorkerControl } from '../../pipeline/worker-state.js';
-import { jobKey } from '../../sources/cms-source.js';
+import type { WorkerControl } from '../../domain/worker.js';
+import { jobKey } from '../../domain/job-key.js';
 import type { JobRepository, JobRow } from '../../store/job-repository.js';
-import { renditionToJson } from '../../store/job-row.js';
+import { recordFieldsToJson } from '../../domain/record-fields.js';
 import type { Ledger, LedgerEntry } from '../../store/ledger.js';
 import { createJobBody, jobIdParams, listJobsQuery, validate } from '../validation.js';
 
@@ -17,38 +17,9 @@ export interface JobsRouteDeps {
 
 const ATTEMPTS_SHOWN = 50;
 
-/** A job as the API shows it: the snake_case field names of design §2. */
+/** A job as the API shows it: every record field by its snake_case name (the field table's JSON). */
 export function jobToJson(job: JobRow): Record<string, unknown> {
-  return {
-    id: job.id,
-    source: 'local',
-    source_url: job.sourceUrl,
-    status: job.status,
-    priority: job.priority,
-    title: job.title,
-    retry_count: job.retryCount,
-    last_retry_at: job.lastRetryAt,
-    next_attempt_at: job.nextAttemptAt,
-    retry_errors: job.retryErrors,
-    error: job.error,
-    error_code: job.errorCode,
-    claimed_by: job.claimedBy,
-    claimed_at: job.claimedAt,
-    heartbeat_at: job.heartbeatAt,
-    progress: job.progress,
-    step: job.step,
-    hls_url: job.hlsUrl,
-    poster_url: job.posterUrl,
-    renditions: job.renditions?.map(renditionToJson) ?? null,
-    duration: job.duration,
-    width: job.width,
-    height: job.height,
-    processing_ms: job.processingMs,
-    output_bytes: job.outputBytes,
-    completed_at: job.completedAt,
-    created_at: job.createdAt,
-    updated_at: job.updatedAt,
-  };
+  return { id: job.id, source: 'local', ...recordFieldsToJson(job), created_at: job.createdAt, updated_at: job.updatedAt };
 }
 
 export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {

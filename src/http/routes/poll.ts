@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { WorkerControl } from '../../pipeline/worker-state.js';
+import type { WorkerControl } from '../../domain/worker.js';
 
 /** POST /api/poll: run a poll tick now (after the one in progress, if any). */
 export function pollRouter({ worker }: { readonly worker: WorkerControl }): Router {

@@ -1,9 +1,8 @@
-import type { ErrorCode } from '../errors.js';
-import type { SourceKind } from '../sources/cms-source.js';
+import type { SourceKind } from './record.js';
 
 /**
- * What the worker tells the rest of the daemon (alerts, dashboard). Emitting never throws and never
- * waits: a slow or failing consumer must not hold up the pipeline.
+ * What the worker tells the rest of the daemon (alerts, metrics, dashboard). Emitting never throws
+ * and never waits: a slow or failing consumer must not hold up the pipeline.
  */
 export type DaemonEvent =
   | { readonly type: 'source_disconnected'; readonly source: SourceKind; readonly error: string }
@@ -23,7 +22,8 @@ export type DaemonEvent =
   | {
       readonly type: 'job_failed';
       readonly key: string;
-      readonly code: ErrorCode;
+      /** A code of the error catalog (src/errors.ts). */
+      readonly code: string;
       readonly message: string;
       /** true when no retry follows. */
       readonly final: boolean;
@@ -40,3 +40,8 @@ export interface EventSink {
 
 /** For tests and one-shot commands. */
 export const ignoreEvents: EventSink = { emit: () => undefined };
+
+/** One sink that hands every event to each of `sinks`, in order. */
+export function fanOut(...sinks: readonly EventSink[]): EventSink {
+  return { emit: (event) => sinks.forEach((sink) => sink.emit(event)) };
+}

@@ -1,5 +1,6 @@
-import type { JobStep, SourceKind } from '../sources/cms-source.js';
+import type { JobStep, SourceKind } from './record.js';
 
+/** The worker's states, shown on /health and the dashboard. */
 export const WORKER_STATES = ['INITIALIZING', 'IDLE', 'CHECKING', 'PROCESSING', 'UPDATING', 'ERROR', 'SHUTDOWN'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 
@@ -37,7 +38,7 @@ export interface WorkerSnapshot {
   readonly sources: readonly SourceStatus[];
 }
 
-/** What the HTTP layer may ask of the worker. Implemented by the Poller. */
+/** What the HTTP layer and the alerts may ask of the worker. Implemented by the Poller. */
 export interface WorkerControl {
   snapshot(): WorkerSnapshot;
   /** Run a poll tick now (or right after the one in progress). */
@@ -46,4 +47,17 @@ export interface WorkerControl {
   pollSoon(): void;
   /** Abort the job with this key if this daemon runs it; true if it did. */
   abortJob(key: string, reason: 'cancelled'): boolean;
+}
+
+/** A worker id names the process holding a claim: `host:pid` unless WORKER_ID pins one. */
+export function workerIdOf(host: string, pid: number): string {
+  return `${host}:${pid}`;
+}
+
+/** The host and pid of a `host:pid` worker id; null for a pinned id without a pid. */
+export function parseWorkerId(workerId: string): { host: string; pid: number } | null {
+  const sep = workerId.lastIndexOf(':');
+  const pid = Number(workerId.slice(sep + 1));
+  if (sep <= 0 || !Number.isInteger(pid) || pid <= 0) return null;
+  return { host: workerId.slice(0, sep), pid };
 }
