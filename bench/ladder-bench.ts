@@ -1,5 +1,5 @@
 /**
- * Ladder: our one-process `transcode` vs the seed's naive recipe (three sequential FFmpeg
+ * Ladder: our one-process `transcode` vs the naive recipe (three sequential FFmpeg
  * processes, one per rung, libx264 -preset fast, CRF 23/28/32, AAC, -hls_time 10), per source.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -24,7 +24,7 @@ interface RungResult extends RenditionFigures {
   readonly ssim: number;
 }
 
-/** The seed's recipe, verbatim: rungs above the source are skipped (it never upscaled either). */
+/** The naive recipe (one FFmpeg run per rung, as first specified): rungs above the source are skipped (it never upscaled either). */
 async function naiveLadder(source: BenchSource, sourceHeight: number, out: string): Promise<string[]> {
   const playlists: string[] = [];
   for (const rung of NAIVE_RUNGS.filter((r) => r.height <= sourceHeight)) {

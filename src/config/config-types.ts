@@ -80,7 +80,7 @@ export interface MediaConfig {
   readonly maxFps: number;
 }
 
-/** The dashboard's login (design §5). Disabled while neither password variable is set. */
+/** The dashboard's login. Disabled while neither password variable is set. */
 export interface AdminConfig {
   readonly user: string;
   readonly password: string | null;
@@ -90,7 +90,7 @@ export interface AdminConfig {
   readonly sessionSecret: string | null;
 }
 
-/** Alert thresholds (percent, counts, durations), defaults from the seed's alert conditions. */
+/** Alert thresholds (percent, counts, durations), defaults from the product's alert conditions (docs/monitoring.md). */
 export interface AlertThresholds {
   readonly cpuWarning: number;
   readonly cpuCritical: number;

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { buildAppwriteConfig, missingAppwriteVariables } from './appwrite-config.js';
-import type { AlertsConfig, AppConfig } from './config-types.js';
+import type { AlertsConfig, AppConfig, MediaConfig, WorkerConfig } from './config-types.js';
 import { envSchema, type RawEnv } from './schema.js';
 import { buildWordpressConfig, missingWordpressVariables } from './wordpress-config.js';
 import { workerIdOf } from '../domain/worker.js';
@@ -94,17 +94,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       maxFiles: raw.LOG_MAX_FILES,
       pretty: raw.LOG_PRETTY,
     },
-    worker: {
-      id: raw.WORKER_ID ?? workerIdOf(hostname(), process.pid),
-      sources: raw.SOURCES,
-      pollCron: raw.POLL_CRON,
-      pollPageSize: raw.POLL_PAGE_SIZE,
-      concurrency: raw.CONCURRENCY,
-      leaseSeconds: raw.LEASE_SECONDS,
-      heartbeatMs: raw.HEARTBEAT_SECONDS * 1000,
-      retryDelaysMs: raw.RETRY_DELAYS,
-      shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT,
-    },
+    worker: buildWorkerConfig(raw),
     maintenance: {
       cleanupCron: raw.CLEANUP_CRON,
       ledgerRetentionDays: raw.LEDGER_RETENTION_DAYS,
@@ -116,23 +106,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       maxRedirects: raw.DOWNLOAD_MAX_REDIRECTS,
       allowPrivate: raw.ALLOW_PRIVATE_SOURCE_URLS,
     },
-    media: {
-      ffmpegPath: raw.FFMPEG_PATH,
-      ffprobePath: raw.FFPROBE_PATH,
-      ladder: raw.LADDER,
-      x264Preset: raw.X264_PRESET,
-      threads: raw.FFMPEG_THREADS,
-      videoEncoder: raw.VIDEO_ENCODER,
-      vaapiDevice: raw.VAAPI_DEVICE,
-      nice: raw.FFMPEG_NICE,
-      passthrough: raw.PASSTHROUGH,
-      segmentSeconds: raw.HLS_SEGMENT_SECONDS,
-      audioBitrateKbps: raw.AUDIO_BITRATE_KBPS,
-      minDurationSeconds: raw.MIN_DURATION_SECONDS,
-      maxDurationSeconds: raw.MAX_DURATION_SECONDS,
-      maxPixels: raw.MAX_SOURCE_PIXELS,
-      maxFps: raw.MAX_FPS,
-    },
+    media: buildMediaConfig(raw),
     admin: {
       user: raw.ADMIN_USER,
       password: raw.ADMIN_PASSWORD ?? null,
@@ -142,6 +116,40 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
     alerts: buildAlertsConfig(raw),
     appwrite: buildAppwriteConfig(raw, publicBaseUrl),
     wordpress: buildWordpressConfig(raw),
+  };
+}
+
+function buildWorkerConfig(raw: RawEnv): WorkerConfig {
+  return {
+    id: raw.WORKER_ID ?? workerIdOf(hostname(), process.pid),
+    sources: raw.SOURCES,
+    pollCron: raw.POLL_CRON,
+    pollPageSize: raw.POLL_PAGE_SIZE,
+    concurrency: raw.CONCURRENCY,
+    leaseSeconds: raw.LEASE_SECONDS,
+    heartbeatMs: raw.HEARTBEAT_SECONDS * 1000,
+    retryDelaysMs: raw.RETRY_DELAYS,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT,
+  };
+}
+
+function buildMediaConfig(raw: RawEnv): MediaConfig {
+  return {
+    ffmpegPath: raw.FFMPEG_PATH,
+    ffprobePath: raw.FFPROBE_PATH,
+    ladder: raw.LADDER,
+    x264Preset: raw.X264_PRESET,
+    threads: raw.FFMPEG_THREADS,
+    videoEncoder: raw.VIDEO_ENCODER,
+    vaapiDevice: raw.VAAPI_DEVICE,
+    nice: raw.FFMPEG_NICE,
+    passthrough: raw.PASSTHROUGH,
+    segmentSeconds: raw.HLS_SEGMENT_SECONDS,
+    audioBitrateKbps: raw.AUDIO_BITRATE_KBPS,
+    minDurationSeconds: raw.MIN_DURATION_SECONDS,
+    maxDurationSeconds: raw.MAX_DURATION_SECONDS,
+    maxPixels: raw.MAX_SOURCE_PIXELS,
+    maxFps: raw.MAX_FPS,
   };
 }
 

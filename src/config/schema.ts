@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
-import { APPWRITE_KEY_PATTERN, parseFieldMap } from './appwrite-config.js';
+import { APPWRITE_KEY_PATTERN, parseFieldMap } from './appwrite-field-map.js';
 import { SOURCE_KINDS } from '../domain/record.js';
 import { parseBytes, parseDurationMs, parseLadder, parseSourceList } from './parsers.js';
 

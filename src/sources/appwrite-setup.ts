@@ -23,7 +23,7 @@ export interface SetupOptions {
 }
 
 /**
- * Creates the database, the table, every column of design §2 (under APPWRITE_FIELD_MAP's names)
+ * Creates the database, the table, every record field's column (under APPWRITE_FIELD_MAP's names)
  * and the indexes the poll needs, each only if missing. Appwrite builds columns asynchronously, so
  * it waits for them before indexing them.
  */

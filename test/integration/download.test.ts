@@ -1,76 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import type { DownloadConfig } from '../../src/config/config.js';
-import { AppError, type ErrorCode } from '../../src/errors.js';
-import { silentLogger } from '../../src/logging/logger.js';
-import { downloadSource, type DownloadOptions, type DownloadProgress } from '../../src/pipeline/download.js';
-import { isPublicAddress, type LookupFn } from '../../src/pipeline/url-policy.js';
+import type { ErrorCode } from '../../src/errors.js';
+import { downloadSource, type DownloadProgress } from '../../src/pipeline/download.js';
+import { isPublicAddress } from '../../src/pipeline/url-policy.js';
 import {
-  closedPortUrl,
-  neverRespond,
-  partialBody,
   redirect,
   routes,
   sendBody,
-  slowBody,
   startServer,
   videoBytes,
   type TestServer,
 } from '../helpers/http-fixtures.js';
+import { POLICY_ON, expectFailure, fakeLookup, makeDownloadDir, options, removeDownloadDir } from '../helpers/download-fixtures.js';
 
-const CONFIG: DownloadConfig = { maxBytes: 50 * 1024 * 1024, connectTimeoutMs: 2000, idleTimeoutMs: 2000, maxRedirects: 5, allowPrivate: true };
-const POLICY_ON: DownloadConfig = { ...CONFIG, allowPrivate: false };
-
-let dir: string;
-let fileCounter = 0;
-
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'vc-download-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-function dest(): string {
-  fileCounter += 1;
-  return path.join(dir, `source-${fileCounter}.bin`);
-}
-
-type Overrides = Partial<Omit<DownloadOptions, 'config'>> & { config?: Partial<DownloadConfig> };
-
-function options(url: string, overrides: Overrides = {}): DownloadOptions {
-  return { url, destPath: dest(), log: silentLogger(), ...overrides, config: { ...CONFIG, ...overrides.config } };
-}
-
-/** Runs a download that must fail with `code`, and checks that nothing was left on disk. */
-async function expectFailure(opts: DownloadOptions, code: ErrorCode): Promise<AppError> {
-  let caught: unknown;
-  try {
-    await downloadSource(opts);
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof AppError, `expected an AppError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  assert.equal(existsSync(opts.destPath), false, 'the partial file must be removed');
-  return caught;
-}
-
-/** Maps fake names to addresses; fails the test if asked about anything else. */
-function fakeLookup(table: Record<string, string[]>, calls: string[] = []): LookupFn {
-  return async (hostname) => {
-    calls.push(hostname);
-    const addresses = table[hostname];
-    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
-  };
-}
+before(makeDownloadDir);
+after(removeDownloadDir);
 
 describe('downloadSource: success and redirects', { timeout: 10_000 }, () => {
   let server: TestServer;
@@ -263,127 +210,5 @@ describe('downloadSource: status codes and content', { timeout: 10_000 }, () => 
       const err = await expectFailure(options(url), 'source_url_invalid');
       assert.equal(err.retryable, false);
     }
-  });
-});
-
-describe('downloadSource: size limits, timeouts and broken transfers', { timeout: 10_000 }, () => {
-  const servers: TestServer[] = [];
-  async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-    const server = await startServer(handler);
-    servers.push(server);
-    return server;
-  }
-  after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-  });
-
-  it('refuses an announced Content-Length over maxBytes without reading the body', async () => {
-    const { handler, stats } = slowBody({ totalBytes: 10 * 1024 * 1024, chunkBytes: 64 * 1024, intervalMs: 10, contentLength: true });
-    const server = await serve(handler);
-    const err = await expectFailure(options(server.url('/big.mp4'), { config: { maxBytes: 1024 * 1024 } }), 'source_too_large');
-    assert.equal(err.context.bytes, 0, 'no body byte was consumed');
-    await stats.done;
-    assert.equal(stats.clientClosedEarly, true);
-    assert.ok(stats.bytesWritten <= 512 * 1024, `server wrote ${stats.bytesWritten} bytes`);
-  });
-
-  it('stops a chunked body as soon as it passes maxBytes', async () => {
-    const chunk = 16 * 1024;
-    const maxBytes = 64 * 1024;
-    const { handler, stats } = slowBody({ totalBytes: 10 * 1024 * 1024, chunkBytes: chunk, intervalMs: 5, contentLength: false });
-    const server = await serve(handler);
-    const err = await expectFailure(options(server.url('/big.mp4'), { config: { maxBytes } }), 'source_too_large');
-    assert.ok(typeof err.context.bytes === 'number' && err.context.bytes > maxBytes && err.context.bytes <= maxBytes + chunk, `received ${String(err.context.bytes)}`);
-    await stats.done;
-    assert.equal(stats.clientClosedEarly, true);
-    assert.ok(stats.bytesWritten <= 1024 * 1024, `server wrote ${stats.bytesWritten} bytes`);
-  });
-
-  it('times out when the body stalls', async () => {
-    const server = await serve(partialBody({ announcedBytes: 100_000, sentBytes: 50_000, then: 'stall' }));
-    const started = Date.now();
-    const err = await expectFailure(options(server.url('/stall.mp4'), { config: { idleTimeoutMs: 300 } }), 'source_timeout');
-    const elapsed = Date.now() - started;
-    assert.equal(err.retryable, true);
-    assert.ok(elapsed >= 250 && elapsed < 2000, `took ${elapsed} ms`);
-  });
-
-  it('lets a slow but steady body run longer than the idle timeout', async () => {
-    const { handler } = slowBody({ totalBytes: 30 * 1024, chunkBytes: 1024, intervalMs: 15, contentLength: true });
-    const server = await serve(handler);
-    const started = Date.now();
-    const result = await downloadSource(options(server.url('/steady.mp4'), { config: { idleTimeoutMs: 200 } }));
-    assert.equal(result.bytes, 30 * 1024);
-    assert.ok(Date.now() - started > 300, 'the transfer outlasted the idle timeout');
-  });
-
-  it('times out a body trickling under 1 KiB per idle timeout (slow loris)', async () => {
-    // 16 bytes every 50 ms: data keeps arriving, but far too little to ever finish a video.
-    const { handler, stats } = slowBody({ totalBytes: 1024 * 1024, chunkBytes: 16, intervalMs: 50, contentLength: true });
-    const server = await serve(handler);
-    const started = Date.now();
-    await expectFailure(options(server.url('/trickle.mp4'), { config: { idleTimeoutMs: 1000 } }), 'source_timeout');
-    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
-    await stats.done;
-    assert.equal(stats.clientClosedEarly, true);
-  });
-
-  it('times out when the server never sends headers', async () => {
-    const server = await serve(neverRespond());
-    const started = Date.now();
-    await expectFailure(options(server.url('/silent'), { config: { idleTimeoutMs: 300 } }), 'source_timeout');
-    assert.ok(Date.now() - started < 2000);
-  });
-
-  it('applies the connect timeout to name resolution too', async () => {
-    const hanging: LookupFn = () => new Promise(() => undefined);
-    const started = Date.now();
-    await expectFailure(options('http://slow-dns.example.test/video.mp4', { lookup: hanging, config: { connectTimeoutMs: 200 } }), 'source_timeout');
-    assert.ok(Date.now() - started < 2000);
-  });
-
-  it('reports a body shorter than its Content-Length as truncated', async () => {
-    const server = await serve(partialBody({ announcedBytes: 1000, sentBytes: 500, then: 'close' }));
-    const err = await expectFailure(options(server.url('/short.mp4')), 'source_truncated');
-    assert.equal(err.retryable, true);
-    assert.equal(err.context.expectedBytes, 1000);
-  });
-
-  it('reports a chunked body cut off mid-way as a network error', async () => {
-    const server = await serve((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'video/mp4' });
-      res.write(videoBytes(2000), () => res.socket?.destroy());
-    });
-    const err = await expectFailure(options(server.url('/cut.mp4')), 'source_network_error');
-    assert.equal(err.retryable, true);
-  });
-
-  it('reports a refused connection as a network error', async () => {
-    const err = await expectFailure(options(await closedPortUrl()), 'source_network_error');
-    assert.equal(err.retryable, true);
-  });
-
-  it('aborts mid-body on the signal, rejecting with its reason', async () => {
-    const { handler, stats } = slowBody({ totalBytes: 10 * 1024 * 1024, chunkBytes: 16 * 1024, intervalMs: 5, contentLength: true });
-    const server = await serve(handler);
-    const controller = new AbortController();
-    const reason = new Error('shutting down');
-    const opts = options(server.url('/big.mp4'), {
-      signal: controller.signal,
-      progressIntervalMs: 0,
-      onProgress: (p) => p.bytes > 64 * 1024 && controller.abort(reason),
-    });
-    await assert.rejects(downloadSource(opts), (err) => err === reason);
-    assert.equal(existsSync(opts.destPath), false);
-    await stats.done;
-    assert.equal(stats.clientClosedEarly, true);
-  });
-
-  it('rejects at once when the signal is already aborted', async () => {
-    const server = await serve(sendBody(videoBytes(10)));
-    const reason = new Error('stop');
-    const opts = options(server.url('/x'), { signal: AbortSignal.abort(reason) });
-    await assert.rejects(downloadSource(opts), (err) => err === reason);
-    assert.equal(server.connections(), 0);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppwriteException } from 'node-appwrite';
-import { parseFieldMap } from '../../src/config/appwrite-config.js';
+import { parseFieldMap } from '../../src/config/appwrite-field-map.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import { missingScopes } from '../../src/sources/appwrite-client.js';
 

@@ -6,14 +6,14 @@ import { openDatabase } from '../../src/store/database.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { ReportQueries } from '../../src/store/report-queries.js';
 
-const GB = 1024 ** 3;
+const GiB = 1024 ** 3;
 
 describe('daily report', () => {
-  it('has the seed’s format, line for line', () => {
+  it('has the daily report’s format, line for line', () => {
     const report = formatDailyReport(
       {
         at: new Date('2025-10-22T09:00:00Z'),
-        summary: { completed: 42, failed: 1, averageProcessingMs: 8.5 * 60_000, outputBytes: 22 * GB, topError: { code: 'source_timeout', count: 1 } },
+        summary: { completed: 42, failed: 1, averageProcessingMs: 8.5 * 60_000, outputBytes: 22 * GiB, topError: { code: 'source_timeout', count: 1 } },
         pending: 12,
         activeAlerts: [],
       },
@@ -28,7 +28,7 @@ describe('daily report', () => {
         '✅ Successfully Processed: 42 videos',
         '❌ Failed: 1 video',
         '⏳ Pending: 12 videos',
-        '📦 Storage Used: 22 GB',
+        '📦 Storage Used: 22 GiB',
         '⏱️ Avg Processing Time: 8.5 minutes',
         '🏆 Success Rate: 97.6%',
         '',
