@@ -112,3 +112,13 @@ export function toAppError(err: unknown, fallback: ErrorCode = 'internal_error')
 export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
+
+/**
+ * What an aborted operation rejects with: the signal's reason when it is an Error (the poller's
+ * AppError 'shutdown' or 'cancelled'), else AppError('cancelled') naming `what` was cancelled.
+ */
+export function abortReason(signal: AbortSignal, what = 'operation'): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new AppError('cancelled', `The ${what} was cancelled.`, { cause: reason, context: { reason: String(reason) } });
+}

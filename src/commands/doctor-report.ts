@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { access, constants, mkdir, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { AppConfig } from '../config/config.js';
+import { runProcess, succeeded } from '../media/process-runner.js';
 import { openDatabase } from '../store/database.js';
 import { hlsUrl, MASTER_PLAYLIST } from '../domain/storage-layout.js';
-
-const run = promisify(execFile);
 
 /** One line of the doctor's report. */
 export interface DoctorCheck {
@@ -173,7 +170,8 @@ async function nginxVersion(): Promise<string | null> {
   for (const binary of ['nginx', '/usr/sbin/nginx']) {
     if (binary.startsWith('/') && (await access(binary, constants.X_OK).then(() => false, () => true))) continue;
     // nginx prints its version on stderr.
-    const out = await run(binary, ['-v'], { timeout: 5000 }).then((r) => r.stderr, () => null);
+    const result = await runProcess({ binary, args: ['-v'], timeoutMs: 5000 }).catch(() => null);
+    const out = result !== null && succeeded(result) ? result.stderrTail.join('\n') : null;
     const version = out === null ? null : /nginx\/\S+/.exec(out)?.[0];
     if (version) return version;
   }

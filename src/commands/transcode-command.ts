@@ -52,7 +52,9 @@ export async function runTranscode(args: string[]): Promise<number> {
       },
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    console.log(JSON.stringify({ input, outDir, wallMs: Date.now() - started, ...output, info: output.info }, null, 2));
+    // The summary names the decision, not the (possibly thousands of) copied key-frame times.
+    const topRung = { copied: output.topRung.copied, reason: output.topRung.reason };
+    console.log(JSON.stringify({ input, outDir, wallMs: Date.now() - started, ...output, info: output.info, topRung }, null, 2));
     return 0;
   } catch (err) {
     const error = toAppError(err);

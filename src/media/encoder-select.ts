@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import type { Logger } from '../logging/logger.js';
+import { runProcess, succeeded } from './process-runner.js';
 import { encoderProbeArgs, HARDWARE_ENCODERS, type VideoEncoderName } from './video-encoder.js';
 
 /** Answers whether an encoder works on this machine (true) or not; never throws. */
@@ -13,12 +13,10 @@ const PROBE_TIMEOUT_MS = 15_000;
 
 /** Runs the one-frame test encode with the real ffmpeg binary. */
 export function ffmpegEncoderProber({ ffmpegPath, vaapiDevice }: { ffmpegPath: string; vaapiDevice: string }): EncoderProber {
-  return (encoder) =>
-    new Promise((resolve) => {
-      execFile(ffmpegPath, encoderProbeArgs({ encoder, preset: 'fast', vaapiDevice }), { timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' }, (err) =>
-        resolve(err === null),
-      );
-    });
+  return (encoder) => {
+    const args = encoderProbeArgs({ encoder, preset: 'fast', vaapiDevice });
+    return runProcess({ binary: ffmpegPath, args, timeoutMs: PROBE_TIMEOUT_MS }).then(succeeded, () => false);
+  };
 }
 
 /**

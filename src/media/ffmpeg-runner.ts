@@ -1,7 +1,7 @@
-import ffmpeg from 'fluent-ffmpeg';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { commandToArgs } from './hls-command.js';
+import { runProcess, succeeded } from './process-runner.js';
 import type { EncodeProgress, FfmpegCommand } from './types.js';
 
 /** Options of one run. */
@@ -28,51 +28,30 @@ export interface FfmpegExitInfo {
 
 const TAIL_LINES = 50;
 
-/** A runner backed by fluent-ffmpeg (the only place it is imported). */
+/** A runner that spawns the ffmpeg binary through the process runner, as nice(1) asks when `nice` > 0. */
 export function createFfmpegRunner({ ffmpegPath, log, nice = 0 }: { ffmpegPath: string; log: Logger; nice?: number }): FfmpegRunner {
   return { run: (cmd, options) => runOnce(cmd, options, { ffmpegPath, nice }, log) };
 }
 
-function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, binary: { ffmpegPath: string; nice: number }, log: Logger): Promise<{ logTail: string[] }> {
-  const { signal } = options;
-  if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-  log.debug({ ffmpegPath: binary.ffmpegPath, nice: binary.nice, args: commandToArgs(cmd) }, 'ffmpeg command');
-  const command = toFluent(cmd, binary.ffmpegPath);
-  // fluent-ffmpeg spawns through `nice -n N` when set before run(): the API keeps the CPU it needs.
-  if (binary.nice > 0) command.renice(binary.nice);
+async function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, binary: { ffmpegPath: string; nice: number }, log: Logger): Promise<{ logTail: string[] }> {
+  const args = commandToArgs(cmd);
+  log.debug({ ffmpegPath: binary.ffmpegPath, nice: binary.nice, args }, 'ffmpeg command');
   const tail: string[] = [];
-  let aborted = false;
-  let started = false;
-  let settled = false;
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
-      aborted = true;
-      // Before spawn there is no process yet: the 'start' handler kills it as soon as it exists.
-      if (started) command.kill('SIGKILL');
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // Called once FFmpeg is gone: fluent-ffmpeg emits 'end'/'error' after exit and stderr close.
-    const settle = (err: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      if (aborted && signal) return reject(abortReason(signal));
-      if (err === null) return resolve({ logTail: tail });
-      const failure = classifyFfmpegFailure(tail, exitInfoOf(err), err);
-      log.warn({ code: failure.code, exit: exitInfoOf(err), logTail: tail.slice(-10) }, 'ffmpeg failed');
-      reject(failure);
-    };
-    command.on('start', () => {
-      started = true;
-      const proc = guardSpawnError(command, settle);
-      log.debug({ ffmpegPid: proc?.pid }, 'ffmpeg started');
-      if (aborted) command.kill('SIGKILL');
-    });
-    command.on('stderr', (line: string) => collectLine(line, tail, options));
-    command.on('end', () => settle(null));
-    command.on('error', (err: Error) => settle(err));
-    command.run();
+  const result = await runProcess({
+    binary: binary.ffmpegPath,
+    args,
+    // nice(1) rather than renicing after the start: every thread FFmpeg creates inherits the level.
+    nice: binary.nice,
+    signal: options.signal,
+    stderrTailLines: 0,
+    onStderrLine: (line) => collectLine(line, tail, options),
+    onSpawn: (pid) => log.debug({ ffmpegPid: pid }, 'ffmpeg started'),
   });
+  if (succeeded(result)) return { logTail: tail };
+  const exit: FfmpegExitInfo = { exitCode: result.exitCode, signal: result.signal, errno: result.errno };
+  const failure = classifyFfmpegFailure(tail, exit);
+  log.warn({ code: failure.code, exit, logTail: tail.slice(-10) }, 'ffmpeg failed');
+  throw failure;
 }
 
 /** Progress lines go to onProgress; the rest, non-empty, into the bounded tail. */
@@ -85,57 +64,6 @@ function collectLine(line: string, tail: string[], options: FfmpegRunOptions): v
   if (line.trim() === '') return;
   tail.push(line);
   if (tail.length > TAIL_LINES) tail.shift();
-}
-
-interface SpawnedProcess {
-  readonly pid?: number;
-  removeAllListeners(event: 'error'): unknown;
-  on(event: 'error', listener: (err: Error) => void): unknown;
-}
-
-/**
- * fluent-ffmpeg 2.1.3 throws a TypeError (an uncaught exception) when spawning the main process
- * fails once its capability cache is warm (binary removed, EAGAIN). Its own 'error' listener is
- * replaced, before the asynchronous spawn error can fire, with one that settles the run.
- */
-function guardSpawnError(command: ffmpeg.FfmpegCommand, settle: (err: Error) => void): SpawnedProcess | undefined {
-  const proc = (command as unknown as { ffmpegProc?: SpawnedProcess }).ffmpegProc;
-  proc?.removeAllListeners('error');
-  proc?.on('error', settle);
-  return proc;
-}
-
-function toFluent(cmd: FfmpegCommand, ffmpegPath: string): ffmpeg.FfmpegCommand {
-  const command = ffmpeg({ stdoutLines: TAIL_LINES }).setFfmpegPath(ffmpegPath).input(cmd.input);
-  // Options go in as separate arguments: fluent-ffmpeg splits a single array element that contains
-  // exactly one space (a path, or a two-variant -var_stream_map) when given an array.
-  if (cmd.inputOptions.length > 0) command.inputOptions(...spreadable(cmd.inputOptions));
-  if (cmd.filterComplex !== null) command.complexFilter(cmd.filterComplex);
-  for (const output of cmd.outputs) {
-    command.output(output.path);
-    if (output.options.length > 0) command.outputOptions(...spreadable(output.options));
-  }
-  return command;
-}
-
-/** Always at least two arguments, so fluent-ffmpeg never splits on spaces. */
-function spreadable(options: readonly string[]): [string, ...string[]] {
-  const [first = '', ...rest] = options;
-  if (rest.length === 0 && first.includes(' ')) throw new Error(`Ambiguous lone FFmpeg option: ${first}`);
-  return [first, ...rest];
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new AppError('cancelled', 'The encode was cancelled.', { context: { reason: String(reason) } });
-}
-
-/** fluent-ffmpeg reports the exit in its error message; this is the edge where it is read. */
-function exitInfoOf(err: Error): FfmpegExitInfo {
-  const errno = (err as NodeJS.ErrnoException).code;
-  const code = /exited with code (\d+)/.exec(err.message)?.[1];
-  const sig = /killed with signal (\w+)/.exec(err.message)?.[1];
-  return { exitCode: code === undefined ? null : Number(code), signal: sig ?? null, errno: typeof errno === 'string' ? errno : null };
 }
 
 const PROGRESS_TIME = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;

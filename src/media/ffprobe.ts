@@ -1,6 +1,6 @@
-import { execFile, type ExecFileException } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import { AppError, isAppError } from '../errors.js';
+import { describeExit, runProcess, succeeded, type ProcessResult } from './process-runner.js';
 import type { AudioStreamInfo, VideoInfo, VideoStreamInfo } from './types.js';
 
 /** How ffprobe is run: the binary, an optional abort signal and a time limit. */
@@ -53,6 +53,8 @@ interface RawProbe {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** -show_streams -count_frames of a long source stays far below this. */
+const MAX_STDOUT_BYTES = 32 * 1024 * 1024;
 
 /**
  * Reads a media file's container and streams with ffprobe.
@@ -188,49 +190,38 @@ async function fileSize(file: string): Promise<number> {
 }
 
 /** Runs ffprobe with JSON output and returns the parsed document; failures become AppErrors. */
-function runFfprobe(args: readonly string[], options: FfprobeOptions): Promise<unknown> {
-  const fullArgs = ['-v', 'error', '-print_format', 'json', ...args];
-  return new Promise((resolve, reject) => {
-    execFile(
-      options.ffprobePath,
-      fullArgs,
-      { signal: options.signal, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: 32 * 1024 * 1024, killSignal: 'SIGKILL' },
-      (err, stdout, stderr) => {
-        if (err) {
-          reject(classifyProbeFailure(err, String(stderr), options));
-          return;
-        }
-        try {
-          resolve(JSON.parse(String(stdout)) as unknown);
-        } catch (parseErr) {
-          reject(new AppError('ffmpeg_failed', 'ffprobe printed output that is not JSON.', { cause: parseErr }));
-        }
-      },
-    );
+async function runFfprobe(args: readonly string[], options: FfprobeOptions): Promise<unknown> {
+  const result = await runProcess({
+    binary: options.ffprobePath,
+    args: ['-v', 'error', '-print_format', 'json', ...args],
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxStdoutBytes: MAX_STDOUT_BYTES,
   });
+  if (!succeeded(result)) throw classifyProbeFailure(result, options.ffprobePath);
+  try {
+    return JSON.parse(result.stdout) as unknown;
+  } catch (parseErr) {
+    throw new AppError('ffmpeg_failed', 'ffprobe printed output that is not JSON.', { cause: parseErr });
+  }
 }
 
-/** Maps an execFile failure and ffprobe's stderr to an AppError (stderr is parsed here, at the edge). */
-function classifyProbeFailure(err: unknown, stderr: string, options: Pick<FfprobeOptions, 'ffprobePath' | 'signal'>): Error {
-  const e = err as ExecFileException;
-  const stderrTail = stderr.trim().split('\n').slice(-10);
-  const context = { stderrTail };
-  if (options.signal?.aborted === true) {
-    const reason: unknown = options.signal.reason;
-    return reason instanceof Error ? reason : new AppError('cancelled', 'The probe was cancelled.', { cause: err });
-  }
-  if (e.code === 'ENOENT' || e.code === 'EACCES') {
-    return new AppError('ffmpeg_not_found', `ffprobe cannot be run (${options.ffprobePath}): ${e.code}`, { cause: err, context: { ffprobePath: options.ffprobePath } });
+/** Maps how ffprobe ended and its stderr to an AppError (stderr is parsed here, at the edge). */
+function classifyProbeFailure(result: ProcessResult, ffprobePath: string): AppError {
+  const stderr = result.stderrTail.join('\n');
+  const context = { stderrTail: result.stderrTail.slice(-10), exit: describeExit(result) };
+  if (result.errno === 'ENOENT' || result.errno === 'EACCES') {
+    return new AppError('ffmpeg_not_found', `ffprobe cannot be run (${ffprobePath}): ${result.errno}`, { context: { ffprobePath } });
   }
   if (/moov atom not found|truncated|partial file|Invalid NAL unit size|EBML header parsing failed/i.test(stderr)) {
-    return new AppError('corrupt_source', 'The file is damaged or truncated (its index is missing).', { cause: err, context });
+    return new AppError('corrupt_source', 'The file is damaged or truncated (its index is missing).', { context });
   }
-  if (e.killed === true || e.signal) {
-    return new AppError('ffmpeg_failed', `ffprobe was killed (${e.signal ?? 'timeout'}).`, { cause: err, context });
+  if (result.killedBy !== null || result.signal !== null) {
+    return new AppError('ffmpeg_failed', `ffprobe ${describeExit(result)}.`, { context });
   }
-  if (typeof e.code === 'number' && stderr.trim() !== '') {
+  if (result.exitCode !== null && stderr.trim() !== '') {
     // ffprobe exits non-zero with a message only when it cannot open or parse the input.
-    return new AppError('invalid_format', 'FFmpeg cannot read the file as a media container.', { cause: err, context });
+    return new AppError('invalid_format', 'FFmpeg cannot read the file as a media container.', { context });
   }
-  return new AppError('ffmpeg_failed', `ffprobe failed (exit ${String(e.code)}).`, { cause: err, context });
+  return new AppError('ffmpeg_failed', `ffprobe failed (${describeExit(result)}).`, { context });
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { forcedKeyframeList } from './passthrough.js';
-import type { FfmpegCommand, LadderPlan, PlannedRung } from './types.js';
+import type { FfmpegCommand, LadderPlan, PlannedRung, TopRungDecision } from './types.js';
 import { encoderBranchTail, encoderGopOptions, encoderInputOptions, encoderRungOptions, encoderSelectOptions, type EncoderSettings, type VideoEncoderName } from './video-encoder.js';
 
-/** File names inside a ladder directory (storage layout, design §4). */
+/** File names inside a ladder directory (the storage layout of src/domain/storage-layout.ts). */
 export const LADDER_FILES = {
   master: 'master.m3u8',
   poster: 'poster.jpg',
@@ -24,8 +24,8 @@ export interface HlsCommandInput {
   readonly encoder?: VideoEncoderName;
   /** For h264_vaapi. */
   readonly vaapiDevice?: string;
-  /** Stream-copy the top rung; the others take their key frames at these source times (seconds). */
-  readonly copyTopRung?: { readonly keyframeTimes: readonly number[] } | null;
+  /** Copied: stream-copy the top rung, the others take their key frames at its times. Absent: encode every rung. */
+  readonly topRung?: TopRungDecision;
 }
 
 /**
@@ -35,7 +35,7 @@ export interface HlsCommandInput {
 export function buildHlsCommand(input: HlsCommandInput): FfmpegCommand {
   const { outDir, plan, threads } = input;
   const settings: EncoderSettings = { encoder: input.encoder ?? 'libx264', preset: input.preset, vaapiDevice: input.vaapiDevice ?? '' };
-  const copy = input.copyTopRung ?? null;
+  const copy = input.topRung?.copied === true ? input.topRung : null;
   const threadOptions = threads > 0 ? ['-threads', String(threads)] : [];
   return {
     input: input.input,

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { AppError } from '../errors.js';
 import type { VideoPacket } from './passthrough.js';
+import { describeExit, runProcess, succeeded } from './process-runner.js';
 
 /** How the scan runs ffprobe. */
 export interface KeyframeScanOptions {
@@ -24,22 +24,19 @@ export interface PacketScan {
  * The first video stream's packets in decode order (pts, size, key flag), read by demuxing only:
  * no frame is decoded, so this costs a fraction of a decode even for long sources.
  */
-export function scanVideoPackets(file: string, options: KeyframeScanOptions): Promise<PacketScan> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,size,flags:format=start_time', '-of', 'compact=p=1', file];
-  return new Promise((resolve, reject) => {
-    execFile(
-      options.ffprobePath,
-      args,
-      { signal: options.signal, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxBuffer: MAX_BUFFER, killSignal: 'SIGKILL' },
-      (err, stdout) => {
-        if (err) {
-          reject(new AppError('ffmpeg_failed', `ffprobe could not list the video packets: ${err.message}`, { cause: err }));
-          return;
-        }
-        resolve(parsePacketLines(String(stdout)));
-      },
-    );
+export async function scanVideoPackets(file: string, options: KeyframeScanOptions): Promise<PacketScan> {
+  const result = await runProcess({
+    binary: options.ffprobePath,
+    args: ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,size,flags:format=start_time', '-of', 'compact=p=1', file],
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxStdoutBytes: MAX_BUFFER,
   });
+  if (!succeeded(result)) {
+    const detail = [describeExit(result), result.stderrTail.at(-1)].filter(Boolean).join(': ');
+    throw new AppError('ffmpeg_failed', `ffprobe could not list the video packets: ${detail}`, { context: { stderrTail: result.stderrTail.slice(-10) } });
+  }
+  return parsePacketLines(result.stdout);
 }
 
 /** Parses `packet|pts_time=0.033|size=123|flags=K_` and `format|start_time=0.0` lines (any field order). Pure. */

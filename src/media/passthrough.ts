@@ -1,4 +1,4 @@
-import type { LadderPlan, VideoInfo } from './types.js';
+import type { LadderPlan, TopRungDecision, VideoInfo } from './types.js';
 
 /** One video packet in decode order, as the key-frame scan reads it. */
 export interface VideoPacket {
@@ -22,10 +22,6 @@ export interface PacketAnalysis {
   /** Highest bit rate over one key-frame interval (what one HLS segment would carry at most). */
   readonly peakBps: number;
 }
-
-export type PassthroughDecision =
-  | { readonly copyTopRung: true; readonly keyframeTimes: readonly number[] }
-  | { readonly copyTopRung: false; readonly reason: string };
 
 /** Profiles whose streams every HLS player decodes; High 10, 4:2:2 and 4:4:4 variants are not among them. */
 const PLAIN_PROFILES = new Set(['Constrained Baseline', 'Baseline', 'Main', 'High']);
@@ -92,9 +88,9 @@ function gopRates(packets: readonly VideoPacket[], start: number, keys: readonly
  * Whether the top rung can be the source's own video, stream-copied. Pure; conservative: any doubt
  * means encode. The lower rungs then take their key frames from `keyframeTimes`.
  */
-export function decidePassthrough(info: VideoInfo, plan: LadderPlan, scan: PacketAnalysis): PassthroughDecision {
+export function decidePassthrough(info: VideoInfo, plan: LadderPlan, scan: PacketAnalysis): TopRungDecision {
   const reason = ineligibility(info, plan, scan);
-  return reason === null ? { copyTopRung: true, keyframeTimes: scan.keyframeTimes } : { copyTopRung: false, reason };
+  return reason === null ? { copied: true, reason: 'eligible', keyframeTimes: scan.keyframeTimes } : { copied: false, reason };
 }
 
 /** Why the stream itself (codec, format, size, rate) rules out a copy, or null. Needs no packet scan. */

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaConfig } from '../config/config.js';
-import { AppError, isAppError } from '../errors.js';
+import { abortReason, AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { findMediaDiagnosis, type FfmpegRunner } from './ffmpeg-runner.js';
 import { probe } from './ffprobe.js';
@@ -11,7 +11,7 @@ import { renderMasterPlaylist } from './master-playlist.js';
 import { measureRenditions } from './measure-renditions.js';
 import { scanVideoPackets } from './keyframe-scan.js';
 import { analyzePackets, decidePassthrough, streamIneligibility } from './passthrough.js';
-import type { EncodeProgress, FfmpegCommand, LadderPlan, TranscodeOutput, VideoInfo } from './types.js';
+import type { EncodeProgress, FfmpegCommand, LadderPlan, TopRungDecision, TranscodeOutput, VideoInfo } from './types.js';
 import { validateSource } from './validate-source.js';
 import type { VideoEncoderName } from './video-encoder.js';
 import { verifyLadder } from './verify.js';
@@ -53,11 +53,10 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   const plan = planLadder(info, media);
   log.info({ rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio }, 'ladder planned');
 
-  const passthrough = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : OFF;
-  const copy = passthrough.copy;
+  const topRung = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : OFF;
   const encoder = options.encoder ?? (media.videoEncoder === 'auto' ? 'libx264' : media.videoEncoder);
   const build = (enc: VideoEncoderName): FfmpegCommand =>
-    buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads, encoder: enc, vaapiDevice: media.vaapiDevice, copyTopRung: copy });
+    buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads, encoder: enc, vaapiDevice: media.vaapiDevice, topRung });
 
   const started = Date.now();
   const { logTail } = await runWithFallback(options, { plan, durationSeconds: info.durationSeconds }, encoder, build);
@@ -76,37 +75,27 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
     { encodeMs, outputBytes, renditions: renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount })) },
     'ladder transcoded',
   );
-  const topRung = { copied: copy !== null, reason: passthrough.reason };
   return { info, plan, renditions, masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster, outputBytes, encodeMs, topRung, logTail };
 }
 
-/** The top-rung plan: `copy` holds the copied rung's key-frame times, or is null to encode every rung. */
-export interface PassthroughPlan {
-  readonly copy: { readonly keyframeTimes: readonly number[] } | null;
-  readonly reason: string;
-}
-
-const OFF: PassthroughPlan = { copy: null, reason: 'PASSTHROUGH=off' };
+const OFF: TopRungDecision = { copied: false, reason: 'PASSTHROUGH=off' };
 
 /** Decides whether the top rung is stream-copied (logged either way, with the reason). */
 export async function planPassthrough(
   input: string, info: VideoInfo, plan: LadderPlan, probeOptions: { ffprobePath: string; signal?: AbortSignal }, log: Logger,
-): Promise<PassthroughPlan> {
+): Promise<TopRungDecision> {
   // Cheap checks first: the packet scan only runs for sources that could qualify.
   const early = streamIneligibility(info, plan);
   if (early !== null) {
     log.info({ reason: early }, 'top rung encoded');
-    return { copy: null, reason: early };
+    return { copied: false, reason: early };
   }
   const { packets, startTime } = await scanVideoPackets(input, probeOptions);
   const scan = analyzePackets(packets, info.durationSeconds, startTime);
   const decision = decidePassthrough(info, plan, scan);
-  if (!decision.copyTopRung) {
-    log.info({ reason: decision.reason }, 'top rung encoded');
-    return { copy: null, reason: decision.reason };
-  }
-  log.info({ keyframes: decision.keyframeTimes.length, averageKbps: Math.round(scan.averageBps / 1000) }, 'top rung stream-copied');
-  return { copy: { keyframeTimes: decision.keyframeTimes }, reason: 'eligible' };
+  if (!decision.copied) log.info({ reason: decision.reason }, 'top rung encoded');
+  else log.info({ keyframes: decision.keyframeTimes.length, averageKbps: Math.round(scan.averageBps / 1000) }, 'top rung stream-copied');
+  return decision;
 }
 
 /**
@@ -161,9 +150,7 @@ function explainVerification(err: unknown, logTail: readonly string[]): unknown 
 
 /** Same contract as the runner: the signal's reason when it is an Error, else AppError('cancelled'). */
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted !== true) return;
-  const reason: unknown = signal.reason;
-  throw reason instanceof Error ? reason : new AppError('cancelled', 'The transcode was cancelled.');
+  if (signal?.aborted === true) throw abortReason(signal, 'transcode');
 }
 
 /** Total size of the files under `dir`. */

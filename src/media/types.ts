@@ -102,8 +102,13 @@ export interface TranscodeOutput {
   readonly logTail: readonly string[];
 }
 
-export interface TopRungDecision {
-  readonly copied: boolean;
-  /** Why not, e.g. "codec hevc" or "PASSTHROUGH=off"; "eligible" when copied. */
-  readonly reason: string;
-}
+/**
+ * The one passthrough decision, from the pure check (passthrough.ts) through the FFmpeg command
+ * (hls-command.ts) to the result: the top rung is the source's video stream-copied, the other rungs
+ * taking their key frames at `keyframeTimes` (seconds on FFmpeg's output timeline); or every rung is
+ * encoded, and why.
+ */
+export type TopRungDecision =
+  | { readonly copied: true; readonly reason: 'eligible'; readonly keyframeTimes: readonly number[] }
+  /** `reason`, e.g. "codec hevc" or "PASSTHROUGH=off". */
+  | { readonly copied: false; readonly reason: string };

@@ -4,7 +4,7 @@ import type https from 'node:https';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { AxiosResponse } from 'axios';
 import { AppError, type AppErrorOptions, type ErrorCode } from '../errors.js';
-import type { DownloadOptions } from './download.js';
+import type { DownloadOptions } from './download-types.js';
 import { redactUrl } from './url-policy.js';
 
 /** Bytes held back before the first write so an HTML page served as video/mp4 can be recognised. */

@@ -6,57 +6,25 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { DownloadOptions, DownloadResult } from './download-types.js';
 import { checkResponse, createMeter, headerValue, sourceError, type Session } from './download-checks.js';
 import axios, { type AxiosResponse } from 'axios';
-import type { DownloadConfig } from '../config/config.js';
-import { AppError, toAppError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
+import { abortReason, AppError, toAppError } from '../errors.js';
 import {
   assertHostAllowed,
   createGuardedLookup,
   isIpLiteral,
   parseSourceUrl,
   redactUrl,
-  type AddressPredicate,
   type HostPolicyOptions,
-  type LookupFn,
 } from './url-policy.js';
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-export interface DownloadProgress {
-  readonly bytes: number;
-  /** From Content-Length; null when the server streams without one. */
-  readonly totalBytes: number | null;
-}
-
-export interface DownloadOptions {
-  readonly url: string;
-  /** Written from scratch; removed again on any failure. Its directory must exist. */
-  readonly destPath: string;
-  readonly config: DownloadConfig;
-  /** Aborting rejects with `signal.reason` (when an Error) and removes the partial file. */
-  readonly signal?: AbortSignal;
-  readonly log: Logger;
-  /** DNS resolver for both the private-address policy and the connection; the system one by default. */
-  readonly lookup?: LookupFn;
-  /** Replaces isPublicAddress when `allowPrivate` is false. Tests only. */
-  readonly isAllowedAddress?: AddressPredicate;
-  /** Called at most every `progressIntervalMs` (default 1000) while the body streams, and once at the end. */
-  readonly onProgress?: (progress: DownloadProgress) => void;
-  readonly progressIntervalMs?: number;
-}
-
+export type { DownloadOptions, DownloadProgress, DownloadResult } from './download-types.js';
 export { looksLikeHtml } from './download-checks.js';
 
-export interface DownloadResult {
-  readonly bytes: number;
-  /** The Content-Type the server announced, or null. */
-  readonly contentType: string | null;
-  /** After redirects. The full URL (credentials, tokens): pass it through redactUrl before logging. */
-  readonly finalUrl: string;
-}
 
 /**
  * Streams a source URL to `destPath` under the download policy: http(s) only, our own redirect
@@ -70,7 +38,7 @@ export async function downloadSource(options: DownloadOptions): Promise<Download
   const session = createSession(options);
   const url = redactUrl(options.url);
   try {
-    if (options.signal?.aborted) throw abortReason(options.signal);
+    if (options.signal?.aborted) throw abortReason(options.signal, 'download');
     const result = await fetchToFile(session);
     const ms = Math.round(performance.now() - started);
     options.log.info({ url, finalUrl: redactUrl(result.finalUrl), bytes: result.bytes, ms }, 'source downloaded');
@@ -217,7 +185,7 @@ function watchSocket(session: Session, socket: Socket, readyEvent: string): void
 function classifyFailure(session: Session, err: unknown): Error {
   const { signal } = session.options;
   if (session.failure) return session.failure;
-  if (signal?.aborted) return abortReason(signal);
+  if (signal?.aborted) return abortReason(signal, 'download');
   for (let cause: unknown = err, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
     if (cause instanceof AppError) return cause;
   }
@@ -230,11 +198,6 @@ function classifyFailure(session: Session, err: unknown): Error {
 function truncated(session: Session, cause?: unknown): AppError {
   const what = `ended after ${session.bytes} of ${session.contentLength} announced bytes`;
   return sourceError(session, 'source_truncated', what, { expectedBytes: session.contentLength }, { cause });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new AppError('cancelled', 'The download was aborted.', { cause: reason });
 }
 
 function closed(stream: WriteStream): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -61,7 +61,9 @@ describe('top-rung passthrough', () => {
 
   it('stream-copies the top rung: its decoded video is bit-identical to the source', async () => {
     assert.ok(recorded.messages.some((m) => m.msg === 'top rung stream-copied'));
-    assert.deepEqual(result.topRung, { copied: true, reason: 'eligible' });
+    const { copied, reason } = result.topRung;
+    assert.deepEqual({ copied, reason }, { copied: true, reason: 'eligible' });
+    assert.equal(result.topRung.copied ? result.topRung.keyframeTimes.length : 0, 3, 'one key frame per 2 s segment of the 5 s clip');
     assert.equal(await decodedMd5(path.join(out, 'medium', 'playlist.m3u8')), await decodedMd5(await makeClip(ELIGIBLE)));
   });
 
@@ -115,7 +117,7 @@ describe('sources that are encoded, not copied', () => {
       const info = await probe(input, { ffprobePath: FFPROBE });
       const { log, messages } = recordingLog();
       const decision = await planPassthrough(input, info, planLadder(info, MEDIA), { ffprobePath: FFPROBE }, log);
-      assert.equal(decision.copy, null);
+      assert.equal(decision.copied, false);
       assert.match(decision.reason, reason);
       assert.match(String(messages.find((m) => m.msg === 'top rung encoded')?.reason), reason);
     });
@@ -135,14 +137,44 @@ describe('sources that are encoded, not copied', () => {
   });
 });
 
+/**
+ * An ffmpeg that fails as FFmpeg does on a machine without the GPU (exit 1, "Cannot load
+ * libcuda.so.1") when a hardware video encoder is asked for, and otherwise is the real ffmpeg:
+ * the fallback is then tested the same way with or without a GPU in the test machine.
+ */
+async function ffmpegWithoutGpu(dir: string): Promise<string> {
+  const { stdout } = await run('sh', ['-c', `command -v ${FFMPEG}`]);
+  const script = `#!/bin/sh
+prev=
+for arg in "$@"; do
+  case "$prev" in
+    -c:v|-c:v:*|-codec:v|-codec:v:*|-vcodec)
+      case "$arg" in
+        *_nvenc|*_qsv|*_vaapi)
+          echo "[$arg @ 0x55880233ff80] Cannot load libcuda.so.1" >&2
+          echo "Error initializing output stream 0:0 -- Error while opening encoder for output stream #0:0 - maybe incorrect parameters such as bit_rate, rate, width or height" >&2
+          exit 1 ;;
+      esac ;;
+  esac
+  prev=$arg
+done
+exec '${stdout.trim()}' "$@"
+`;
+  const file = path.join(dir, 'ffmpeg-without-gpu');
+  await writeFile(file, script, { mode: 0o755 });
+  return file;
+}
+
 describe('hardware encoder fallback', () => {
   it('a failing h264_nvenc job is redone with libx264, with a warning', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'vc-fallback-'));
+    const bin = await mkdtemp(path.join(os.tmpdir(), 'vc-fake-ffmpeg-'));
     try {
       const input = await makeClip({ width: 640, height: 360, seconds: 3 });
       const warnings: MediaWarning[] = [];
-      const runner = createFfmpegRunner({ ffmpegPath: FFMPEG, log: silentLogger() });
-      // No NVIDIA GPU here: FFmpeg fails to open h264_nvenc, as a broken driver would mid-job.
+      const ffmpegPath = await ffmpegWithoutGpu(bin);
+      const runner = createFfmpegRunner({ ffmpegPath, log: silentLogger() });
+      // FFmpeg fails to open h264_nvenc, as a broken driver would mid-job.
       const result = await transcodeLadder({ input, outDir: out, media: MEDIA, runner, log: silentLogger(), encoder: 'h264_nvenc', onWarning: (w) => warnings.push(w) });
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0]?.encoder, 'h264_nvenc');
@@ -150,6 +182,7 @@ describe('hardware encoder fallback', () => {
       assert.equal(result.renditions.length, 1);
     } finally {
       await rm(out, { recursive: true, force: true });
+      await rm(bin, { recursive: true, force: true });
     }
   });
 });

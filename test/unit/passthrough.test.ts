@@ -67,8 +67,8 @@ describe('analyzePackets', () => {
 
 describe('decidePassthrough', () => {
   it('copies an H.264 8-bit 4:2:0 source of the top rung size, within its cap, key frames every segment', () => {
-    assert.deepEqual(decidePassthrough(info(), PLAN, GOOD), { copyTopRung: true, keyframeTimes: [0, 2, 4] });
-    assert.equal(decidePassthrough(info({ profile: 'Constrained Baseline' }), PLAN, GOOD).copyTopRung, true);
+    assert.deepEqual(decidePassthrough(info(), PLAN, GOOD), { copied: true, reason: 'eligible', keyframeTimes: [0, 2, 4] });
+    assert.equal(decidePassthrough(info({ profile: 'Constrained Baseline' }), PLAN, GOOD).copied, true);
   });
 
   const refusals: Array<[string, VideoInfo, PacketAnalysis, RegExp]> = [
@@ -87,8 +87,8 @@ describe('decidePassthrough', () => {
   for (const [label, source, scan, reason] of refusals) {
     it(`encodes: ${label}`, () => {
       const decision = decidePassthrough(source, PLAN, scan);
-      assert.equal(decision.copyTopRung, false);
-      if (!decision.copyTopRung) assert.match(decision.reason, reason);
+      assert.equal(decision.copied, false);
+      assert.match(decision.reason, reason);
     });
   }
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../../src/logging/logger.js';
 import { createEncoderResolver, type EncoderProber } from '../../src/media/encoder-select.js';
 import { buildHlsCommand, commandToArgs } from '../../src/media/hls-command.js';
-import type { LadderPlan, PlannedRung } from '../../src/media/types.js';
+import type { LadderPlan, PlannedRung, TopRungDecision } from '../../src/media/types.js';
 import { encoderProbeArgs, type VideoEncoderName } from '../../src/media/video-encoder.js';
 
 const rung = (name: string, width: number, height: number, crf: number, maxrateKbps: number): PlannedRung => ({ name, width, height, crf, maxrateKbps, bufsizeKbps: 2 * maxrateKbps, fps: 30 });
@@ -12,8 +12,8 @@ const PLAN: LadderPlan = {
   poster: { width: 1920, height: 1080, atSeconds: 1 }, segmentSeconds: 2, hasAudio: true, audioBitrateKbps: 128,
 };
 
-function args(encoder: VideoEncoderName, copyTopRung: { keyframeTimes: number[] } | null = null): string[] {
-  return commandToArgs(buildHlsCommand({ input: '/in.mp4', outDir: '/out', plan: PLAN, preset: 'fast', threads: 0, encoder, vaapiDevice: '/dev/dri/renderD129', copyTopRung }));
+function args(encoder: VideoEncoderName, topRung?: TopRungDecision): string[] {
+  return commandToArgs(buildHlsCommand({ input: '/in.mp4', outDir: '/out', plan: PLAN, preset: 'fast', threads: 0, encoder, vaapiDevice: '/dev/dri/renderD129', topRung }));
 }
 function valuesOf(list: readonly string[], flag: string): string[] {
   return list.flatMap((a, i) => (a === flag ? [list[i + 1] ?? ''] : []));
@@ -64,7 +64,7 @@ describe('encoder argument builders', () => {
 });
 
 describe('top-rung passthrough command', () => {
-  const a = args('libx264', { keyframeTimes: [0, 2, 4] });
+  const a = args('libx264', { copied: true, reason: 'eligible', keyframeTimes: [0, 2, 4] });
   it('maps the source video as rung 0 and stream-copies it', () => {
     assert.deepEqual(valuesOf(a, '-map').slice(0, 2), ['0:v:0', '0:a:0']);
     assert.deepEqual(valuesOf(a, '-c:v:0'), ['copy']);
@@ -75,6 +75,9 @@ describe('top-rung passthrough command', () => {
     const graph = valuesOf(a, '-filter_complex')[0] ?? '';
     assert.match(graph, /^\[0:v\]split=3\[r1\]\[r2\]\[rp\];/);
     assert.ok(!graph.includes('[v0]'));
+  });
+  it('an encode decision builds the same command as no decision at all', () => {
+    assert.deepEqual(args('libx264', { copied: false, reason: 'codec hevc' }), args('libx264'));
   });
   it('forces the encoded rungs key frames at the source key-frame times, IDR-capable', () => {
     for (const i of [1, 2]) {
@@ -90,7 +93,7 @@ describe('top-rung passthrough command', () => {
 describe('createEncoderResolver', () => {
   function recordingProber(works: readonly VideoEncoderName[]): { prober: EncoderProber; calls: VideoEncoderName[] } {
     const calls: VideoEncoderName[] = [];
-    return { calls, prober: async (encoder) => { calls.push(encoder); return works.includes(encoder); } };
+    return { calls, prober: (encoder) => { calls.push(encoder); return Promise.resolve(works.includes(encoder)); } };
   }
 
   it('auto: first working hardware encoder in order nvenc, qsv, vaapi; probed once', async () => {
