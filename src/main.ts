@@ -8,7 +8,10 @@ import type { AppConfig } from './config/config.js';
 import { ConfigError } from './config/config.js';
 import { createApp } from './http/app.js';
 import { cachedProbe } from './http/cached-probe.js';
+import { daemonMounts } from './http/daemon-mounts.js';
+import type { HealthProbe } from './http/routes/health.js';
 import type { Logger } from './logging/logger.js';
+import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
 import { DailyCleanup } from './pipeline/daily-cleanup.js';
 import { ignoreEvents, type EventSink } from './domain/events.js';
@@ -21,6 +24,7 @@ import { sweepTemp } from './pipeline/workspace.js';
 import { createSources } from './sources/create-sources.js';
 import { openDatabase, type Database } from './store/database.js';
 import { JobRepository } from './store/job-repository.js';
+import { JobSearch } from './store/job-search.js';
 import { Ledger } from './store/ledger.js';
 
 export interface RunningDaemon {
@@ -40,60 +44,83 @@ export interface StartDaemonOptions {
   readonly events?: EventSink;
 }
 
-/** The daemon refuses to start without an API key: every /api route would be unusable. */
-export function requireApiKey(config: AppConfig): string {
+/** The daemon refuses to start without an API key (every /api route would be unusable): the key, or a ConfigError. */
+export function requireApiKeyToStart(config: AppConfig): string {
   if (config.server.apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
   return config.server.apiKey;
 }
 
-/** Wires every module from the config and starts the HTTP server and the poller. */
+/** Wires every module from the config and starts the HTTP server and the poller. The one composition root. */
 export async function startDaemon({ config, log, now = () => new Date(), events: extraEvents = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
-  const apiKey = requireApiKey(config);
+  const apiKey = requireApiKeyToStart(config);
 
   await prepareStorage(config, log, now);
   const db = openDatabase(config.storage.dbPath);
   const jobs = new JobRepository({ db, now });
   const ledger = new Ledger({ db, now });
-  const monitoring = new Monitoring({ config, db, ledger, jobs: config.worker.sources.includes('local') ? jobs : null, log, now });
-  // Both sinks return at once (alerts defer their work): the pipeline never waits for a notification.
-  const events: EventSink = { emit: (event) => [monitoring.events, extraEvents].forEach((sink) => sink.emit(event)) };
-  let poller: Poller | null = null;
-  const { sources, mounts } = await createSources({ config, jobs, log, now, pollNow: () => poller?.pollNow() });
+  const localJobs = config.worker.sources.includes('local') ? jobs : null;
+  const monitoring = new Monitoring({ config, db, jobs: localJobs, log, now });
+  const metrics = daemonMetrics(monitoring, localJobs);
+  // Every sink returns at once (alerts defer their work): the pipeline never waits for a notification.
+  const events: EventSink = { emit: (event) => [monitoring.events, metrics, extraEvents].forEach((sink) => sink.emit(event)) };
+  const sources = await createSources({ config, jobs, log, now });
   recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
   const tools = createPipelineTools({ config, log });
   const ffmpeg = await binaryVersion(config.media.ffmpegPath);
   if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
 
-  poller = new Poller({
+  const poller = new Poller({
     sources,
     config: { ...config.worker, workerId: config.worker.id },
-    runJob: (source, record, options) =>
-      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
+    runJob: (source, record, options) => processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'poller' }),
     now,
     events,
   });
-
+  const mounts = daemonMounts({ config, apiKey, worker: poller, jobs: localJobs, search: new JobSearch(db), ledger, monitoring, metrics, log, now });
   const app = createApp({
     server: { ...config.server, apiKey },
     storage: config.storage,
     worker: poller,
-    jobs: config.worker.sources.includes('local') ? jobs : null,
+    jobs: localJobs,
     ledger,
-    mounts: [...mounts, ...monitoring.mounts(poller, apiKey)],
-    observe: monitoring.observeHttp,
-    // Cached for a second: /health may be polled hundreds of times a second (see cached-probe.ts).
-    health: cachedProbe(async () => ({ ffmpeg: ffmpeg.version, storageWritable: await isWritable(config.storage.dir) }), {
-      ttlMs: HEALTH_PROBE_TTL_MS,
-      now: () => performance.now(),
-    }),
+    mounts,
+    observe: metrics.httpObserver(),
+    health: healthProbe(config, ffmpeg.version),
     log: log.child({ module: 'http' }),
   });
   const server = await listen(app, config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
-  const cleanup = new DailyCleanup({
+  const cleanup = dailyCleanup(config, ledger, log, now);
+  poller.start();
+  cleanup.start();
+  monitoring.start(poller);
+  log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
+  return { poller, server, port, close: () => closeDaemon({ poller, cleanup, monitoring, server, db, log }) };
+}
+
+/** /metrics: counters follow the events, gauges read the worker, the local store and the monitoring at scrape time. */
+function daemonMetrics(monitoring: Monitoring, localJobs: JobRepository | null): DaemonMetrics {
+  return new DaemonMetrics({
+    worker: () => monitoring.worker?.snapshot() ?? null,
+    jobCounts: () => localJobs?.countByStatus() ?? null,
+    system: () => monitoring.monitor.latest(),
+    activeAlerts: () => monitoring.alertRepository.active(),
+  });
+}
+
+/** Cached for a second: /health may be polled hundreds of times a second (see cached-probe.ts). */
+function healthProbe(config: AppConfig, ffmpegVersion: string | null): () => Promise<HealthProbe> {
+  return cachedProbe(async () => ({ ffmpeg: ffmpegVersion, storageWritable: await isWritable(config.storage.dir) }), {
+    ttlMs: HEALTH_PROBE_TTL_MS,
+    now: () => performance.now(),
+  });
+}
+
+function dailyCleanup(config: AppConfig, ledger: Ledger, log: Logger, now: () => Date): DailyCleanup {
+  return new DailyCleanup({
     tempDir: config.storage.tempDir,
     ledger,
     ledgerRetentionDays: config.maintenance.ledgerRetentionDays,
@@ -102,11 +129,6 @@ export async function startDaemon({ config, log, now = () => new Date(), events:
     log: log.child({ module: 'cleanup' }),
     now,
   });
-  poller.start();
-  cleanup.start();
-  monitoring.start(poller);
-  log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
-  return { poller, server, port, close: () => closeDaemon({ poller: poller!, cleanup, monitoring, server, db, log }) };
 }
 
 interface Closable {

@@ -1,6 +1,6 @@
 import type { Alert } from '../store/alert-repository.js';
 import type { PeriodSummary } from '../store/report-queries.js';
-import { formatBytes, formatMinutes, plural } from './format-units.js';
+import { formatBytes, formatMinutes, plural } from '../format/units.js';
 import { ruleTitle } from './rules.js';
 
 /** The figures of one daily report: the 24 hours before `at`. */
@@ -45,7 +45,7 @@ export function errorLabel(code: string): string {
 }
 
 /**
- * The seed's daily report, line for line:
+ * The daily report, line for line:
  *
  *     📊 Video Compression Daily Report - Oct 22, 2025
  *     ✅ Successfully Processed: 42 videos … System Health: ✅ All systems operational

@@ -1,19 +1,12 @@
-import type { RequestHandler } from 'express';
 import cron from 'node-cron';
 import type { AppConfig } from '../config/config.js';
-import { adminRouter } from '../http/admin/admin-router.js';
-import type { AppMount } from '../http/app.js';
-import { metricsRouter } from '../http/routes/metrics.js';
 import type { Logger } from '../logging/logger.js';
-import { DaemonMetrics } from '../metrics/daemon-metrics.js';
-import type { DaemonEvent, EventSink } from '../domain/events.js';
+import type { EventSink } from '../domain/events.js';
 import type { Schedule, ScheduledTask } from '../domain/schedule.js';
 import type { WorkerControl } from '../domain/worker.js';
 import { AlertRepository } from '../store/alert-repository.js';
 import type { Database } from '../store/database.js';
 import type { JobRepository } from '../store/job-repository.js';
-import { JobSearch } from '../store/job-search.js';
-import type { Ledger } from '../store/ledger.js';
 import { ReportQueries } from '../store/report-queries.js';
 import { AlertService } from './alert-service.js';
 import { createEmailChannel } from './channels/email-channel.js';
@@ -21,6 +14,7 @@ import { createWebhookChannel } from './channels/webhook-channel.js';
 import { formatDailyReport } from './daily-report.js';
 import type { AlertChannel } from './notification.js';
 import { Notifier } from './notifier.js';
+import { totalPending, withLocalPending } from './pending-jobs.js';
 import { SystemMonitor } from './system-monitor.js';
 import type { SystemSampler } from './system-sample.js';
 import { createSystemSampler } from './system-sampler.js';
@@ -29,7 +23,6 @@ import { createSystemSampler } from './system-sampler.js';
 export interface MonitoringOptions {
   readonly config: AppConfig;
   readonly db: Database;
-  readonly ledger: Ledger;
   /** Null when the local source is disabled. */
   readonly jobs: JobRepository | null;
   readonly log: Logger;
@@ -44,28 +37,26 @@ const SAMPLE_INTERVAL_MS = 10_000;
 
 /**
  * The operator's side of the daemon, wired together: system monitor, alert rules and service,
- * notification channels, the daily report, the dashboard and /metrics. Created before the poller
- * (its event sink must exist when interrupted jobs are recovered), started after it.
+ * notification channels and the daily report. It builds no routers: main.ts hands its services
+ * to the dashboard and /metrics. Created before the poller (its event sink must exist when
+ * interrupted jobs are recovered), started after it.
  */
 export class Monitoring {
-  /** Alerts and metrics, for the poller and the pipeline. Returns at once. */
+  /** The alert rules' sink, for the poller and the pipeline. Returns at once. */
   readonly events: EventSink;
-  /** Counts HTTP requests for /metrics; installed first in the app. */
-  readonly observeHttp: RequestHandler;
   readonly alerts: AlertService;
   readonly notifier: Notifier;
   readonly monitor: SystemMonitor;
-  private readonly repo: AlertRepository;
-  private readonly reports: ReportQueries;
-  private readonly metrics: DaemonMetrics;
+  readonly alertRepository: AlertRepository;
+  readonly reports: ReportQueries;
   private readonly log: Logger;
-  private worker: WorkerControl | null = null;
+  private startedWith: WorkerControl | null = null;
   private reportTask: ScheduledTask | null = null;
 
   constructor(private readonly o: MonitoringOptions) {
     const { config, now } = o;
     this.log = o.log.child({ module: 'alerts' });
-    this.repo = new AlertRepository(o.db);
+    this.alertRepository = new AlertRepository(o.db);
     this.reports = new ReportQueries(o.db);
     this.monitor = new SystemMonitor({
       sampler: o.sampler ?? createSystemSampler({ storageDir: config.storage.dir }),
@@ -81,7 +72,7 @@ export class Monitoring {
       log: this.log,
     });
     this.alerts = new AlertService({
-      repo: this.repo,
+      repo: this.alertRepository,
       notify: (n) => this.notifier.notify(n),
       thresholds: config.alerts.thresholds,
       cooldownMs: config.alerts.cooldownMs,
@@ -91,48 +82,17 @@ export class Monitoring {
       now,
       log: this.log,
     });
-    this.metrics = new DaemonMetrics({
-      worker: () => this.worker?.snapshot() ?? null,
-      jobCounts: () => o.jobs?.countByStatus() ?? null,
-      system: () => this.monitor.latest(),
-      activeAlerts: () => this.repo.active(),
-    });
-    const sinks: EventSink[] = [this.alerts, this.metrics];
-    this.events = { emit: (event: DaemonEvent) => sinks.forEach((sink) => sink.emit(event)) };
-    this.observeHttp = this.metrics.httpObserver();
+    this.events = this.alerts;
   }
 
-  /** /admin and /metrics, for the app's mounts. */
-  mounts(worker: WorkerControl, apiKey: string): AppMount[] {
-    const { config, now } = this.o;
-    const admin = adminRouter({
-      admin: config.admin,
-      publicBaseUrl: config.server.publicBaseUrl,
-      serveHls: config.server.serveHls,
-      worker,
-      jobs: this.o.jobs,
-      search: new JobSearch(this.o.db),
-      ledger: this.o.ledger,
-      reports: this.reports,
-      alerts: this.repo,
-      alertService: this.alerts,
-      notifier: this.notifier,
-      system: () => this.monitor.latest(),
-      localPending: () => this.o.jobs?.countByStatus().pending ?? null,
-      thresholds: config.alerts.thresholds,
-      now,
-      log: this.o.log.child({ module: 'admin' }),
-    });
-    const metrics = metricsRouter({ apiKey, metricsToken: config.server.metricsToken, metrics: this.metrics });
-    return [
-      { path: '/admin', handler: admin },
-      { path: '/metrics', handler: metrics },
-    ];
+  /** The worker {@link start} was given; null before. */
+  get worker(): WorkerControl | null {
+    return this.startedWith;
   }
 
   /** Starts sampling, evaluating and the daily report's schedule. */
   start(worker: WorkerControl): void {
-    this.worker = worker;
+    this.startedWith = worker;
     this.alerts.attach(() => worker.snapshot());
     this.monitor.onSample(() => this.alerts.evaluate());
     this.monitor.start();
@@ -147,13 +107,16 @@ export class Monitoring {
   /** The daily report over the last 24 hours, to every channel (the cron calls this). */
   sendDailyReport(): void {
     const at = this.o.now();
-    // The local store counts now; other sources as of their last poll.
-    const local = this.o.jobs?.countByStatus().pending;
-    const pending = (this.worker?.snapshot().sources ?? []).reduce((sum, s) => sum + (s.kind === 'local' && local !== undefined ? local : s.pending), 0);
+    const pending = totalPending(withLocalPending(this.worker?.snapshot().sources ?? [], this.localPending()));
     const summary = this.reports.summary(new Date(at.getTime() - DAY_MS), at);
-    const report = formatDailyReport({ at, summary, pending, activeAlerts: this.repo.active() });
+    const report = formatDailyReport({ at, summary, pending, activeAlerts: this.alertRepository.active() });
     this.log.info({ channels: this.notifier.channelNames }, 'sending the daily report');
     this.notifier.notify({ kind: 'report', ...report });
+  }
+
+  /** Pending jobs of the local store now; null when the local source is disabled. */
+  localPending(): number | null {
+    return this.o.jobs?.countByStatus().pending ?? null;
   }
 
   stop(): void {

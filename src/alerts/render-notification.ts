@@ -1,5 +1,5 @@
 import type { Alert } from '../store/alert-repository.js';
-import { formatShortDuration } from './format-units.js';
+import { formatShortDuration } from '../format/units.js';
 import type { AlertChange, Notification, RenderedMessage } from './notification.js';
 import { ruleTitle } from './rules.js';
 

@@ -1,7 +1,7 @@
 import type { AlertThresholds } from '../config/config.js';
 import type { WorkerSnapshot } from '../domain/worker.js';
 import type { AlertCondition } from '../store/alert-repository.js';
-import { formatPercent, formatShortDuration, formatUsage, plural } from './format-units.js';
+import { formatPercent, formatShortDuration, formatUsage, plural } from '../format/units.js';
 import type { SystemSample, UsageReading } from './system-sample.js';
 
 /** Something that happened (an event), which stays true until a later event clears it. */
@@ -54,7 +54,7 @@ export function ruleTitle(rule: string): string {
   return RULE_TITLES[rule] ?? rule;
 }
 
-/** Applies the seed's alert conditions with the configured thresholds. Pure: same input, same result. */
+/** Applies the alert conditions (docs/monitoring.md) with the configured thresholds. Pure: same input, same result. */
 export function evaluateRules(input: RuleInput, t: AlertThresholds): RuleResult {
   const active: AlertCondition[] = [];
   const unknown: string[] = [];

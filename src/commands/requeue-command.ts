@@ -54,7 +54,7 @@ export async function runRequeue(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const { sources } = await createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now, pollNow: () => undefined });
+    const sources = await createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now });
     let failed = 0;
     for (const source of sources.filter((s) => kinds.includes(s.kind))) {
       if (!(await requeueSource(source, args))) failed += 1;

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { requireApiKey, startDaemon } from '../main.js';
+import { requireApiKeyToStart, startDaemon } from '../main.js';
 
 /**
  * `video-compressor start`: runs until SIGINT/SIGTERM, then shuts down gracefully (no new claims,
@@ -10,7 +10,7 @@ import { requireApiKey, startDaemon } from '../main.js';
 export async function runStart(): Promise<number> {
   const config = loadConfig();
   // Before the logger: its transport thread must not be torn down by an immediate exit.
-  requireApiKey(config);
+  requireApiKeyToStart(config);
   const log = createLogger({ config: config.logging });
   installCrashHandlers(log);
   const daemon = await startDaemon({ config, log }).catch(async (err: unknown) => {

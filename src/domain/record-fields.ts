@@ -99,9 +99,14 @@ type FieldValue<S> = S extends { readonly type: 'string[]' } | { readonly requir
 /** Every record field, under its camelCase name, with its TypeScript type. */
 export type RecordFieldValues = { readonly [F in RecordField as Camel<F>]: FieldValue<Table[F]> };
 
-// Compile-time checks that the derived types are the record's own.
-const typeChecks: [RecordFieldValues['status'], RecordFieldValues['step']] = ['pending' as JobStatus, null as JobStep | null];
-void typeChecks;
+/** True when A and B are the same type (compile-time check). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+// The derived types are the record's own: these lines stop compiling if the table drifts from them.
+const statusIsJobStatus: Same<RecordFieldValues['status'], JobStatus> = true;
+const stepIsJobStep: Same<RecordFieldValues['step'], JobStep | null> = true;
+const renditionsAreRenditions: Same<RecordFieldValues['renditions'], readonly Rendition[] | null> = true;
+void [statusIsJobStatus, stepIsJobStep, renditionsAreRenditions];
 
 /** A record field's value as JSON (the API, Appwrite's and WordPress's writes): snake_case inside renditions too. */
 export function fieldToJson(field: RecordField, value: unknown): unknown {

@@ -45,7 +45,7 @@ export function renditionFromJson(raw: Readonly<Record<string, unknown>>): Rendi
     height: Number(raw.height),
     bandwidth: Number(raw.bandwidth),
     averageBandwidth: Number(raw.average_bandwidth ?? raw.bandwidth),
-    codecs: String(raw.codecs ?? ''),
+    codecs: typeof raw.codecs === 'string' ? raw.codecs : '',
     playlistUrl: String(raw.playlist_url),
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { WorkerControl } from '../domain/worker.js';
 import type { JobRepository } from '../store/job-repository.js';
 import type { Ledger } from '../store/ledger.js';
-import { requireApiKey } from './auth.js';
+import { requireApiKeyHeader } from './auth.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { type HealthProbe, healthRouter } from './routes/health.js';
 import { hlsStaticRouter } from './routes/hls-static.js';
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Authenticate before parsing: an anonymous client cannot make us read its body.
   const api = express.Router();
-  api.use(requireApiKey(deps.server.apiKey), express.json({ limit: JSON_BODY_LIMIT }));
+  api.use(requireApiKeyHeader(deps.server.apiKey), express.json({ limit: JSON_BODY_LIMIT }));
   api.use(jobsRouter({ jobs: deps.jobs, ledger: deps.ledger, worker: deps.worker }));
   api.use(pollRouter({ worker: deps.worker }));
   api.use(statsRouter({ jobs: deps.jobs, ledger: deps.ledger }));

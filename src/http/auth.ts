@@ -7,7 +7,7 @@ import { matchesDigest, secretDigest } from './secret-compare.js';
  * content nor the length of the key leaks through timing. With no key configured every request is
  * refused (fail closed).
  */
-export function requireApiKey(apiKey: string | null): RequestHandler {
+export function requireApiKeyHeader(apiKey: string | null): RequestHandler {
   const expected = apiKey ? secretDigest(apiKey) : null;
   return (req, _res, next) => {
     const given = req.get('x-api-key');

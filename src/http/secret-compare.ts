@@ -13,3 +13,8 @@ export function secretDigest(text: string): Buffer {
 export function matchesDigest(given: string, expected: Buffer): boolean {
   return timingSafeEqual(secretDigest(given), expected);
 }
+
+/** A webhook's signature header against the one we compute: constant time, and an empty header never matches. */
+export function signatureMatches(given: string, expected: string): boolean {
+  return given !== '' && matchesDigest(given, secretDigest(expected));
+}

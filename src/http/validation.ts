@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { isValidRecordId, JOB_STATUSES, SOURCE_KINDS } from '../domain/record.js';
+import { MAX_SOURCE_URL_LENGTH, parseHttpUrl } from '../pipeline/url-policy.js';
 
 /** Control characters have no business in a URL or title and hide tricks in logs. */
 function hasControl(text: string): boolean {
@@ -11,11 +12,11 @@ function hasControl(text: string): boolean {
   return false;
 }
 
+/** A submitted URL must be exactly one: no whitespace or control characters around or inside it. */
 function httpUrl(text: string): URL | null {
   if (/\s/.test(text) || hasControl(text)) return null;
   try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' ? url : null;
+    return parseHttpUrl(text);
   } catch {
     return null;
   }
@@ -30,7 +31,7 @@ export const jobIdParams = z.object({
 export const createJobBody = z.strictObject({
   source_url: z
     .string()
-    .max(2048, 'must be at most 2048 characters')
+    .max(MAX_SOURCE_URL_LENGTH, `must be at most ${MAX_SOURCE_URL_LENGTH} characters`)
     .refine((text) => httpUrl(text) !== null, 'must be an absolute http(s) URL')
     .transform((text) => (httpUrl(text) as URL).href),
   priority: z.number().int().min(1).max(10).default(5),

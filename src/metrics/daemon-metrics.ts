@@ -60,7 +60,8 @@ export class DaemonMetrics implements EventSink {
   httpObserver(): RequestHandler {
     return (req, res, next) => {
       res.once('finish', () => {
-        const pattern = req.route?.path;
+        // Express types req.route as any: the matched route's pattern, when a route matched.
+        const pattern = (req.route as { path?: unknown } | undefined)?.path;
         const route = typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : req.baseUrl || 'unmatched';
         this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
       });

@@ -49,11 +49,20 @@ export function parseSourceUrl(text: string): URL {
       context: { length: trimmed.length },
     });
   }
+  return parseHttpUrl(trimmed);
+}
+
+/**
+ * The one definition of an acceptable URL's shape, whatever its length: absolute, http or https,
+ * with a host name. Anything else is `source_url_invalid` saying what is wrong. The API's
+ * validation (src/http/validation.ts) and {@link parseSourceUrl} both use it.
+ */
+export function parseHttpUrl(text: string): URL {
   let url: URL;
   try {
-    url = new URL(trimmed);
+    url = new URL(text);
   } catch (err) {
-    throw new AppError('source_url_invalid', `The source URL "${redactUrlText(trimmed)}" is not a valid absolute URL.`, { cause: err });
+    throw new AppError('source_url_invalid', `The source URL "${redactUrlText(text)}" is not a valid absolute URL.`, { cause: err });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new AppError('source_url_invalid', `The source URL uses the "${url.protocol}" scheme; only http and https are allowed.`, {

@@ -1,4 +1,4 @@
-import { RECORD_FIELD_TABLE, RECORD_FIELDS, type FieldSpec, type FieldType, type RecordField } from '../domain/record-fields.js';
+import { RECORD_FIELD_TABLE, RECORD_FIELDS, type FieldSpec, type RecordField } from '../domain/record-fields.js';
 
 /** One record field as appwrite:setup creates its column. */
 export type ColumnSpec =
@@ -39,7 +39,7 @@ function columnSpecOf(field: RecordField): ColumnSpec {
 }
 
 function unreachable(type: never): never {
-  throw new Error(`no Appwrite column for field type ${String(type as FieldType)}`);
+  throw new Error(`no Appwrite column for field type ${String(type)}`);
 }
 
 /** The record's fields as appwrite:setup creates them. Only `source_url` is required: a CMS that creates a row sets it and nothing else. */

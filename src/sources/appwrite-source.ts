@@ -150,7 +150,7 @@ export class AppwriteSource implements CmsSource {
     const owner = this.fields.value(row, 'claimed_by');
     if (status === 'cancelled') throw new AppError('cancelled', `row ${id} was cancelled`);
     if (status !== 'processing' || owner !== this.workerId) {
-      throw new AppError('lease_expired', `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${String(owner ?? 'nobody')})`, {
+      throw new AppError('lease_expired', `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`, {
         context: { id, workerId: this.workerId },
       });
     }

@@ -1,4 +1,4 @@
-import type { Failure, JobStatus, Progress, SourceKind, VideoRecord } from '../domain/record.js';
+import type { Failure, Progress, SourceKind, VideoRecord } from '../domain/record.js';
 import { DEFAULT_PRIORITY, isJobStatus, MAX_RETRY_ERRORS } from '../domain/record.js';
 import { fieldToJson, fitToField, type RecordField } from '../domain/record-fields.js';
 import type { PublishResult } from '../domain/rendition.js';
@@ -29,14 +29,14 @@ export interface RecordIdentity {
 
 /** Our own record from a CMS's field values; unknown or unset values take their defaults. */
 export function recordFromFields(get: (field: RecordField) => unknown, identity: RecordIdentity): VideoRecord {
-  const status = String(get('status') ?? 'pending');
+  const status = get('status');
   const priority = get('priority');
   const retryCount = get('retry_count');
   const retryErrors = get('retry_errors');
   const claimedBy = get('claimed_by');
   return {
     ...identity,
-    status: isJobStatus(status) ? (status as JobStatus) : 'pending',
+    status: typeof status === 'string' && isJobStatus(status) ? status : 'pending',
     priority: typeof priority === 'number' && priority > 0 ? priority : DEFAULT_PRIORITY,
     retryCount: typeof retryCount === 'number' ? retryCount : 0,
     retryErrors: Array.isArray(retryErrors) ? retryErrors.map(String) : [],

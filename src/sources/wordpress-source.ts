@@ -122,7 +122,7 @@ export class WordpressSource implements CmsSource {
     const owner = metaValue(item, 'claimed_by');
     if (status === 'cancelled') throw new AppError('cancelled', `video ${id} was cancelled`);
     if (status !== 'processing' || owner !== this.workerId) {
-      throw new AppError('lease_expired', `video ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${String(owner ?? 'nobody')})`, {
+      throw new AppError('lease_expired', `video ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`, {
         context: { id, workerId: this.workerId },
       });
     }
@@ -142,7 +142,7 @@ export class WordpressSource implements CmsSource {
       throw transportError(err, doing, this.config.url);
     }
     if (res.status >= 200 && res.status < 300) this.authReported = false;
-    return { status: res.status, data: res.data, headers: res.headers as Record<string, unknown> };
+    return { status: res.status, data: res.data, headers: res.headers };
   }
 
   /** A refused password is logged once (with the HTTPS rule) until a request succeeds again. */

@@ -1,4 +1,5 @@
 import type { Database } from './database.js';
+import { textOrNull } from './column-values.js';
 
 export const ALERT_LEVELS = ['warning', 'critical'] as const;
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -110,7 +111,7 @@ export class AlertRepository {
 type Raw = Record<string, unknown>;
 
 function toAlert(raw: Raw): Alert {
-  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const str = textOrNull;
   return {
     id: Number(raw.id),
     rule: String(raw.rule),

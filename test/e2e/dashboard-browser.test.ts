@@ -68,8 +68,8 @@ describe('dashboard in headless Chromium', () => {
     await Promise.all([page.waitForURL(`${vc.baseUrl}/admin`), page.click('form.login button[type=submit]')]);
 
     assert.match(await text(page, '[data-text="system.cpu.label"]'), /^\d+%$/);
-    assert.match(await text(page, '[data-text="system.memory.label"]'), /^[\d.]+ \/ [\d.]+ [KMGT]?B$/);
-    assert.match(await text(page, '[data-text="system.disk.label"]'), /^[\d.]+ \/ [\d.]+ [KMGT]?B$/);
+    assert.match(await text(page, '[data-text="system.memory.label"]'), /^[\d.]+ \/ [\d.]+ (?:[KMGT]i)?B$/);
+    assert.match(await text(page, '[data-text="system.disk.label"]'), /^[\d.]+ \/ [\d.]+ (?:[KMGT]i)?B$/);
     assert.match(await text(page, '[data-text="system.networkIn"]'), /Mbps$/);
     assert.ok((WORKER_STATES as readonly string[]).includes(await text(page, '[data-text="worker.state"]')));
     assert.equal(await text(page, '[data-text="worker.jobsToday"]'), '1 completed');
@@ -77,7 +77,7 @@ describe('dashboard in headless Chromium', () => {
     assert.match(await text(page, '[data-text="performance.averageTime"]'), /second|minute/);
     assert.equal(await text(page, '[data-text="performance.successRate"]'), '50.0%');
     assert.equal(await text(page, '[data-text="performance.failedToday"]'), '1');
-    assert.match(await text(page, '[data-text="performance.storageToday"]'), /[KM]B$/);
+    assert.match(await text(page, '[data-text="performance.storageToday"]'), /[KM]iB$/);
     const todayBar = page.locator('svg.chart g[data-index="13"] rect.completed');
     assert.ok(Number(await todayBar.getAttribute('height')) > 0, "today's completed bar is drawn");
     assert.match(await text(page, '#alerts-panel .alerts li'), /Failed jobs[\s\S]*1 failed attempt in the last hour/);

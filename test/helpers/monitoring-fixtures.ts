@@ -2,9 +2,9 @@ import type { AlertThresholds } from '../../src/config/config.js';
 import type { SystemSample } from '../../src/alerts/system-sample.js';
 import type { SourceStatus, WorkerSnapshot } from '../../src/domain/worker.js';
 
-const GB = 1024 ** 3;
+const GiB = 1024 ** 3;
 
-/** The seed's defaults, as the config builds them. */
+/** The default thresholds, as the config builds them. */
 export const THRESHOLDS: AlertThresholds = {
   cpuWarning: 90,
   cpuCritical: 99,
@@ -17,15 +17,15 @@ export const THRESHOLDS: AlertThresholds = {
   workerDelayMs: 5 * 60_000,
 };
 
-/** A reading at `at` with the given percentages (16 GB of RAM, 500 GB of disk). */
+/** A reading at `at` with the given percentages (16 GiB of RAM, 500 GiB of disk). */
 export function sample(at: Date | number, o: { cpu?: number; memory?: number; disk?: number } = {}): SystemSample {
   const memory = o.memory ?? 30;
   const disk = o.disk ?? 40;
   return {
     at: new Date(at).toISOString(),
     cpuPercent: o.cpu ?? 10,
-    memory: { usedBytes: (memory / 100) * 16 * GB, totalBytes: 16 * GB, percent: memory },
-    disk: { usedBytes: (disk / 100) * 500 * GB, totalBytes: 500 * GB, percent: disk },
+    memory: { usedBytes: (memory / 100) * 16 * GiB, totalBytes: 16 * GiB, percent: memory },
+    disk: { usedBytes: (disk / 100) * 500 * GiB, totalBytes: 500 * GiB, percent: disk },
     network: { inBitsPerSecond: 15e6, outBitsPerSecond: 45e6 },
   };
 }

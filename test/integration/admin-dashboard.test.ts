@@ -5,9 +5,11 @@ import { Monitoring } from '../../src/alerts/monitoring.js';
 import { loadConfig } from '../../src/config/config.js';
 import { hashPassword, verifyPasswordHash } from '../../src/http/admin/password-hash.js';
 import { LOGIN_ATTEMPTS } from '../../src/http/admin/login-routes.js';
+import { daemonMounts } from '../../src/http/daemon-mounts.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
+import { JobSearch } from '../../src/store/job-search.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { snapshot } from '../helpers/monitoring-fixtures.js';
@@ -69,8 +71,12 @@ describe('admin dashboard: login, session, CSRF', () => {
   it('covers every route of the router in this test', () => {
     const db = openDatabase(':memory:');
     const config = loadConfig({ envFile: false, env: { ADMIN_PASSWORD: PASSWORD } });
-    const monitoring = new Monitoring({ config, db, ledger: new Ledger({ db, now: () => new Date() }), jobs: null, log: silentLogger(), now: () => new Date() });
-    const admin = monitoring.mounts({ snapshot: () => snapshot({ now: new Date() }) } as WorkerControl, TEST_API_KEY).find((m) => m.path === '/admin');
+    const now = () => new Date();
+    const monitoring = new Monitoring({ config, db, jobs: null, log: silentLogger(), now });
+    const metrics = { metrics: async () => '', contentType: 'text/plain' };
+    const worker = { snapshot: () => snapshot({ now: new Date() }) } as WorkerControl;
+    const mounts = daemonMounts({ config, apiKey: TEST_API_KEY, worker, jobs: null, search: new JobSearch(db), ledger: new Ledger({ db, now }), monitoring, metrics, log: silentLogger(), now });
+    const admin = mounts.find((m) => m.path === '/admin');
     assert.deepEqual(collectRoutes(admin?.handler).sort(), [...PROTECTED, ...PUBLIC].sort());
   });
 

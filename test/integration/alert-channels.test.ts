@@ -15,7 +15,6 @@ import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
-import { Ledger } from '../../src/store/ledger.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { startSmtp, type TestSmtp } from '../helpers/mail-fixtures.js';
 import { sample, snapshot } from '../helpers/monitoring-fixtures.js';
@@ -86,7 +85,6 @@ describe('alert channels against real receivers', () => {
     const monitoring = new Monitoring({
       config,
       db,
-      ledger: new Ledger({ db, now }),
       jobs: null,
       log: logs.log,
       now,
@@ -118,7 +116,7 @@ describe('alert channels against real receivers', () => {
     assert.match(report?.text ?? '', /System Health: 🔴 2 open alerts: Memory usage \(warning\), Worker crashed \(critical\)|System Health: 🔴 2 open alerts: Worker crashed \(critical\), Memory usage \(warning\)/);
 
     for (const hook of [slack, discord]) assert.equal(hook.bodies.length, 3, 'warning, critical and report');
-    assert.match(slack.bodies[0].text, /^\*🟡 WARNING: Memory usage\*\nMemory at 85% \(13.6 \/ 16 GB; warning above 80%\)/);
+    assert.match(slack.bodies[0].text, /^\*🟡 WARNING: Memory usage\*\nMemory at 85% \(13.6 \/ 16 GiB; warning above 80%\)/);
     assert.match(discord.bodies[1].content, /^\*\*🔴 CRITICAL: Worker crashed\*\*\n/);
     assert.deepEqual(discord.bodies[1].allowed_mentions, { parse: [] });
     assert.match(discord.bodies[2].content, /Daily Report/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Request } from 'express';
-import { formatBitRate, formatBytes, formatMinutes, formatUptime, formatUsage } from '../../src/alerts/format-units.js';
+import { formatBitRate, formatBytes, formatMinutes, formatUptime, formatUsage } from '../../src/format/units.js';
 import { adminCredentials } from '../../src/http/admin/admin-credentials.js';
 import { safeReturnPath, SESSION_MAX_AGE_MS, SessionGuard } from '../../src/http/admin/admin-session.js';
 import { dailyChart } from '../../src/http/admin/daily-chart.js';
@@ -63,10 +63,10 @@ describe('admin sessions', () => {
 });
 
 describe('dashboard figures', () => {
-  it('formats like the seed', () => {
-    assert.equal(formatUsage(6.2 * 1024 ** 3, 16 * 1024 ** 3), '6.2 / 16 GB');
-    assert.equal(formatUsage(120 * 1024 ** 3, 500 * 1024 ** 3), '120 / 500 GB');
-    assert.equal(formatBytes(22 * 1024 ** 3), '22 GB');
+  it('formats figures as the dashboard shows them', () => {
+    assert.equal(formatUsage(6.2 * 1024 ** 3, 16 * 1024 ** 3), '6.2 / 16 GiB');
+    assert.equal(formatUsage(120 * 1024 ** 3, 500 * 1024 ** 3), '120 / 500 GiB');
+    assert.equal(formatBytes(22 * 1024 ** 3), '22 GiB');
     assert.equal(formatBitRate(15e6), '15 Mbps');
     assert.equal(formatBitRate(null), '—');
     assert.equal(formatMinutes(8.5 * 60_000), '8.5 minutes');

@@ -54,7 +54,7 @@ describe('alert rules', () => {
     assert.equal(levelOf({ samples: [sample(T, { disk: 85 })] }, 'disk'), 'warning');
     const disk = rules({ samples: [sample(T, { disk: 97 })] }).active.find((c) => c.rule === 'disk');
     assert.equal(disk?.level, 'critical');
-    assert.match(disk?.message ?? '', /97% \(485 \/ 500 GB; critical above 95%\)/);
+    assert.match(disk?.message ?? '', /97% \(485 \/ 500 GiB; critical above 95%\)/);
   });
 
   it('says "unknown" for system rules without a recent reading, so their alerts are kept as they are', () => {

@@ -13,7 +13,7 @@ function alert(level: Alert['level'], rule = 'memory'): Notification {
     rule,
     level,
     status: 'open',
-    message: 'Memory at 96% (15.4 / 16 GB; critical above 95%)',
+    message: 'Memory at 96% (15.4 / 16 GiB; critical above 95%)',
     firstSeenAt: '2025-10-22T12:00:00.000Z',
     lastSeenAt: '2025-10-22T12:00:00.000Z',
     lastNotifiedAt: null,

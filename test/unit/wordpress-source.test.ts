@@ -7,7 +7,7 @@ import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { answerError } from '../../src/sources/wordpress-client.js';
 import { toMeta, toRecord } from '../../src/sources/wordpress-fields.js';
-import { wordpressSignature, wordpressWebhookRouter } from '../../src/sources/wordpress-webhook.js';
+import { wordpressSignature, wordpressWebhookRouter } from '../../src/http/webhooks/wordpress-webhook.js';
 
 const KEY = 'test-key-0123456789abcdef0123';
 const SECRET = 'shared-webhook-secret-0123456789';

@@ -13,7 +13,7 @@ export interface EmailChannelOptions {
 
 /**
  * E-mail through nodemailer: critical alerts (and their resolution), daily reports and tests.
- * Warnings stay on the chat channels, as the seed asks: e-mail is what wakes someone up.
+ * Warnings stay on the chat channels, by design: e-mail is what wakes someone up.
  */
 export function createEmailChannel(options: EmailChannelOptions): AlertChannel {
   const timeout = options.timeoutMs ?? 15_000;

@@ -1,4 +1,4 @@
-import { formatBitRate, formatBytes, formatMinutes, formatTimestamp } from '../../alerts/format-units.js';
+import { formatBitRate, formatBytes, formatMinutes, formatTimestamp } from '../../format/units.js';
 import { redactUrl } from '../../pipeline/url-policy.js';
 import type { ActiveJob } from '../../domain/worker.js';
 import type { JobRow } from '../../store/job-repository.js';

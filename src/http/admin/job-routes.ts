@@ -77,7 +77,7 @@ function listModel(deps: JobRouteDeps, req: Request, live: (job: JobRow) => Acti
   const { total, jobs } = deps.search.search({ status: query.status, text: query.q, limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE });
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const link = (page: number) =>
-    `/admin/jobs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), page: String(page) })}`;
+    `/admin/jobs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), page: String(page) }).toString()}`;
   return {
     localEnabled: deps.jobs !== null,
     statuses: JOB_STATUSES,

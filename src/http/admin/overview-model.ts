@@ -8,7 +8,8 @@ import {
   formatTimestamp,
   formatUptime,
   formatUsage,
-} from '../../alerts/format-units.js';
+} from '../../format/units.js';
+import { totalPending, withLocalPending } from '../../alerts/pending-jobs.js';
 import { ruleTitle } from '../../alerts/rules.js';
 import type { SystemSample } from '../../alerts/system-sample.js';
 import type { ActiveJob, WorkerControl } from '../../domain/worker.js';
@@ -125,10 +126,8 @@ function systemPanel(sample: SystemSample | null, t: AlertThresholds): OverviewM
 function workerPanel(s: DashboardSources): OverviewModel['worker'] {
   const snapshot = s.worker.snapshot();
   const now = s.now().getTime();
-  // The local store answers now; other sources as of their last poll.
-  const localPending = s.localPending();
-  const sources = snapshot.sources.map((source) => (source.kind === 'local' && localPending !== null ? { ...source, pending: localPending } : source));
-  const pending = sources.reduce((sum, source) => sum + source.pending, 0);
+  const sources = withLocalPending(snapshot.sources, s.localPending());
+  const pending = totalPending(sources);
   return {
     state: snapshot.state,
     workerId: snapshot.workerId,

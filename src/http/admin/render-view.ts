@@ -7,7 +7,7 @@ import { csrfToken, sessionOf } from './admin-session.js';
 /** views/admin/, the same from src/http/admin and dist/http/admin. */
 export const VIEWS_DIR = fileURLToPath(new URL('../../../views/admin/', import.meta.url));
 
-/** Dashboard refresh period, as the seed asks ("display every 10 seconds"). */
+/** Dashboard refresh period: live figures every 10 seconds. */
 export const REFRESH_MS = 10_000;
 
 /** Renders views/admin/<view>.ejs. Templates escape every value (`<%=`); `<%-` is only used for includes. */

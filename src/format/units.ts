@@ -1,11 +1,15 @@
 /**
  * Human-readable figures shared by alert messages, the daily report and the dashboard, in the
- * seed's style ("6.2 / 16 GB", "8.5 minutes", "14 days, 6 hours", "15 Mbps").
+ * dashboard's style ("6.2 / 16 GiB", "8.5 minutes", "14 days, 6 hours", "15 Mbps"). Imports
+ * nothing of ours, so every layer may use it.
+ *
+ * One meaning per unit label, as in the configuration's sizes (src/config/parsers.ts): "MB" is
+ * 10⁶ bytes and "MiB" 2²⁰. Byte counts are shown in powers of 1024, so with the IEC labels.
  */
 
-const BYTE_UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-/** Powers of 1024 with the familiar labels: 16 GiB of RAM reads "16 GB", as the OS shows it. */
+/** Powers of 1024 with their IEC labels: 16 GiB of RAM reads "16 GiB". */
 export function formatBytes(bytes: number): string {
   let value = Math.max(0, bytes);
   let unit = 0;
@@ -16,17 +20,17 @@ export function formatBytes(bytes: number): string {
   return `${trim(value)} ${BYTE_UNITS[unit]}`;
 }
 
-/** "6.2 / 16 GB": both figures in the unit of the total. */
+/** "6.2 / 16 GiB": both figures in the unit of the total. */
 export function formatUsage(used: number, total: number): string {
   const label = formatBytes(total);
   const unit = label.split(' ')[1] ?? 'B';
   const factor = 1024 ** BYTE_UNITS.indexOf(unit);
-  // "13.6 / 16 GB" but "120 / 500 GB": a decimal only where it is a visible share of the total.
+  // "13.6 / 16 GiB" but "120 / 500 GiB": a decimal only where it is a visible share of the total.
   const value = used / factor;
   return `${total / factor < 100 ? String(Math.round(value * 10) / 10) : Math.round(value)} / ${label}`;
 }
 
-/** Bits per second as the seed writes them: "15 Mbps", "0.4 Mbps". */
+/** Bits per second as the reports write them: "15 Mbps", "0.4 Mbps". */
 export function formatBitRate(bitsPerSecond: number | null): string {
   if (bitsPerSecond === null) return '—';
   return `${trim(bitsPerSecond / 1e6)} Mbps`;

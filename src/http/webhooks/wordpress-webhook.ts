@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import express, { Router } from 'express';
-import type { WordpressConfig } from '../config/config.js';
-import { AppError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import { matchesDigest, secretDigest } from '../http/secret-compare.js';
+import type { WordpressConfig } from '../../config/config.js';
+import { AppError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import { signatureMatches } from '../secret-compare.js';
 
 /** The plugin sends `{event, id, at}`; anything bigger is not ours. */
 export const WEBHOOK_BODY_LIMIT = '16kb';
@@ -33,8 +33,7 @@ export function wordpressWebhookRouter({ config, pollNow, log }: WordpressWebhoo
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const given = req.get('x-vc-signature') ?? '';
     if (!secret) throw new AppError('unauthorized', 'WordPress webhooks are disabled: set WP_WEBHOOK_SECRET');
-    // Both sides hashed first: constant time whatever the length of what was sent.
-    if (given === '' || !matchesDigest(given, secretDigest(wordpressSignature(secret, body)))) {
+    if (!signatureMatches(given, wordpressSignature(secret, body))) {
       log.warn('WordPress webhook with a bad signature refused (the secret in Media → Video Compressor must equal WP_WEBHOOK_SECRET)');
       throw new AppError('unauthorized', 'bad or missing X-VC-Signature');
     }

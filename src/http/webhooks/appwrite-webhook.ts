@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import express, { Router } from 'express';
-import type { AppwriteConfig } from '../config/config.js';
-import { AppError } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import { matchesDigest, secretDigest } from '../http/secret-compare.js';
+import type { AppwriteConfig } from '../../config/config.js';
+import { AppError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import { signatureMatches } from '../secret-compare.js';
 
 /** Row payloads are small; anything bigger is not a row of ours. */
 export const WEBHOOK_BODY_LIMIT = '256kb';
@@ -34,8 +34,7 @@ export function appwriteWebhookRouter({ config, pollNow, log }: AppwriteWebhookD
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const given = req.get('x-appwrite-webhook-signature') ?? '';
     if (!secret) throw new AppError('unauthorized', 'Appwrite webhooks are disabled: set APPWRITE_WEBHOOK_SECRET');
-    // Both sides hashed first: constant time whatever the length of what was sent.
-    if (given === '' || !matchesDigest(given, secretDigest(appwriteSignature(secret, config.webhookUrl, body)))) {
+    if (!signatureMatches(given, appwriteSignature(secret, config.webhookUrl, body))) {
       log.warn({ webhookId: req.get('x-appwrite-webhook-id') ?? null }, 'Appwrite webhook with a bad signature refused (check APPWRITE_WEBHOOK_SECRET and APPWRITE_WEBHOOK_URL)');
       throw new AppError('unauthorized', 'bad or missing X-Appwrite-Webhook-Signature');
     }
