@@ -1,4 +1,4 @@
-// PM2 process file: `pm2 start ecosystem.config.js` from the install directory (README, "Operations").
+// PM2 process file: `pm2 start ecosystem.config.js` from the install directory (docs/operations.md).
 //
 // An ES module, like the rest of the package ("type": "module"), so `module.exports` does not exist
 // here. PM2 loads the file with require(); Node >= 20.19 (and >= 22.12) loads an ES module through
@@ -42,7 +42,7 @@ export const apps = [
     // Raise it with SHUTDOWN_TIMEOUT.
     kill_timeout: 15000,
     // Daemon logs: logs/app.<date>.<n>.log, rotated by the daemon. PM2 keeps stdout/stderr here too
-    // (start-up errors land only there); rotate them with pm2-logrotate (README).
+    // (start-up errors land only there); rotate them with pm2-logrotate (docs/operations.md).
     error_file: './logs/pm2-error.log',
     out_file: './logs/pm2-out.log',
     merge_logs: true,

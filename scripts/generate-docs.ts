@@ -100,9 +100,9 @@ function commentText(line: string): string {
   return line.replace(/^#\s?/, '').trim();
 }
 
-/** "Appwrite (SOURCES=appwrite; README "Appwrite")" → "Appwrite (SOURCES=appwrite)": headers may point at old README sections. */
+/** "Appwrite (SOURCES=appwrite; docs/sources/appwrite.md)" → "Appwrite (SOURCES=appwrite)": a header's pointer to a doc is for readers of .env.example. */
 function sectionTitle(raw: string): string {
-  const withoutPointers = raw.replace(/;?\s*README\s+"[^"]*"/g, '').replace(/\(\s*\)/g, '');
+  const withoutPointers = raw.replace(/;?\s*docs\/[\w./-]+/g, '').replace(/\(\s*\)/g, '');
   return withoutPointers.replace(/\s{2,}/g, ' ').trim();
 }
 

@@ -20,5 +20,5 @@ if [ ! -f .env ]; then
   echo "  API key (X-API-Key header): ${key}"
   echo "  Dashboard: http://127.0.0.1:3000/admin  user: admin  password: ${password}"
 fi
-# The same Node flag as ecosystem.config.js's node_args (README, "Start with PM2").
+# The same Node flag as ecosystem.config.js's node_args (docs/operations.md, "Start with PM2").
 exec node --optimize-for-size dist/cli.js start

@@ -2,7 +2,7 @@
  * The one error catalog. Every failure the daemon records or answers with has a stable `code`
  * from here; `retryable` decides whether the retry policy schedules another attempt.
  * Code branches on `code`, never on message text. test/unit/errors.test.ts fails if a code is
- * missing from the README's error table.
+ * missing from docs/errors.md (generated: npm run docs).
  */
 export const ERROR_CATALOG = {
   // Download (source URL)

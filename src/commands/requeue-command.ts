@@ -50,7 +50,7 @@ export async function runRequeue(argv: string[]): Promise<number> {
   try {
     db = openDatabase(config.storage.dbPath);
   } catch (err) {
-    console.error(`Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (README, "Backup").`);
+    console.error(`Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (docs/operations.md, "Backup").`);
     return 1;
   }
   try {

@@ -68,7 +68,7 @@ describe('chaos: hostile sources through the daemon', { timeout: 300_000 }, () =
       DOWNLOAD_IDLE_TIMEOUT: '2s',
       DOWNLOAD_CONNECT_TIMEOUT: '2s',
       MAX_SOURCE_BYTES: '64MiB',
-      // Stands in for 50000x50000, which FFmpeg itself cannot represent (see the README).
+      // Stands in for 50000x50000, which FFmpeg itself cannot represent (see docs/reliability.md).
       MAX_SOURCE_PIXELS: String(320 * 240),
       // A retryable failure is reported on the first attempt; the retry would only come back later.
       RETRY_DELAYS: '1h',

@@ -75,12 +75,12 @@ describe('generated docs', () => {
 });
 
 describe('generate-docs helpers', () => {
-  it('reads a comment as the description of the variables right below it, and strips README pointers from headers', () => {
+  it('reads a comment as the description of the variables right below it, and strips doc pointers from headers', () => {
     const text = [
       '# Top of the file.',
       '# Second line.',
       '',
-      '# --- Things (SOURCES=x; README "Things") ---------',
+      '# --- Things (SOURCES=x; docs/things.md) ---------',
       '# Where it listens.',
       'HOST=127.0.0.1',
       'PORT=3000',
