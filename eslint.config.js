@@ -30,6 +30,19 @@ export default tseslint.config(
     },
   },
   {
+    // One module, one job: files stay readable in one sitting, functions on one screen.
+    files: ['src/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Test files too; a describe() callback is a suite, not a function, so only the file is bounded.
+    files: ['test/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] },
+  },
+  {
     files: ['src/config/**', 'test/**', 'bench/**', 'ecosystem.config.js', '.ci/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -50,7 +50,7 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, { ti
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await onTick?.();
     await delay(everyMs);

@@ -137,8 +137,8 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
   await writeFile(path.join(dir, 'nginx.conf'), mainConf(dir));
 
   const args = ['-p', `${dir}/`, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')];
-  await run(nginx, [...args, '-t']).catch(async (err: { stderr?: string }) => {
-    throw new Error(`nginx -t refused the rendered site:\n${err.stderr ?? String(err)}`);
+  await run(nginx, [...args, '-t']).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`nginx -t refused the rendered site:\n${err.stderr ?? err.message}`);
   });
   const child = spawn(nginx, [...args, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -170,7 +170,7 @@ type RequestFn = typeof httpRequest;
 
 function send(fn: RequestFn | typeof httpsRequest, options: Record<string, unknown>, body?: string): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = (fn as RequestFn)({ host: '127.0.0.1', ...options }, (res) => {
+    const req = (fn)({ host: '127.0.0.1', ...options }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
