@@ -2,6 +2,7 @@ import { isAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CmsSource } from '../sources/cms-source.js';
 import type { Progress } from '../domain/record.js';
+import { realTimers, type PipelineTimers } from './timers.js';
 
 export interface HeartbeatOptions {
   readonly source: CmsSource;
@@ -10,6 +11,8 @@ export interface HeartbeatOptions {
   /** Called when the CMS says the job is no longer ours (cancelled, or the lease was lost). */
   readonly onLost: (err: Error) => void;
   readonly log: Logger;
+  /** Real timers unless a test passes its own. */
+  readonly timers?: Pick<PipelineTimers, 'every'>;
 }
 
 /**
@@ -19,15 +22,14 @@ export interface HeartbeatOptions {
  */
 export class Heartbeat {
   private latest: Progress = { percent: 0, step: 'claimed' };
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTimer: (() => void) | null = null;
   private inFlight: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(private readonly options: HeartbeatOptions) {}
 
   start(): void {
-    this.timer = setInterval(() => this.beat(), this.options.intervalMs);
-    this.timer.unref();
+    this.cancelTimer = (this.options.timers ?? realTimers).every(this.options.intervalMs, () => this.beat());
   }
 
   update(progress: Progress): void {
@@ -43,7 +45,7 @@ export class Heartbeat {
   /** Stops beating and waits for a beat in flight, so no write races the final write-back. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.cancelTimer?.();
     await this.inFlight;
   }
 

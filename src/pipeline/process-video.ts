@@ -15,6 +15,7 @@ import type { EventSink } from '../domain/events.js';
 import type { JobLedger, AttemptOutcome } from '../domain/attempt.js';
 import { retryWhileUnreachable } from './write-back.js';
 import { hlsUrl } from '../domain/storage-layout.js';
+import type { PipelineTimers } from './timers.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
 export interface PipelineTools {
@@ -50,6 +51,8 @@ export interface ProcessVideoDeps {
   };
   readonly log: Logger;
   readonly now: () => Date;
+  /** The heartbeat's interval and the write-back's pauses (measured with `now`); real timers unless a test passes its own. */
+  readonly timers?: PipelineTimers;
 }
 
 export interface ProcessVideoOptions {
@@ -89,7 +92,13 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     const result = await runStages({ ...job, workspace });
     await heartbeat.stop();
     job.report('updating');
-    await retryWhileUnreachable(() => deps.source.complete(record.id, result.publish), { withinMs: deps.config.writeBackRetryMs ?? 0, signal, log });
+    await retryWhileUnreachable(() => deps.source.complete(record.id, result.publish), {
+      withinMs: deps.config.writeBackRetryMs ?? 0,
+      signal,
+      log,
+      // Manual timers come with the test's clock; otherwise real pauses against the wall clock.
+      ...(deps.timers ? { now: deps.now, sleep: deps.timers.sleep } : {}),
+    });
     deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
     deps.events.emit({
@@ -130,7 +139,7 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
   const key = jobKey(record);
   const log = deps.log.child({ job: key });
   const lost = new AbortController();
-  const heartbeat = new Heartbeat({ source: deps.source, recordId: record.id, intervalMs: deps.config.heartbeatMs, onLost: (err) => lost.abort(err), log });
+  const heartbeat = new Heartbeat({ source: deps.source, recordId: record.id, intervalMs: deps.config.heartbeatMs, onLost: (err) => lost.abort(err), log, timers: deps.timers });
   const ledgerId = deps.ledger.start({ key, source: record.source, recordId: record.id, title: record.title, workerId: deps.config.workerId });
   const report = (step: JobStep, fraction = 0, extra: Partial<Progress> = {}): void => {
     const [from, to] = STEP_RANGE[step];

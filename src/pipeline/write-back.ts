@@ -1,6 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { realTimers, type PipelineTimers } from './timers.js';
 
 /** Pauses between write-back attempts: short, so a CMS that returns is noticed within seconds. */
 const BACKOFF_MS = [500, 1000, 2000, 5000];
@@ -12,8 +12,13 @@ const BACKOFF_MS = [500, 1000, 2000, 5000];
  * under the lease, so no other worker can have reclaimed the record meanwhile (ownedWrite checks too).
  * @throws the last error once `withinMs` has passed, at once for any other error, or on `signal`.
  */
-export async function retryWhileUnreachable(write: () => Promise<void>, o: { withinMs: number; signal: AbortSignal; log: Logger }): Promise<void> {
-  const deadline = Date.now() + o.withinMs;
+export async function retryWhileUnreachable(
+  write: () => Promise<void>,
+  o: { withinMs: number; signal: AbortSignal; log: Logger; now?: () => Date; sleep?: PipelineTimers['sleep'] },
+): Promise<void> {
+  const now = (): number => (o.now ? o.now().getTime() : Date.now());
+  const sleep = o.sleep ?? realTimers.sleep;
+  const deadline = now() + o.withinMs;
   for (let attempt = 0; ; attempt += 1) {
     try {
       await write();
@@ -22,9 +27,9 @@ export async function retryWhileUnreachable(write: () => Promise<void>, o: { wit
     } catch (err) {
       const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
       const unreachable = err instanceof AppError && err.code === 'cms_error';
-      if (!unreachable || o.signal.aborted || Date.now() + wait > deadline) throw err;
+      if (!unreachable || o.signal.aborted || now() + wait > deadline) throw err;
       if (attempt === 0) o.log.warn({ err }, 'the CMS did not take the result; retrying while the lease holds');
-      await delay(wait, undefined, { signal: o.signal }).catch(() => undefined);
+      await sleep(wait, o.signal);
     }
   }
 }

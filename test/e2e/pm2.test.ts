@@ -4,12 +4,12 @@ import { copyFile, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { envSchema } from '../../src/config/schema.js';
 import { processAlive } from '../../src/pipeline/worker-liveness.js';
+import { waitFor } from '../helpers/appwrite-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { routes, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { freePort, serveFile, TEST_API_KEY } from '../helpers/test-daemon.js';
@@ -59,7 +59,8 @@ describe('PM2 (ecosystem.config.js)', () => {
     env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in envSchema.shape) && !name.startsWith('NODE_')));
     env.PM2_HOME = path.join(app, '.pm2');
     process.once('exit', killPm2);
-    const clip = makeClip({ width: 1280, height: 720, seconds: 12 });
+    // Long enough that the encode is still running when PM2 stops the daemon, whatever the machine.
+    const clip = makeClip({ width: 1280, height: 720, seconds: 40, maxrateKbps: 3000 });
     await run(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(app, 'dist')], { cwd: ROOT });
     await copyFile(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
     await copyFile(path.join(ROOT, 'ecosystem.config.js'), path.join(app, 'ecosystem.config.js'));
@@ -105,19 +106,18 @@ describe('PM2 (ecosystem.config.js)', () => {
   it('restarts the daemon after SIGKILL', async () => {
     const first = await daemon();
     process.kill(first.pid, 'SIGKILL');
-    let now = first;
-    for (let i = 0; i < 100 && (now.pid === first.pid || now.pid === 0 || now.pm2_env.status !== 'online'); i += 1) {
-      await delay(200);
-      now = await daemon();
-    }
+    const now = await waitFor(
+      'PM2 to restart the daemon',
+      async () => {
+        const proc = await daemon();
+        return proc.pid !== first.pid && proc.pid !== 0 && proc.pm2_env.status === 'online' ? proc : null;
+      },
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
     assert.notEqual(now.pid, first.pid, 'a new process');
     assert.equal(now.pm2_env.status, 'online');
     assert.equal(now.pm2_env.restart_time, first.pm2_env.restart_time + 1);
-    let status = 0;
-    for (let i = 0; i < 100 && status !== 200; i += 1) {
-      status = await health();
-      if (status !== 200) await delay(100);
-    }
+    const status = await waitFor('/health to answer 200', async () => ((await health()) === 200 ? 200 : null), { timeoutMs: 60_000, everyMs: 100 });
     assert.equal(status, 200, '/health answers again');
   });
 
@@ -125,15 +125,15 @@ describe('PM2 (ecosystem.config.js)', () => {
     const headers = { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' };
     const submitted = await fetch(`${base()}/api/jobs`, { method: 'POST', headers, body: JSON.stringify({ source_url: files.url('/long.mp4') }) });
     const { id } = (await submitted.json()) as { id: string };
-    let step = '';
-    for (let i = 0; i < 300 && step !== 'transcoding'; i += 1) {
-      await delay(100);
-      step = ((await (await fetch(`${base()}/api/jobs/${id}`, { headers })).json()) as { step: string }).step;
-    }
-    assert.equal(step, 'transcoding', 'the job reached the encode');
-    await delay(500);
-    assert.ok((await ffmpegsUsing(app)) >= 1, 'ffmpeg is running');
     const { pid } = await daemon();
+    // Wait for the events themselves, not for a time: the job's step turns `transcoding`, then the
+    // daemon starts FFmpeg's HLS encode. The deadlines only turn a job that never gets there into a failure.
+    const jobStep = async (): Promise<string> => ((await (await fetch(`${base()}/api/jobs/${id}`, { headers })).json()) as { step: string }).step;
+    const step = await waitFor('the job to reach the encode', async () => ((await jobStep()) === 'transcoding' ? 'transcoding' : null), { timeoutMs: 120_000, everyMs: 100 });
+    assert.equal(step, 'transcoding', 'the job reached the encode');
+    const encodes = await waitFor('FFmpeg encoding HLS as a child of the daemon', async () => (await hlsEncodesOf(pid, app)) || null, { timeoutMs: 60_000, everyMs: 50 });
+    assert.ok(encodes >= 1, 'ffmpeg is running');
+    assert.ok((await ffmpegsUsing(app)) >= 1, 'ffmpeg is running');
 
     await pm2('stop', 'video-compressor');
     assert.equal((await daemon()).pm2_env.status, 'stopped');
@@ -153,6 +153,15 @@ describe('PM2 (ecosystem.config.js)', () => {
     assert.match(out, /"signal":"SIGINT".*"msg":"shutting down"/, 'stopped by PM2’s signal, gracefully');
   });
 });
+
+/** FFmpeg processes started by `pid` that write an HLS ladder into `dir` (the encode itself, not a probe or a poster). */
+async function hlsEncodesOf(pid: number, dir: string): Promise<number> {
+  const { stdout } = await run('ps', ['-eo', 'ppid=,args=']);
+  return stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
+    .filter((m) => m !== null && Number(m[1]) === pid && m[2]!.startsWith('ffmpeg') && m[2]!.includes(' -f hls ') && m[2]!.includes(dir)).length;
+}
 
 async function ffmpegsUsing(dir: string): Promise<number> {
   const { stdout } = await run('ps', ['-eo', 'args']);

@@ -5,8 +5,13 @@ import { ApiError, appwriteTime, columnJson, columnShape, indexJson, KEY_PATTERN
 
 type Reply = { status: number; json: unknown };
 
+/** A request's string (or number) parameter as text; anything else is `fallback`. */
+export function textParam(value: unknown, fallback: string): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
+}
+
 function checkId(value: unknown, name: string): string {
-  const id = String(value ?? '');
+  const id = textParam(value, '');
   if (!KEY_PATTERN.test(id)) throw new ApiError(400, 'general_argument_invalid', `Invalid \`${name}\` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char`);
   return id;
 }
@@ -24,7 +29,7 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
   if (databaseId === undefined && method === 'POST') {
     const id = checkId(body.databaseId, 'databaseId');
     if (fake.databases.has(id)) throw new ApiError(409, 'database_already_exists', 'Database already exists');
-    fake.databases.set(id, { $id: id, name: String(body.name ?? id), tables: new Map(), $createdAt: now, $updatedAt: now });
+    fake.databases.set(id, { $id: id, name: textParam(body.name, id), tables: new Map(), $createdAt: now, $updatedAt: now });
     return { status: 201, json: { $id: id, name: body.name, $createdAt: now, $updatedAt: now, enabled: true, type: 'tablesdb' } };
   }
   const database = databaseId === undefined ? undefined : fake.databases.get(databaseId);
@@ -36,7 +41,7 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
   if (tableId === undefined && method === 'POST') {
     const id = checkId(body.tableId, 'tableId');
     if (database.tables.has(id)) throw new ApiError(409, 'table_already_exists', 'A table with the requested ID already exists.');
-    const table = { $id: id, name: String(body.name ?? id), databaseId: database.$id, permissions: (body.permissions as string[]) ?? [], rowSecurity: body.rowSecurity === true, columns: [], indexes: [], rows: new Map(), sequence: 0, $createdAt: now, $updatedAt: now };
+    const table = { $id: id, name: textParam(body.name, id), databaseId: database.$id, permissions: (body.permissions as string[]) ?? [], rowSecurity: body.rowSecurity === true, columns: [], indexes: [], rows: new Map(), sequence: 0, $createdAt: now, $updatedAt: now };
     database.tables.set(id, table);
     return { status: 201, json: tableJson(table) };
   }
@@ -71,7 +76,7 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
       if (!column) throw new ApiError(400, 'column_unknown', `The column '${name}' required for the index could not be found. Please confirm all your columns are in the available state.`);
       if (column.status !== 'available') throw new ApiError(400, 'column_not_available', 'The requested column is not yet available. Please try again later.');
     }
-    const index = { key, type: String(body.type ?? 'key'), columns, orders: (body.orders as string[]) ?? [], $createdAt: now };
+    const index = { key, type: textParam(body.type, 'key'), columns, orders: (body.orders as string[]) ?? [], $createdAt: now };
     table.indexes.push(index);
     return { status: 202, json: indexJson(index) };
   }

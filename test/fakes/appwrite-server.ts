@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { planList, queriesFromSearch, runList } from './appwrite-queries.js';
-import { handleSchemaRoute } from './appwrite-schema-routes.js';
+import { handleSchemaRoute, textParam } from './appwrite-schema-routes.js';
 import { ApiError, appwriteTime, buildRow, KEY_PATTERN, validateRowData, type FakeDatabase, type FakeRow, type FakeTable } from './appwrite-store.js';
 
 export const PROJECT = 'vc-test';
@@ -109,7 +109,7 @@ export class FakeAppwrite {
   patchRow(databaseId: string, tableId: string, id: string, changes: Record<string, unknown>, touch = false): FakeRow {
     const row = this.row(databaseId, tableId, id);
     Object.assign(row, validateRowData(this.table(databaseId, tableId), changes));
-    if (touch) row.$updatedAt = appwriteTime();
+    if (touch) row.$updatedAt = nextVersion(row);
     return row;
   }
 
@@ -162,7 +162,7 @@ export class FakeAppwrite {
       return { status: 200, json: { total: url.searchParams.get('total') === 'false' ? 0 : result.total, rows: result.rows } };
     }
     if (method === 'POST' && rowId === undefined) {
-      const id = String(body.rowId ?? '');
+      const id = textParam(body.rowId, '');
       if (!KEY_PATTERN.test(id)) throw new ApiError(400, 'general_argument_invalid', 'Invalid `rowId` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can\'t start with a special char');
       if (table.rows.has(id)) throw new ApiError(409, 'row_already_exists', 'Row with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.');
       const data = (body.data ?? {}) as Record<string, unknown>;
@@ -193,7 +193,7 @@ export class FakeAppwrite {
     const changed = Object.entries(changes).some(([k, v]) => JSON.stringify(row[k]) !== JSON.stringify(v));
     Object.assign(row, changes);
     // Like the server, an update that changes nothing leaves the row's version alone.
-    if (changed) row.$updatedAt = appwriteTime();
+    if (changed) row.$updatedAt = nextVersion(row);
     this.writes.push({ rowId: row.$id, data });
     this.notify(table, row, 'update');
     return row;
@@ -225,6 +225,16 @@ export class FakeAppwrite {
       this.deliveries.push(fetch(hook.url, { method: 'POST', headers, body: payload }).then((r) => r.status, () => 0));
     }
   }
+}
+
+/**
+ * The `$updatedAt` of a row's next version: the server's time, and always later than the version
+ * before. The server stamps milliseconds; two writes within one millisecond would give two versions
+ * the same stamp and let a stale X-Appwrite-Timestamp through, so how fast the machine is would
+ * decide a race test. The fake never does that.
+ */
+function nextVersion(row: FakeRow): string {
+  return appwriteTime(Math.max(Date.now(), Date.parse(row.$updatedAt) + 1));
 }
 
 function eventNames(db: string, table: string, id: string, action: string): string[] {

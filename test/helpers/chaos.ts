@@ -1,7 +1,7 @@
 /**
  * Shared bits of the chaos suite (test/chaos): each scenario records one summary row, which
- * test/chaos/zz-summary.test.ts prints as a table. Test files run in separate processes, so rows go
- * through files (one per scenario) rather than memory.
+ * scripts/chaos-summary.ts prints as a table once the suite has run (`npm run test:chaos`). Test
+ * files run in separate processes, so rows go through files (one per scenario) rather than memory.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -31,10 +31,7 @@ const add = (priority = 5) => {
   return job;
 };
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => err instanceof AppError && err.code === code);
-}
-
+/** What only the local source does; claims, heartbeats and write-backs are the contract's (test/contract/local-source.test.ts). */
 describe('LocalSource', () => {
   it('lists due records as VideoRecords, priority first', async () => {
     const normal = add(5);
@@ -58,70 +55,6 @@ describe('LocalSource', () => {
       heartbeatAt: null,
     });
     assert.equal(source.kind, 'local');
-  });
-
-  it('claims once, then writes progress and results as the owner', async () => {
-    add();
-    const [record] = (await source.listPending(1)).records;
-    assert.ok(record);
-    const claimed = await source.claim(record, 'me:1');
-    assert.equal(claimed?.status, 'processing');
-    assert.equal(claimed?.claimedBy, 'me:1');
-    assert.equal(await source.claim(record, 'other:2'), null);
-    await source.heartbeat(record.id, { percent: 30, step: 'transcoding' });
-    assert.equal(jobs.get(record.id)?.progress, 30);
-    await source.complete(record.id, {
-      hlsUrl: 'h',
-      posterUrl: 'p',
-      renditions: [],
-      duration: 1,
-      width: 2,
-      height: 3,
-      processingMs: 4,
-      outputBytes: 5,
-      completedAt: now().toISOString(),
-    });
-    assert.equal(jobs.get(record.id)?.status, 'completed');
-  });
-
-  it('refuses writes for a record claimed by another worker (lease_expired)', async () => {
-    add();
-    const [record] = (await source.listPending(1)).records;
-    assert.ok(record);
-    assert.ok(await source.claim(record, 'other:2'));
-    await rejectsWith(source.heartbeat(record.id, { percent: 1, step: 'downloading' }), 'lease_expired');
-    await rejectsWith(source.release(record.id), 'lease_expired');
-  });
-
-  it('signals a cancellation through heartbeat', async () => {
-    add();
-    const [record] = (await source.listPending(1)).records;
-    assert.ok(record && (await source.claim(record, 'me:1')));
-    jobs.cancel(record.id);
-    await rejectsWith(source.heartbeat(record.id, { percent: 1, step: 'downloading' }), 'cancelled');
-  });
-
-  it('fails with a schedule, and releases without counting an attempt', async () => {
-    add();
-    const [record] = (await source.listPending(1)).records;
-    assert.ok(record && (await source.claim(record, 'me:1')));
-    await source.fail(record.id, {
-      status: 'pending',
-      error: 'reset',
-      errorCode: 'source_network_error',
-      retryCount: 1,
-      retryErrors: ['reset'],
-      lastRetryAt: now().toISOString(),
-      nextAttemptAt: now().toISOString(),
-    });
-    const [again] = (await source.listPending(1)).records;
-    assert.equal(again?.retryCount, 1);
-    assert.ok(again && (await source.claim(again, 'me:1')));
-    await source.release(again.id);
-    const [released] = (await source.listPending(1)).records;
-    assert.equal(released?.status, 'pending');
-    assert.equal(released?.retryCount, 1);
-    assert.equal(released?.claimedBy, null);
   });
 
   it('reports the store as a CMS: healthy when open, cms_error when it is gone', async () => {

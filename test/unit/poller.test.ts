@@ -1,51 +1,78 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { DaemonEvent } from '../../src/domain/events.js';
 import { Poller, type RunJob } from '../../src/pipeline/poller.js';
 import type { VideoRecord } from '../../src/domain/record.js';
+import type { PublishResult } from '../../src/domain/rendition.js';
+import { Changes } from '../fakes/changes.js';
 import { MemorySource } from '../fakes/memory-source.js';
+
+/** The clock of every test here: the poller's, and the source's (what is due). */
+const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+const now = (): Date => new Date(NOW);
+const ago = (minutes: number): string => new Date(NOW - minutes * 60_000).toISOString();
 
 interface Harness {
   poller: Poller;
   source: MemorySource;
   started: string[];
+  /** How each job that was aborted ended: its id and the abort reason's code. */
+  aborted: Array<{ id: string; reason: string }>;
   finish: (id: string) => void;
   cronTick: () => void;
   cronStopped: () => boolean;
+  /** Resolves once `check()` holds; re-checked whenever a job starts or ends, or the source is called. */
+  until: (check: () => boolean) => Promise<void>;
 }
 
+const RESULT: PublishResult = {
+  hlsUrl: 'https://cdn.test/storage/hls/local-x/master.m3u8',
+  posterUrl: 'https://cdn.test/storage/hls/local-x/poster.jpg',
+  renditions: [],
+  duration: 1,
+  width: 640,
+  height: 360,
+  processingMs: 1,
+  outputBytes: 1,
+  completedAt: new Date(NOW).toISOString(),
+};
+
 /** A poller whose jobs run until the test finishes them, with a manual cron. */
-function harness(concurrency = 1, source = new MemorySource(), events: DaemonEvent[] = []): Harness {
+function harness(concurrency = 1, source = new MemorySource({ workerId: 'test:1', now }), events: DaemonEvent[] = []): Harness {
   const started: string[] = [];
+  const aborted: Harness['aborted'] = [];
   const finishers = new Map<string, () => void>();
+  const changes = new Changes();
+  source.onCall = () => changes.notify();
   let cronFn: () => void = () => undefined;
   let stopped = false;
   const runJob: RunJob = (src, record, { signal }) =>
     new Promise<void>((resolve) => {
       started.push(record.id);
+      changes.notify();
       const done = (): void => {
-        void src.complete(record.id, {} as never).then(resolve);
+        void src.complete(record.id, RESULT).then(resolve);
       };
       finishers.set(record.id, done);
       signal.addEventListener('abort', () => {
         const reason: unknown = signal.reason;
+        aborted.push({ id: record.id, reason: isAppError(reason) ? reason.code : String(reason) });
         if (isAppError(reason, 'shutdown')) void src.release(record.id).then(resolve);
         else resolve();
       });
     });
   const poller = new Poller({
     sources: [source],
-    config: { workerId: 'test:1', pollCron: '* * * * *', pollPageSize: 10, concurrency, shutdownTimeoutMs: 2000 },
+    config: { workerId: 'test:1', pollCron: '* * * * *', pollPageSize: 10, concurrency, shutdownTimeoutMs: 60_000 },
     runJob,
     schedule: (_cron, fn) => {
       cronFn = fn;
       return { stop: () => (stopped = true) };
     },
     log: silentLogger(),
-    now: () => new Date(),
+    now,
     events: { emit: (event) => events.push(event) },
     soonDelayMs: 5,
   });
@@ -53,21 +80,13 @@ function harness(concurrency = 1, source = new MemorySource(), events: DaemonEve
     poller,
     source,
     started,
+    aborted,
     finish: (id) => finishers.get(id)?.(),
     cronTick: () => cronFn(),
     cronStopped: () => stopped,
+    until: (check) => changes.until(check),
   };
 }
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    if (check()) return;
-    await delay(5);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-const ago = (minutes: number): string => new Date(Date.now() - minutes * 60_000).toISOString();
 
 describe('Poller', () => {
   it('starts INITIALIZING, polls at start and goes IDLE on an empty queue', async () => {
@@ -78,8 +97,7 @@ describe('Poller', () => {
     const snap = h.poller.snapshot();
     assert.equal(snap.state, 'IDLE');
     assert.equal(snap.sources.length, 1);
-    assert.deepEqual({ ...snap.sources[0], lastPollAt: undefined }, { kind: 'local', connected: true, pending: 0, lastPollAt: undefined, lastError: null });
-    assert.match(snap.sources[0]?.lastPollAt ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(snap.sources[0], { kind: 'local', connected: true, pending: 0, lastPollAt: '2026-03-01T12:00:00.000Z', lastError: null });
     await h.poller.stop();
   });
 
@@ -90,24 +108,25 @@ describe('Poller', () => {
     h.source.add('oldest-low', { priority: 10, createdAt: ago(60) });
     h.source.add('new-normal', { createdAt: ago(2) });
     h.poller.start();
-    await until(() => h.started.length === 2, 'two jobs');
-    assert.deepEqual(h.started, ['new-urgent', 'old-normal']);
+    await h.until(() => h.started.length === 2);
+    await h.poller.idle();
+    assert.deepEqual(h.started, ['new-urgent', 'old-normal'], 'the tick is over and started no third job');
     assert.equal(h.poller.snapshot().state, 'PROCESSING');
     assert.equal(h.poller.snapshot().active.length, 2);
     h.finish('new-urgent');
     // The freed slot is refilled at once, without waiting for the cron.
-    await until(() => h.started.length === 3, 'third job');
+    await h.until(() => h.started.length === 3);
     assert.equal(h.started[2], 'new-normal');
     h.finish('old-normal');
     h.finish('new-normal');
-    await until(() => h.started.length === 4, 'fourth job');
+    await h.until(() => h.started.length === 4);
     assert.equal(h.started[3], 'oldest-low');
     await h.poller.stop();
   });
 
   it('skips records that are not due yet', async () => {
     const h = harness();
-    h.source.add('later', { nextAttemptAt: new Date(Date.now() + 3_600_000).toISOString() });
+    h.source.add('later', { nextAttemptAt: new Date(NOW + 3_600_000).toISOString() });
     h.poller.start();
     await h.poller.idle();
     assert.deepEqual(h.started, []);
@@ -115,21 +134,26 @@ describe('Poller', () => {
   });
 
   it('never overlaps ticks: requests during a tick coalesce into one more', async () => {
-    const source = new MemorySource();
+    const source = new MemorySource({ workerId: 'test:1', now });
     let inFlight = 0;
     let maxInFlight = 0;
+    // The first listing is held open until every request below has been made during it.
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
     const original = source.listPending.bind(source);
     source.listPending = async (limit) => {
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await delay(20);
+      await gate;
       inFlight -= 1;
       return original(limit);
     };
     const h = harness(1, source);
     h.poller.start();
+    assert.equal(inFlight, 1, 'the first tick is listing');
     for (let i = 0; i < 5; i += 1) h.poller.pollNow();
     h.cronTick();
+    openGate();
     await h.poller.idle();
     assert.equal(maxInFlight, 1);
     assert.equal(source.calls.filter((c) => c === 'listPending').length, 2);
@@ -138,7 +162,7 @@ describe('Poller', () => {
 
   it('reports an unreachable source without throwing, and recovers', async () => {
     const events: DaemonEvent[] = [];
-    const h = harness(1, new MemorySource(), events);
+    const h = harness(1, new MemorySource({ workerId: 'test:1', now }), events);
     h.source.failList = new Error('connect ECONNREFUSED');
     h.poller.start();
     await h.poller.idle();
@@ -151,7 +175,7 @@ describe('Poller', () => {
     h.source.failList = null;
     h.source.add('a');
     h.poller.pollNow();
-    await until(() => h.started.length === 1, 'job after recovery');
+    await h.until(() => h.started.length === 1);
     snap = h.poller.snapshot();
     assert.equal(snap.sources[0]?.connected, true);
     assert.equal(snap.lastError, null);
@@ -177,7 +201,7 @@ describe('Poller', () => {
     const h = harness();
     h.source.add('running');
     h.poller.start();
-    await until(() => h.started.length === 1, 'job');
+    await h.until(() => h.started.length === 1);
     assert.equal(await h.poller.stop(), true);
     assert.equal(h.poller.snapshot().state, 'SHUTDOWN');
     assert.equal(h.source.get('running').status, 'pending');
@@ -186,36 +210,42 @@ describe('Poller', () => {
     h.poller.pollNow();
     await h.poller.idle();
     assert.deepEqual(h.started, ['running']);
+    assert.deepEqual(h.aborted, [{ id: 'running', reason: 'shutdown' }]);
   });
 
   it('abortJob() cancels only a job it runs', async () => {
     const h = harness();
     h.source.add('x');
     h.poller.start();
-    await until(() => h.started.length === 1, 'job');
+    await h.until(() => h.started.length === 1);
     assert.equal(h.poller.abortJob('local-nope', 'cancelled'), false);
+    assert.deepEqual(h.aborted, []);
     assert.equal(h.poller.abortJob('local-x', 'cancelled'), true);
-    await until(() => h.poller.snapshot().active.length === 0, 'job to end');
+    assert.deepEqual(h.aborted, [{ id: 'x', reason: 'cancelled' }]);
+    // The ended job frees its slot, and the poller polls again at once (which the source hears).
+    await h.until(() => h.poller.snapshot().active.length === 0);
     await h.poller.stop();
   });
 
   it('exposes progress of running jobs in the snapshot', async () => {
-    const source = new MemorySource();
+    const source = new MemorySource({ workerId: 'w', now });
     source.add('p', { title: 'Holiday' });
     let progress: ((p: { percent: number; step: 'transcoding'; rung?: string }) => void) | undefined;
+    const changes = new Changes();
     const poller = new Poller({
       sources: [source],
       config: { workerId: 'w', pollCron: '* * * * *', pollPageSize: 10, concurrency: 1, shutdownTimeoutMs: 500 },
       runJob: (_s, _r: VideoRecord, o) => {
         progress = o.onProgress;
+        changes.notify();
         return new Promise((resolve) => o.signal.addEventListener('abort', () => resolve(undefined)));
       },
       schedule: () => ({ stop: () => undefined }),
       log: silentLogger(),
-      now: () => new Date(),
+      now,
     });
     poller.start();
-    await until(() => progress !== undefined, 'job');
+    await changes.until(() => progress !== undefined);
     progress?.({ percent: 45, step: 'transcoding', rung: 'high' });
     const job = poller.snapshot().active[0];
     assert.equal(job?.percent, 45);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { TranscodeOutput, VideoInfo } from '../../src/media/types.js';
 import type { DaemonEvent } from '../../src/domain/events.js';
 import type { JobLedger, AttemptOutcome } from '../../src/domain/attempt.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
+import type { PipelineTimers } from '../../src/pipeline/timers.js';
 import { MemorySource } from '../fakes/memory-source.js';
 
 const INFO: VideoInfo = {
@@ -31,8 +33,36 @@ class FakeLedger implements JobLedger {
   }
 }
 
+/**
+ * The pipeline's timers on a manual clock: the heartbeat beats when the test says so, and a
+ * write-back pause moves the clock on at once (telling `onSleep`).
+ */
+class ManualTimers implements PipelineTimers {
+  readonly sleeps: number[] = [];
+  onSleep: () => void = () => undefined;
+  private readonly intervals = new Set<() => void>();
+
+  constructor(private readonly clock: { ms: number }) {}
+
+  readonly every = (_ms: number, fn: () => void): (() => void) => {
+    this.intervals.add(fn);
+    return () => void this.intervals.delete(fn);
+  };
+
+  readonly sleep = async (ms: number): Promise<void> => {
+    this.sleeps.push(ms);
+    this.clock.ms += ms;
+    this.onSleep();
+  };
+
+  /** One period of every running interval passes. */
+  beat(): void {
+    for (const fn of this.intervals) fn();
+  }
+}
+
 /** Tools that write a tiny fake ladder; `fail` makes a given step throw. */
-function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Error>> = {}, hooks: { duringTranscode?: () => Promise<void> } = {}): PipelineTools {
+function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Error>> = {}, hooks: { duringTranscode?: (signal: AbortSignal) => Promise<void> } = {}): PipelineTools {
   return {
     download: async ({ destPath }) => {
       if (fail.download) throw fail.download;
@@ -48,7 +78,7 @@ function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Erro
       await writeFile(path.join(outDir, 'master.m3u8'), '#EXTM3U\n');
       await writeFile(path.join(outDir, 'poster.jpg'), 'jpg');
       onProgress({ percent: 50, outTimeSeconds: 3, speed: 2 });
-      await hooks.duringTranscode?.();
+      await hooks.duringTranscode?.(signal);
       signal.throwIfAborted();
       if (fail.transcode) throw fail.transcode;
       return {
@@ -68,7 +98,9 @@ function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Erro
 
 async function setup(tools: PipelineTools, overrides: Partial<ProcessVideoDeps['config']> = {}) {
   const root = await mkdtemp(path.join(tmpdir(), 'vc-pv-'));
-  const source = new MemorySource();
+  const clock = { ms: Date.parse('2026-11-23T12:00:00.000Z') };
+  const timers = new ManualTimers(clock);
+  const source = new MemorySource({ workerId: 'w:1', now: () => new Date(clock.ms) });
   const ledger = new FakeLedger();
   const events: DaemonEvent[] = [];
   const deps: ProcessVideoDeps = {
@@ -87,10 +119,11 @@ async function setup(tools: PipelineTools, overrides: Partial<ProcessVideoDeps['
       ...overrides,
     },
     log: silentLogger(),
-    now: () => new Date('2026-11-23T12:00:00.000Z'),
+    now: () => new Date(clock.ms),
+    timers,
   };
   const record = (await source.claim(source.add('abc'), 'w:1'))!;
-  return { root, source, ledger, deps, record, events };
+  return { root, source, ledger, deps, record, events, timers, clock };
 }
 
 describe('processVideo', () => {
@@ -147,7 +180,7 @@ describe('processVideo', () => {
   it('fails with insufficient_disk before transcoding when space is short', async () => {
     const tools = fakeTools();
     let transcoded = false;
-    const original = tools.transcode;
+    const original = tools.transcode.bind(tools);
     tools.transcode = (o) => {
       transcoded = true;
       return original(o);
@@ -173,19 +206,21 @@ describe('processVideo', () => {
   });
 
   it('stops when the heartbeat learns the record was cancelled, and writes nothing', async () => {
-    const holder: { source?: MemorySource } = {};
+    const holder: { source?: MemorySource; timers?: ManualTimers } = {};
     const tools = fakeTools(
       {},
       {
-        duringTranscode: async () => {
-          const current = holder.source!.get('abc');
-          holder.source!.records.set('abc', { ...current, status: 'cancelled' });
-          await new Promise((resolve) => setTimeout(resolve, 60));
+        duringTranscode: async (signal) => {
+          // Cancelled from the API while FFmpeg runs; the next beat finds out and aborts the encode.
+          holder.source!.cancel('abc');
+          assert.equal(signal.aborted, false);
+          holder.timers!.beat();
+          if (!signal.aborted) await once(signal, 'abort');
         },
       },
     );
-    const { source, deps, record } = await setup(tools, { heartbeatMs: 10 });
-    holder.source = source;
+    const { source, deps, record, timers } = await setup(tools, { heartbeatMs: 10 });
+    Object.assign(holder, { source, timers });
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'cancelled');
     assert.equal(source.get('abc').status, 'cancelled');
     assert.equal(source.calls.some((c) => c.startsWith('complete:') || c.startsWith('fail:')), false);
@@ -218,13 +253,27 @@ describe('processVideo', () => {
   });
 
   it('retries the result write-back while the CMS is unreachable, within writeBackRetryMs', async () => {
-    const { source, ledger, deps, record } = await setup(fakeTools(), { writeBackRetryMs: 10_000 });
+    const { source, ledger, deps, record, timers, clock } = await setup(fakeTools(), { writeBackRetryMs: 10_000 });
     source.failWrites = new AppError('cms_error', 'CMS unreachable');
     // The CMS comes back 1.2 s later: the published ladder is written back, not re-encoded later.
-    setTimeout(() => (source.failWrites = null), 1200);
+    const back = clock.ms + 1200;
+    timers.onSleep = () => {
+      if (clock.ms >= back) source.failWrites = null;
+    };
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'completed');
     assert.equal(source.get('abc').status, 'completed');
     assert.ok(source.calls.filter((c) => c === 'complete:abc').length >= 2, source.calls.join(' '));
+    assert.deepEqual(timers.sleeps, [500, 1000], 'short pauses, tried again as soon as the CMS answered');
     assert.equal(ledger.outcomes[0]?.status, 'completed');
+  });
+
+  it('gives the write-back up once writeBackRetryMs has passed: the lease will expire', async () => {
+    const { source, ledger, deps, record, timers } = await setup(fakeTools(), { writeBackRetryMs: 10_000 });
+    source.failWrites = new AppError('cms_error', 'CMS unreachable');
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'released');
+    assert.deepEqual(timers.sleeps, [500, 1000, 2000, 5000], 'no pause would end past the 10 s');
+    assert.equal(source.calls.filter((c) => c === 'complete:abc').length, 5);
+    assert.equal(source.get('abc').status, 'processing');
+    assert.equal(ledger.outcomes[0]?.status, 'released');
   });
 });
