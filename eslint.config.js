@@ -13,7 +13,15 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': [
         'error',
         // node:test's describe/it return promises the runner itself awaits.
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       // An async method with synchronous work (the local source over SQLite) is how a Promise
@@ -23,10 +31,7 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'error',
       eqeqeq: ['error', 'smart'],
-      'no-restricted-properties': [
-        'error',
-        { object: 'process', property: 'env', message: 'Only src/config reads process.env.' },
-      ],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config reads process.env.' }],
     },
   },
   {
@@ -34,13 +39,13 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts'],
     rules: {
       'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
-      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 75, skipBlankLines: true, skipComments: true }],
     },
   },
   {
     // Test files too; a describe() callback is a suite, not a function, so only the file is bounded.
     files: ['test/**/*.ts'],
-    rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] },
+    rules: { 'max-lines': ['error', { max: 340, skipBlankLines: true, skipComments: true }] },
   },
   {
     files: ['src/config/**', 'test/**', 'bench/**', 'ecosystem.config.js', '.ci/**'],

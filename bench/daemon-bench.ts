@@ -44,10 +44,12 @@ export interface DaemonFigures {
 
 function serve(file: string): Promise<{ server: Server; url: string }> {
   const server = createServer(serveFile(file));
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const a = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/source.mp4` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/source.mp4` });
+    }),
+  );
 }
 
 async function completed(vc: BenchDaemon, url: string, onStep?: Parameters<BenchDaemon['run']>[1]): Promise<void> {
@@ -83,7 +85,10 @@ export async function benchDaemon(source: BenchSource, env: Record<string, strin
 async function bareTranscode(file: string, env: Record<string, string>): Promise<void> {
   const dir = await mkdtemp(path.join(benchDir(), 'bare-'));
   try {
-    await sh(process.execPath, [DIST_CLI, 'transcode', file, path.join(dir, 'out')], { cwd: dir, env: { ...process.env, API_KEY: TEST_API_KEY, ...env } });
+    await sh(process.execPath, [DIST_CLI, 'transcode', file, path.join(dir, 'out')], {
+      cwd: dir,
+      env: { ...process.env, API_KEY: TEST_API_KEY, ...env },
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -143,9 +148,11 @@ export function daemonTable(f: DaemonFigures, sourceName: string): string[] {
     '',
     '| FFMPEG_NICE | route | p50 | p99 | max | requests | errors | job submit → completed |',
     '|---|---|---|---|---|---|---|---|',
-    ...f.load.flatMap((l) => ROUTES.map((r) => {
-      const x = l.latency[r];
-      return `| ${l.nice} | ${r} | ${fmt(x.p50, 1)} ms | ${fmt(x.p99, 1)} ms | ${fmt(x.max, 1)} ms | ${x.requests} | ${x.errors} | ${fmt(l.jobMs / 1000, 1)} s |`;
-    })),
+    ...f.load.flatMap((l) =>
+      ROUTES.map((r) => {
+        const x = l.latency[r];
+        return `| ${l.nice} | ${r} | ${fmt(x.p50, 1)} ms | ${fmt(x.p99, 1)} ms | ${fmt(x.max, 1)} ms | ${x.requests} | ${x.errors} | ${fmt(l.jobMs / 1000, 1)} s |`;
+      }),
+    ),
   ];
 }

@@ -56,7 +56,8 @@ export interface DownloadFigures {
 /** One download by the daemon; resolves with the downloader's own duration in ms. */
 async function daemonDownload(vc: BenchDaemon, url: string, run: number): Promise<number> {
   const job = await vc.run(`${url}?run=${run}`);
-  if (job.status !== 'failed' || job.error_code?.startsWith('source_')) throw new Error(`expected the zeros to be refused after downloading: ${JSON.stringify(job)}`);
+  if (job.status !== 'failed' || job.error_code?.startsWith('source_'))
+    throw new Error(`expected the zeros to be refused after downloading: ${JSON.stringify(job)}`);
   // The log is written by a worker thread: wait for this run's line.
   for (let tries = 0; tries < 100; tries += 1) {
     const lines = await vc.logLines('source downloaded');
@@ -89,7 +90,13 @@ export async function benchDownload(): Promise<DownloadFigures> {
     );
     const mb = BYTES / 1024 ** 2;
     const memory = await rss.stop();
-    return { bytes: BYTES, oursMBps: mb / (median(downloadMs) / 1000), curlMBps: mb / (median(runs.b) / 1000), idleRssMB, peakRssMB: memory.peakMB };
+    return {
+      bytes: BYTES,
+      oursMBps: mb / (median(downloadMs) / 1000),
+      curlMBps: mb / (median(runs.b) / 1000),
+      idleRssMB,
+      peakRssMB: memory.peakMB,
+    };
   } finally {
     await rss.stop();
     await vc.close();

@@ -32,9 +32,30 @@ async function naiveLadder(source: BenchSource, sourceHeight: number, out: strin
     await mkdir(dir, { recursive: true });
     const playlist = path.join(dir, 'index.m3u8');
     await sh('ffmpeg', [
-      '-hide_banner', '-nostdin', '-v', 'error', '-y', '-i', source.file,
-      '-vf', `scale=-2:${rung.height}`, '-c:v', 'libx264', '-preset', 'fast', '-crf', String(rung.crf),
-      '-c:a', 'aac', '-f', 'hls', '-hls_time', '10', '-hls_playlist_type', 'vod', playlist,
+      '-hide_banner',
+      '-nostdin',
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      source.file,
+      '-vf',
+      `scale=-2:${rung.height}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'fast',
+      '-crf',
+      String(rung.crf),
+      '-c:a',
+      'aac',
+      '-f',
+      'hls',
+      '-hls_time',
+      '10',
+      '-hls_playlist_type',
+      'vod',
+      playlist,
     ]);
     playlists.push(playlist);
   }
@@ -43,18 +64,31 @@ async function naiveLadder(source: BenchSource, sourceHeight: number, out: strin
 
 /** SSIM (All) of a rendition against the source scaled to the rendition's size (bicubic). */
 export async function ssimOf(rendition: string, source: string): Promise<number> {
-  const size = (await sh('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', rendition])).trim().split('\n')[0] ?? '';
+  const size =
+    (await sh('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', rendition]))
+      .trim()
+      .split('\n')[0] ?? '';
   const [w, h] = size.split(',');
   const log = await sh('ffmpeg', [
-    '-hide_banner', '-nostdin', '-i', rendition, '-i', source,
-    '-lavfi', `[1:v]scale=${w}:${h}:flags=bicubic,setsar=1[ref];[0:v]setsar=1[dist];[dist][ref]ssim`, '-f', 'null', '-',
+    '-hide_banner',
+    '-nostdin',
+    '-i',
+    rendition,
+    '-i',
+    source,
+    '-lavfi',
+    `[1:v]scale=${w}:${h}:flags=bicubic,setsar=1[ref];[0:v]setsar=1[dist];[dist][ref]ssim`,
+    '-f',
+    'null',
+    '-',
   ]);
   return Number(/SSIM .*All:([\d.]+)/.exec(log)?.[1] ?? Number.NaN);
 }
 
 async function measure(playlists: ReadonlyArray<{ height: number; playlist: string }>, source: BenchSource): Promise<RungResult[]> {
   const results: RungResult[] = [];
-  for (const { height, playlist } of playlists) results.push({ height, ...(await renditionFigures(playlist)), ssim: await ssimOf(playlist, source.file) });
+  for (const { height, playlist } of playlists)
+    results.push({ height, ...(await renditionFigures(playlist)), ssim: await ssimOf(playlist, source.file) });
   return results;
 }
 
@@ -99,8 +133,14 @@ export async function benchLadder(source: BenchSource, config: AppConfig): Promi
       return naiveLadder(source, sourceHeight, await mkdtemp(`${naiveDir}-`));
     },
   );
-  const ours = await measure(runs.lastA.renditions.map((r) => ({ height: r.height, playlist: path.join(oursDir, r.playlistPath) })), source);
-  const naive = await measure(runs.lastB.map((p) => ({ height: Number(path.basename(path.dirname(p))), playlist: p })), source);
+  const ours = await measure(
+    runs.lastA.renditions.map((r) => ({ height: r.height, playlist: path.join(oursDir, r.playlistPath) })),
+    source,
+  );
+  const naive = await measure(
+    runs.lastB.map((p) => ({ height: Number(path.basename(path.dirname(p))), playlist: p })),
+    source,
+  );
   const { topRung } = runs.lastA;
   const naiveRoot = path.dirname(path.dirname(runs.lastB[0] ?? naiveDir));
   return {
@@ -125,12 +165,20 @@ export function ladderTable(rows: readonly LadderRow[]): string[] {
   for (const r of rows) {
     const aligned = `${yes(segmentsAligned(r.ours))} / ${yes(segmentsAligned(r.naive))}`;
     const master = `${yes(r.oursMaster)} / ${yes(r.naiveMaster)}`;
-    lines.push(`| ${r.source} | ${seconds(r.oursMs)} | ${seconds(r.naiveMs)} | ${fmt(r.oursMs / r.naiveMs)} | ${r.passthrough} | ${aligned} | ${master} |`);
+    lines.push(
+      `| ${r.source} | ${seconds(r.oursMs)} | ${seconds(r.naiveMs)} | ${fmt(r.oursMs / r.naiveMs)} | ${r.passthrough} | ${aligned} | ${master} |`,
+    );
   }
   lines.push('', '| source | rung | recipe | bytes | avg Mb/s | peak Mb/s | SSIM |', '|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    for (const [recipe, rungs] of [['ours', r.ours], ['naive', r.naive]] as const) {
-      for (const g of rungs) lines.push(`| ${r.source} | ${g.height}p | ${recipe} | ${g.bytes} | ${mbps(g.averageBps)} | ${mbps(g.peakBps)} | ${fmt(g.ssim, 4)} |`);
+    for (const [recipe, rungs] of [
+      ['ours', r.ours],
+      ['naive', r.naive],
+    ] as const) {
+      for (const g of rungs)
+        lines.push(
+          `| ${r.source} | ${g.height}p | ${recipe} | ${g.bytes} | ${mbps(g.averageBps)} | ${mbps(g.peakBps)} | ${fmt(g.ssim, 4)} |`,
+        );
     }
   }
   return lines;

@@ -78,7 +78,9 @@ export interface RenditionFigures {
 export function segmentsAligned(renditions: readonly RenditionFigures[]): boolean {
   const [first, ...rest] = renditions;
   if (!first) return false;
-  return rest.every((r) => r.durations.length === first.durations.length && r.durations.every((d, i) => Math.abs(d - (first.durations[i] ?? NaN)) < 1e-3));
+  return rest.every(
+    (r) => r.durations.length === first.durations.length && r.durations.every((d, i) => Math.abs(d - (first.durations[i] ?? NaN)) < 1e-3),
+  );
 }
 
 /** Reads a media playlist and its segment sizes. */

@@ -41,7 +41,8 @@ export async function benchPoll(): Promise<PollFigures> {
     try {
       const jobs = new JobRepository({ db, now: () => new Date() });
       db.transaction(() => {
-        for (let i = 0; i < records; i += 1) jobs.create({ sourceUrl: `https://example.com/v/${i}.mp4`, priority: 1 + (i % 5), title: null });
+        for (let i = 0; i < records; i += 1)
+          jobs.create({ sourceUrl: `https://example.com/v/${i}.mp4`, priority: 1 + (i % 5), title: null });
       })();
       // What the daemon's store looks like after its daily maintenance (ANALYZE statistics).
       db.pragma('optimize');
@@ -72,7 +73,8 @@ async function timePolls(source: LocalSource, records: number): Promise<PollRow>
 /** EXPLAIN QUERY PLAN of the statements one poll runs. */
 function queryPlans(db: ReturnType<typeof openDatabase>): string[] {
   const params = { now: new Date().toISOString(), stale: new Date(0).toISOString(), limit: PAGE };
-  const plan = (sql: string): string[] => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((r) => r.detail);
+  const plan = (sql: string): string[] =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((r) => r.detail);
   return [...plan(POLL_STATEMENTS.listDue).map((d) => `page: ${d}`), ...plan(POLL_STATEMENTS.countDue).map((d) => `count: ${d}`)];
 }
 

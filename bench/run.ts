@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   const daemonSource = sources.find((s) => s.name.startsWith('720p')) ?? sources[0];
   if (daemonSource) {
     console.log('daemon overhead and API load…');
-    report.push(...section('Daemon overhead and API under load', daemonTable(await benchDaemon(daemonSource, MEDIA_ENV), daemonSource.name)));
+    report.push(
+      ...section('Daemon overhead and API under load', daemonTable(await benchDaemon(daemonSource, MEDIA_ENV), daemonSource.name)),
+    );
   }
   console.log('download…');
   report.push(...section('Download vs curl', downloadTable(await benchDownload())));

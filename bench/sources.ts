@@ -20,14 +20,48 @@ interface SourceSpec {
 
 /** H.264 at a fixed average rate with 2 s closed GOPs, as a camera or a web export writes it. */
 const h264 = (kbps: number): string[] => [
-  '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${2 * kbps}k`,
-  '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-pix_fmt', 'yuv420p',
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-b:v',
+  `${kbps}k`,
+  '-maxrate',
+  `${kbps}k`,
+  '-bufsize',
+  `${2 * kbps}k`,
+  '-g',
+  '60',
+  '-keyint_min',
+  '60',
+  '-sc_threshold',
+  '0',
+  '-pix_fmt',
+  'yuv420p',
 ];
 
 const SPECS: readonly SourceSpec[] = [
   { name: '1080p30 H.264 8 Mb/s', width: 1920, height: 1080, video: h264(8000) },
   { name: '720p30 H.264 4 Mb/s', width: 1280, height: 720, video: h264(4000) },
-  { name: '1080p30 HEVC', width: 1920, height: 1080, video: ['-c:v', 'libx265', '-preset', 'ultrafast', '-crf', '24', '-x265-params', 'log-level=error', '-tag:v', 'hvc1', '-pix_fmt', 'yuv420p'] },
+  {
+    name: '1080p30 HEVC',
+    width: 1920,
+    height: 1080,
+    video: [
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '24',
+      '-x265-params',
+      'log-level=error',
+      '-tag:v',
+      'hvc1',
+      '-pix_fmt',
+      'yuv420p',
+    ],
+  },
   { name: '480p30 H.264 1.5 Mb/s', width: 854, height: 480, video: h264(1500) },
 ];
 
@@ -47,10 +81,30 @@ export function benchDir(): string {
 async function generate(spec: SourceSpec, seconds: number): Promise<BenchSource> {
   const file = path.join(benchDir(), `${spec.name.replace(/[^a-z0-9]+/gi, '-')}.mp4`);
   await sh('ffmpeg', [
-    '-hide_banner', '-nostdin', '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=30:duration=${seconds},noise=alls=8:allf=t+u`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    ...spec.video, '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-shortest', '-movflags', '+faststart', file,
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${spec.width}x${spec.height}:rate=30:duration=${seconds},noise=alls=8:allf=t+u`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    ...spec.video,
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ac',
+    '2',
+    '-shortest',
+    '-movflags',
+    '+faststart',
+    file,
   ]);
   return { name: spec.name, file, durationSeconds: seconds };
 }

@@ -13,7 +13,9 @@ export function summaryTable(rows: readonly ScenarioRow[]): string {
   return [
     '| scenario | cases tried | survived | data lost | time | notes |',
     '|---|---:|---:|---:|---:|---|',
-    ...sorted.map((r) => `| ${r.scenario} | ${r.tried} | ${r.survived} | ${r.lost} | ${Math.round(r.seconds)} s | ${r.notes.replace(/\|/g, '/')} |`),
+    ...sorted.map(
+      (r) => `| ${r.scenario} | ${r.tried} | ${r.survived} | ${r.lost} | ${Math.round(r.seconds)} s | ${r.notes.replace(/\|/g, '/')} |`,
+    ),
   ].join('\n');
 }
 

@@ -50,7 +50,10 @@ function* sourceFiles(dir: string): Generator<string> {
 
 /** Relative specifiers of static imports, re-exports and dynamic `import()`s. */
 export function importsOf(text: string): string[] {
-  const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g), ...text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g)];
+  const found = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+'(\.[^']+)'/g),
+    ...text.matchAll(/\bimport\(\s*'(\.[^']+)'\s*\)/g),
+  ];
   return found.map((m) => m[1] ?? '');
 }
 
@@ -76,7 +79,11 @@ export function layerViolations(srcDir: string): Violation[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const src = fileURLToPath(new URL('../src', import.meta.url));
   const violations = layerViolations(src);
-  console.log(LAYERS.map((layer) => layer.join(' ')).reverse().join('\n  ↓\n'));
+  console.log(
+    LAYERS.map((layer) => layer.join(' '))
+      .reverse()
+      .join('\n  ↓\n'),
+  );
   for (const v of violations) console.error(`✖ ${v.from} → ${v.to}: ${v.reason}`);
   console.log(violations.length === 0 ? '\nno import against the layers' : `\n${violations.length} import(s) against the layers`);
   process.exitCode = violations.length === 0 ? 0 : 1;

@@ -180,7 +180,11 @@ function rejectionHint(schema: z.ZodType): string {
     if (/is not a size/.test(message)) return 'size';
     if (/valid cron expression/.test(message)) return / or off$/.test(message) ? 'cron expression, or `off`' : 'cron expression';
     const choices = /one or more of ([a-z0-9_-]+(?:, [a-z0-9_-]+)*)/.exec(message)?.[1];
-    if (choices !== undefined) return `one or more of ${choices.split(', ').map((c) => `\`${c}\``).join(', ')}, comma-separated`;
+    if (choices !== undefined)
+      return `one or more of ${choices
+        .split(', ')
+        .map((c) => `\`${c}\``)
+        .join(', ')}, comma-separated`;
     if (message.includes(probe.trim()) || /^invalid/i.test(message)) return '';
     return message.replace(/^(must be|must|may use|is)\s+/, '');
   }

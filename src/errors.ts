@@ -27,13 +27,21 @@ export const ERROR_CATALOG = {
   media_decode_error: { retryable: false, http: 422, summary: 'FFmpeg could not decode the stream.' },
   ffmpeg_failed: { retryable: true, http: 500, summary: 'FFmpeg exited without a media diagnosis (crash, killed).' },
   ffmpeg_not_found: { retryable: true, http: 500, summary: 'The ffmpeg or ffprobe binary cannot be run.' },
-  verification_failed: { retryable: true, http: 500, summary: 'The produced ladder did not verify (missing segment, wrong duration, bad poster).' },
+  verification_failed: {
+    retryable: true,
+    http: 500,
+    summary: 'The produced ladder did not verify (missing segment, wrong duration, bad poster).',
+  },
   insufficient_disk: { retryable: false, http: 507, summary: 'Not enough free space for roughly 3x the source.' },
   publish_failed: { retryable: true, http: 500, summary: 'Moving the ladder into storage/hls failed.' },
   // Jobs and sources
   cms_error: { retryable: true, http: 502, summary: 'The CMS could not be reached or refused a write.' },
   lease_expired: { retryable: true, http: 409, summary: 'A worker stopped heart-beating and its job was reclaimed.' },
-  worker_lost: { retryable: false, http: 500, summary: 'The worker stopped (crash, out of memory, killed) on every attempt at this video.' },
+  worker_lost: {
+    retryable: false,
+    http: 500,
+    summary: 'The worker stopped (crash, out of memory, killed) on every attempt at this video.',
+  },
   cancelled: { retryable: false, http: 409, summary: 'The job was cancelled.' },
   shutdown: { retryable: true, http: 503, summary: 'The daemon is shutting down; the job was released.' },
   internal_error: { retryable: true, http: 500, summary: 'An unexpected error; see the logs.' },

@@ -46,12 +46,18 @@ export interface StartDaemonOptions {
 
 /** The daemon refuses to start without an API key (every /api route would be unusable): the key, or a ConfigError. */
 export function requireApiKeyToStart(config: AppConfig): string {
-  if (config.server.apiKey === null) throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
+  if (config.server.apiKey === null)
+    throw new ConfigError(['API_KEY: is required to start the daemon (e.g. API_KEY=$(openssl rand -hex 24) in .env)']);
   return config.server.apiKey;
 }
 
 /** Wires every module from the config and starts the HTTP server and the poller. The one composition root. */
-export async function startDaemon({ config, log, now = () => new Date(), events: extraEvents = ignoreEvents }: StartDaemonOptions): Promise<RunningDaemon> {
+export async function startDaemon({
+  config,
+  log,
+  now = () => new Date(),
+  events: extraEvents = ignoreEvents,
+}: StartDaemonOptions): Promise<RunningDaemon> {
   const apiKey = requireApiKeyToStart(config);
 
   await prepareStorage(config, log, now);
@@ -73,13 +79,25 @@ export async function startDaemon({ config, log, now = () => new Date(), events:
   const poller = new Poller({
     sources,
     config: { ...config.worker, workerId: config.worker.id },
-    runJob: (source, record, options) => processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
+    runJob: (source, record, options) =>
+      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'poller' }),
     now,
     events,
   });
-  const mounts = daemonMounts({ config, apiKey, worker: poller, jobs: localJobs, search: new JobSearch(db), ledger, monitoring, metrics, log, now });
+  const mounts = daemonMounts({
+    config,
+    apiKey,
+    worker: poller,
+    jobs: localJobs,
+    search: new JobSearch(db),
+    ledger,
+    monitoring,
+    metrics,
+    log,
+    now,
+  });
   const app = createApp({
     server: { ...config.server, apiKey },
     storage: config.storage,
@@ -157,7 +175,11 @@ function recoverInterruptedJobs(o: { config: AppConfig; jobs: JobRepository; led
   const expired = o.jobs.expireLeasesOf(isGone);
   if (interrupted === 0 && expired === 0) return;
   o.log.warn({ attempts: interrupted, jobs: expired }, 'a worker stopped with jobs in flight; they will be reclaimed');
-  o.events.emit({ type: 'worker_crashed', key: null, reason: `${Math.max(interrupted, expired)} job(s) were in flight when a worker on this host stopped` });
+  o.events.emit({
+    type: 'worker_crashed',
+    key: null,
+    reason: `${Math.max(interrupted, expired)} job(s) were in flight when a worker on this host stopped`,
+  });
 }
 
 function pipelineConfig(config: AppConfig) {

@@ -52,7 +52,9 @@ export function errorLabel(code: string): string {
  */
 export function formatDailyReport(data: DailyReportData, options: ReportFormatOptions = {}): { subject: string; text: string } {
   const { summary } = data;
-  const date = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: options.timeZone }).format(data.at);
+  const date = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: options.timeZone }).format(
+    data.at,
+  );
   const subject = `📊 Video Compression Daily Report - ${date}`;
   const decided = summary.completed + summary.failed;
   // Truncated, not rounded: 99.96 % must not read as a perfect 100.0 %.

@@ -71,7 +71,10 @@ export class Notifier {
         // The message being sent right now stays; the next oldest go.
         const first = this.busy.has(channel) ? 1 : 0;
         const dropped = queue.splice(first, queue.length - max);
-        this.options.log.error({ channel: channel.name, dropped: dropped.map((p) => p.label) }, 'notification queue full; oldest messages dropped');
+        this.options.log.error(
+          { channel: channel.name, dropped: dropped.map((p) => p.label) },
+          'notification queue full; oldest messages dropped',
+        );
       }
       this.pump(channel);
     }
@@ -123,7 +126,11 @@ export class Notifier {
       .then(
         () => {
           remove(queue, head);
-          if (head.failures > 0) this.options.log.info({ channel: channel.name, subject: head.label, failures: head.failures }, 'notification delivered after retrying');
+          if (head.failures > 0)
+            this.options.log.info(
+              { channel: channel.name, subject: head.label, failures: head.failures },
+              'notification delivered after retrying',
+            );
         },
         (err: unknown) => this.onFailure(channel, queue, head, err),
       )
@@ -140,7 +147,10 @@ export class Notifier {
     const delay = delays[head.failures - 1];
     if (delay === undefined) {
       remove(queue, head);
-      this.options.log.error({ err, channel: channel.name, subject: head.label, failures: head.failures }, 'notification dropped after its last retry');
+      this.options.log.error(
+        { err, channel: channel.name, subject: head.label, failures: head.failures },
+        'notification dropped after its last retry',
+      );
       return;
     }
     this.options.log.warn({ err, channel: channel.name, subject: head.label, retryInMs: delay }, 'notification failed; will retry');

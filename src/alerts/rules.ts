@@ -77,7 +77,8 @@ export function evaluateRules(input: RuleInput, t: AlertThresholds): RuleResult 
   for (const source of input.worker.sources) {
     const rule = `source:${source.kind}`;
     if (source.lastPollAt === null) unknown.push(rule);
-    else if (!source.connected) active.push({ rule, level: 'critical', message: `CMS ${source.kind} disconnected: ${source.lastError ?? 'unreachable'}` });
+    else if (!source.connected)
+      active.push({ rule, level: 'critical', message: `CMS ${source.kind} disconnected: ${source.lastError ?? 'unreachable'}` });
   }
   return { active, unknown };
 }

@@ -11,7 +11,9 @@ export async function runAppwriteSetup(): Promise<number> {
   const config = loadConfig();
   const appwrite = config.appwrite;
   if (!appwrite) {
-    console.error('appwrite:setup needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID (see .env.example)');
+    console.error(
+      'appwrite:setup needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID (see .env.example)',
+    );
     return 2;
   }
   console.log(`Appwrite ${appwrite.endpoint}, project ${appwrite.projectId}, table ${appwrite.databaseId}/${appwrite.tableId}`);
@@ -21,7 +23,9 @@ export async function runAppwriteSetup(): Promise<number> {
     for (const line of report.problems) console.log(`  ✘ ${line}`);
     console.log(
       `\n${report.created.length} created, ${report.present.length} already present` +
-        (report.problems.length > 0 ? `, ${report.problems.length} problem(s): fix those columns by hand or map other ones (APPWRITE_FIELD_MAP).` : '.'),
+        (report.problems.length > 0
+          ? `, ${report.problems.length} problem(s): fix those columns by hand or map other ones (APPWRITE_FIELD_MAP).`
+          : '.'),
     );
     return report.problems.length > 0 ? 1 : 0;
   } catch (err) {

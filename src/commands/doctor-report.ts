@@ -34,7 +34,10 @@ export function configSummary(config: AppConfig): [string, string][] {
     ['LADDER', media.ladder.map((r) => `${r.name}:${r.height}:${r.crf}`).join(',')],
     ['X264_PRESET', `${media.x264Preset} (segments of ${media.segmentSeconds} s)`],
     ['CLEANUP_CRON', `${maintenance.cleanupCron} (ledger kept ${maintenance.ledgerRetentionDays} days)`],
-    ['machine', `${os.hostname()}, Node ${process.versions.node}, ${os.cpus().length} CPU(s), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM`],
+    [
+      'machine',
+      `${os.hostname()}, Node ${process.versions.node}, ${os.cpus().length} CPU(s), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM`,
+    ],
   ];
 }
 
@@ -56,17 +59,29 @@ function checkNode(): DoctorCheck {
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
   return ok
     ? { level: 'ok', name: 'node', detail: process.versions.node }
-    : { level: 'fail', name: 'node', detail: `${process.versions.node}: 20.19 or newer is needed (PM2 loads ecosystem.config.js as an ES module)` };
+    : {
+        level: 'fail',
+        name: 'node',
+        detail: `${process.versions.node}: 20.19 or newer is needed (PM2 loads ecosystem.config.js as an ES module)`,
+      };
 }
 
 function checkPublicUrl(config: AppConfig): DoctorCheck {
   const url = config.server.publicBaseUrl;
   if (isLocalUrl(url)) {
     const level = config.env === 'production' ? 'warn' : 'ok';
-    return { level, name: 'PUBLIC_BASE_URL', detail: `${url}: players elsewhere cannot reach it; set the public https origin nginx serves` };
+    return {
+      level,
+      name: 'PUBLIC_BASE_URL',
+      detail: `${url}: players elsewhere cannot reach it; set the public https origin nginx serves`,
+    };
   }
   if (url.startsWith('http:')) {
-    return { level: 'warn', name: 'PUBLIC_BASE_URL', detail: `${url}: players on https pages refuse http playlists (mixed content); use https` };
+    return {
+      level: 'warn',
+      name: 'PUBLIC_BASE_URL',
+      detail: `${url}: players on https pages refuse http playlists (mixed content); use https`,
+    };
   }
   return { level: 'ok', name: 'PUBLIC_BASE_URL', detail: `ladders at ${hlsUrl(url, '<key>', MASTER_PLAYLIST)}` };
 }
@@ -75,10 +90,18 @@ function checkServeHls(config: AppConfig, nginx: string | null): DoctorCheck {
   const local = isLocalUrl(config.server.publicBaseUrl);
   const seen = nginx === null ? 'nginx not installed here' : nginx;
   if (config.server.serveHls && !local) {
-    return { level: 'warn', name: 'SERVE_HLS', detail: `true: in production nginx serves storage/hls (nginx/video-compressor.conf); set SERVE_HLS=false (${seen})` };
+    return {
+      level: 'warn',
+      name: 'SERVE_HLS',
+      detail: `true: in production nginx serves storage/hls (nginx/video-compressor.conf); set SERVE_HLS=false (${seen})`,
+    };
   }
   if (!config.server.serveHls && nginx === null) {
-    return { level: 'warn', name: 'SERVE_HLS', detail: 'false, and nginx is not installed here: nothing serves storage/hls unless another host does' };
+    return {
+      level: 'warn',
+      name: 'SERVE_HLS',
+      detail: 'false, and nginx is not installed here: nothing serves storage/hls unless another host does',
+    };
   }
   return { level: 'ok', name: 'SERVE_HLS', detail: `${config.server.serveHls} (${seen})` };
 }
@@ -87,10 +110,18 @@ function checkProxyTrust(config: AppConfig): DoctorCheck {
   const { host, trustProxy, publicBaseUrl } = config.server;
   const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   if (!loopback && trustProxy) {
-    return { level: 'warn', name: 'HOST', detail: `${host} with TRUST_PROXY=true: clients can bypass nginx and forge X-Forwarded-For; use HOST=127.0.0.1` };
+    return {
+      level: 'warn',
+      name: 'HOST',
+      detail: `${host} with TRUST_PROXY=true: clients can bypass nginx and forge X-Forwarded-For; use HOST=127.0.0.1`,
+    };
   }
   if (!trustProxy && !isLocalUrl(publicBaseUrl)) {
-    return { level: 'warn', name: 'TRUST_PROXY', detail: 'false behind a reverse proxy: client addresses (logs, rate limits) will all be the proxy; set TRUST_PROXY=true' };
+    return {
+      level: 'warn',
+      name: 'TRUST_PROXY',
+      detail: 'false behind a reverse proxy: client addresses (logs, rate limits) will all be the proxy; set TRUST_PROXY=true',
+    };
   }
   return { level: 'ok', name: 'HOST', detail: `${host}, TRUST_PROXY=${trustProxy}` };
 }
@@ -120,8 +151,14 @@ function checkDatabase(config: AppConfig): DoctorCheck[] {
   try {
     const db = openDatabase(config.storage.dbPath);
     try {
-      const jobs = db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status').all() as { status: string; n: number }[];
-      const ledger = db.prepare('SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM ledger').get() as { n: number; oldest: string | null };
+      const jobs = db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status').all() as {
+        status: string;
+        n: number;
+      }[];
+      const ledger = db.prepare('SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM ledger').get() as {
+        n: number;
+        oldest: string | null;
+      };
       const since = ledger.oldest === null ? '' : ` since ${ledger.oldest.slice(0, 10)}`;
       return [
         { level: 'ok', name: 'jobs', detail: jobs.length === 0 ? 'none yet' : jobs.map((j) => `${j.n} ${j.status}`).join(', ') },
@@ -140,7 +177,8 @@ async function checkDaemon(config: AppConfig): Promise<DoctorCheck> {
   const host = ['0.0.0.0', '::'].includes(config.server.host) ? '127.0.0.1' : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}/health`;
   const health = await getJson(url, 2000);
-  if (health.error !== null) return { level: 'warn', name: 'daemon', detail: `not answering at ${url} (${health.error}); start it: pm2 start ecosystem.config.js` };
+  if (health.error !== null)
+    return { level: 'warn', name: 'daemon', detail: `not answering at ${url} (${health.error}); start it: pm2 start ecosystem.config.js` };
   const body = health.body as { state?: string; version?: string; status?: string };
   const detail = `${body.status ?? '?'} at ${url}: state ${body.state ?? '?'}, version ${body.version ?? '?'}`;
   return { level: health.status === 200 ? 'ok' : 'warn', name: 'daemon', detail };
@@ -151,7 +189,8 @@ async function checkPublicHealth(config: AppConfig): Promise<DoctorCheck[]> {
   if (isLocalUrl(config.server.publicBaseUrl)) return [];
   const url = `${config.server.publicBaseUrl}/health`;
   const health = await getJson(url, 5000);
-  if (health.error !== null) return [{ level: 'warn', name: 'public URL', detail: `${url}: ${health.error} (DNS, TLS certificate or the nginx site)` }];
+  if (health.error !== null)
+    return [{ level: 'warn', name: 'public URL', detail: `${url}: ${health.error} (DNS, TLS certificate or the nginx site)` }];
   return [{ level: health.status === 200 ? 'ok' : 'warn', name: 'public URL', detail: `${url} answered ${health.status}` }];
 }
 
@@ -168,7 +207,14 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
 
 async function nginxVersion(): Promise<string | null> {
   for (const binary of ['nginx', '/usr/sbin/nginx']) {
-    if (binary.startsWith('/') && (await access(binary, constants.X_OK).then(() => false, () => true))) continue;
+    if (
+      binary.startsWith('/') &&
+      (await access(binary, constants.X_OK).then(
+        () => false,
+        () => true,
+      ))
+    )
+      continue;
     // nginx prints its version on stderr.
     const result = await runProcess({ binary, args: ['-v'], timeoutMs: 5000 }).catch(() => null);
     const out = result !== null && succeeded(result) ? result.stderrTail.join('\n') : null;

@@ -25,7 +25,14 @@ export async function runDoctor(): Promise<number> {
   console.log('Configuration');
   for (const [name, value] of configSummary(config)) console.log(`  ${name.padEnd(18)} ${value}`);
   console.log('\nChecks');
-  const checks = [...(await checkFfmpeg(config)), ...(await checkStorage(config)), ...(await checkSources(config)), checkApiKey(config), ...checkMonitoring(config), ...(await readinessChecks(config))];
+  const checks = [
+    ...(await checkFfmpeg(config)),
+    ...(await checkStorage(config)),
+    ...(await checkSources(config)),
+    checkApiKey(config),
+    ...checkMonitoring(config),
+    ...(await readinessChecks(config)),
+  ];
   for (const check of checks) console.log(`${MARK[check.level]} ${check.name.padEnd(18)} ${check.detail}`);
   const failed = checks.filter((c) => c.level === 'fail').length;
   console.log(failed === 0 ? '\nReady.' : `\n${failed} problem(s) found.`);
@@ -39,7 +46,11 @@ async function checkFfmpeg(config: AppConfig): Promise<Check[]> {
     ['ffprobe', config.media.ffprobePath],
   ] as const) {
     const info = await binaryVersion(binary);
-    checks.push(info.version ? { level: 'ok', name, detail: `${info.version} (${binary})` } : { level: 'fail', name, detail: info.error ?? 'unusable' });
+    checks.push(
+      info.version
+        ? { level: 'ok', name, detail: `${info.version} (${binary})` }
+        : { level: 'fail', name, detail: info.error ?? 'unusable' },
+    );
   }
   if (checks[0]?.level === 'ok') {
     const encoders = await listEncoders(config.media.ffmpegPath);
@@ -47,7 +58,11 @@ async function checkFfmpeg(config: AppConfig): Promise<Check[]> {
       checks.push(
         encoders.has(encoder)
           ? { level: 'ok', name: `encoder ${encoder}`, detail: 'present' }
-          : { level: 'fail', name: `encoder ${encoder}`, detail: 'missing: install a full ffmpeg build (Debian/Ubuntu: apt-get install ffmpeg)' },
+          : {
+              level: 'fail',
+              name: `encoder ${encoder}`,
+              detail: 'missing: install a full ffmpeg build (Debian/Ubuntu: apt-get install ffmpeg)',
+            },
       );
     }
   }
@@ -67,7 +82,11 @@ async function checkStorage(config: AppConfig): Promise<Check[]> {
   }
   const checks: Check[] = [{ level: 'ok', name: 'storage', detail: `${dir} writable` }];
   const free = await freeBytes(dir);
-  checks.push({ level: free < LOW_DISK_BYTES ? 'warn' : 'ok', name: 'free space', detail: `${(free / 1024 ** 3).toFixed(1)} GiB on the storage volume` });
+  checks.push({
+    level: free < LOW_DISK_BYTES ? 'warn' : 'ok',
+    name: 'free space',
+    detail: `${(free / 1024 ** 3).toFixed(1)} GiB on the storage volume`,
+  });
   const [temp, hls] = await Promise.all([stat(tempDir), stat(hlsDir)]);
   checks.push(
     temp.dev === hls.dev

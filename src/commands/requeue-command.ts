@@ -50,7 +50,9 @@ export async function runRequeue(argv: string[]): Promise<number> {
   try {
     db = openDatabase(config.storage.dbPath);
   } catch (err) {
-    console.error(`Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (docs/operations.md, "Backup").`);
+    console.error(
+      `Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (docs/operations.md, "Backup").`,
+    );
     return 1;
   }
   try {

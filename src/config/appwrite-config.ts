@@ -35,7 +35,10 @@ export function missingAppwriteVariables(env: Readonly<Record<string, string>>):
 export function buildAppwriteConfig(raw: RawEnv, publicBaseUrl: string): AppwriteConfig | null {
   const { APPWRITE_ENDPOINT: endpoint, APPWRITE_PROJECT_ID: projectId, APPWRITE_API_KEY: apiKey, APPWRITE_DATABASE_ID: databaseId } = raw;
   if (!endpoint || !projectId || !apiKey || !databaseId) return null;
-  const columns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, raw.APPWRITE_FIELD_MAP[field] ?? field])) as Record<RecordField, string>;
+  const columns = Object.fromEntries(RECORD_FIELDS.map((field) => [field, raw.APPWRITE_FIELD_MAP[field] ?? field])) as Record<
+    RecordField,
+    string
+  >;
   return {
     endpoint: endpoint.replace(/\/+$/, ''),
     projectId,

@@ -10,7 +10,10 @@ export const APPWRITE_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/;
 export function parseFieldMap(text: string): { map: Partial<Record<RecordField, string>>; problems: string[] } {
   const map: Partial<Record<RecordField, string>> = {};
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [field = '', column = '', ...rest] = part.split(':').map((s) => s.trim());
     if (!isRecordField(field)) {
       problems.push(`"${part}": "${field}" is not a record field (one of ${RECORD_FIELDS.join(', ')})`);

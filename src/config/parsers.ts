@@ -3,7 +3,14 @@ import { isSourceKind, type SourceKind } from '../domain/record.js';
 
 /** `SOURCES`: "local, appwrite" → the known kinds (deduplicated) and any unknown names. */
 export function parseSourceList(text: string): { kinds: SourceKind[]; unknown: string[] } {
-  const names = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   return { kinds: names.filter(isSourceKind), unknown: names.filter((name) => !isSourceKind(name)) };
 }
 
@@ -56,13 +63,17 @@ export interface LadderRungSpec {
 export function parseLadder(text: string): { rungs: LadderRungSpec[]; problems: string[] } {
   const rungs: LadderRungSpec[] = [];
   const problems: string[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name = '', height = '', crf = '', maxrate = '0'] = part.split(':');
     if (!/^[a-z0-9_-]{1,16}$/i.test(name)) problems.push(`rung "${part}": name must be 1-16 letters, digits, _ or -`);
     const h = Number(height);
     const c = Number(crf);
     const m = Number(maxrate);
-    if (!Number.isInteger(h) || h < 144 || h > 4320 || h % 2 !== 0) problems.push(`rung "${part}": height must be an even number from 144 to 4320`);
+    if (!Number.isInteger(h) || h < 144 || h > 4320 || h % 2 !== 0)
+      problems.push(`rung "${part}": height must be an even number from 144 to 4320`);
     if (!Number.isInteger(c) || c < 0 || c > 51) problems.push(`rung "${part}": CRF must be an integer from 0 to 51`);
     if (!Number.isInteger(m) || m < 0) problems.push(`rung "${part}": max rate must be a whole number of kb/s`);
     rungs.push({ name, height: h, crf: c, maxrateKbps: m });

@@ -62,7 +62,10 @@ export const envSchema = z.object({
   LOG_MAX_FILES: int(14, 1, 365),
   LOG_PRETTY: z.enum(['auto', 'true', 'false']).default('auto'),
   // Worker
-  WORKER_ID: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'may use letters, digits, . _ : - (1-128)').optional(),
+  WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'may use letters, digits, . _ : - (1-128)')
+    .optional(),
   SOURCES: z
     .string()
     .default('local')
@@ -86,7 +89,10 @@ export const envSchema = z.object({
     .string()
     .default('0,1h,6h')
     .transform((text, ctx) => {
-      const parts = text.split(',').map((p) => p.trim()).filter(Boolean);
+      const parts = text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
       const values = parts.map(parseDurationMs);
       if (parts.length > 10 || values.some((v) => v === null)) {
         ctx.addIssue({ code: 'custom', message: `"${text}" must be up to 10 comma-separated durations (e.g. 0,1h,6h)` });
@@ -118,9 +124,7 @@ export const envSchema = z.object({
       for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
       return rungs;
     }),
-  X264_PRESET: z
-    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
-    .default('fast'),
+  X264_PRESET: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow']).default('fast'),
   FFMPEG_THREADS: int(0, 0, 64),
   // libx264 by default: CRF quality and reproducible output; `auto` is opt-in (probes hardware once).
   VIDEO_ENCODER: z.enum(['libx264', 'h264_nvenc', 'h264_qsv', 'h264_vaapi', 'auto']).default('libx264'),
@@ -160,7 +164,10 @@ export const envSchema = z.object({
   WP_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 24)').optional(),
   WP_TIMEOUT: duration('15s', 1000, 300_000),
   // Admin dashboard and /metrics
-  ADMIN_USER: z.string().regex(/^[^\s:]{1,64}$/, 'must be 1-64 characters without spaces or colons').default('admin'),
+  ADMIN_USER: z
+    .string()
+    .regex(/^[^\s:]{1,64}$/, 'must be 1-64 characters without spaces or colons')
+    .default('admin'),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters (or use ADMIN_PASSWORD_HASH)').optional(),
   ADMIN_PASSWORD_HASH: z
     .string()
@@ -185,7 +192,10 @@ export const envSchema = z.object({
     .string()
     .optional()
     .transform((text, ctx) => {
-      const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const list = (text ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = list.filter((address) => !z.email().safeParse(address).success);
       if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `not an e-mail address: ${bad.join(', ')}` });
       return list;

@@ -94,7 +94,9 @@ type BaseValue<S> = S extends { readonly type: 'integer' | 'float' }
         : string;
 
 /** Lists are never null (an empty list); a field with a default or marked required is never null. */
-type FieldValue<S> = S extends { readonly type: 'string[]' } | { readonly required: true } | { readonly default: unknown } ? BaseValue<S> : BaseValue<S> | null;
+type FieldValue<S> = S extends { readonly type: 'string[]' } | { readonly required: true } | { readonly default: unknown }
+  ? BaseValue<S>
+  : BaseValue<S> | null;
 
 /** Every record field, under its camelCase name, with its TypeScript type. */
 export type RecordFieldValues = { readonly [F in RecordField as Camel<F>]: FieldValue<Table[F]> };

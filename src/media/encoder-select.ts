@@ -24,7 +24,15 @@ export function ffmpegEncoderProber({ ffmpegPath, vaapiDevice }: { ffmpegPath: s
  * in turn (nvenc, qsv, vaapi) and keeps the first whose test encode succeeds, else libx264. The
  * result is memoised, so the probes run once per process however many jobs ask.
  */
-export function createEncoderResolver({ choice, prober, log }: { choice: EncoderChoice; prober: EncoderProber; log: Logger }): () => Promise<VideoEncoderName> {
+export function createEncoderResolver({
+  choice,
+  prober,
+  log,
+}: {
+  choice: EncoderChoice;
+  prober: EncoderProber;
+  log: Logger;
+}): () => Promise<VideoEncoderName> {
   let resolved: Promise<VideoEncoderName> | null = null;
   return () => {
     resolved ??= choice === 'auto' ? probeFirstWorking(prober, log) : Promise.resolve(choice);

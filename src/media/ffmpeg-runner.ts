@@ -33,7 +33,12 @@ export function createFfmpegRunner({ ffmpegPath, log, nice = 0 }: { ffmpegPath: 
   return { run: (cmd, options) => runOnce(cmd, options, { ffmpegPath, nice }, log) };
 }
 
-async function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, binary: { ffmpegPath: string; nice: number }, log: Logger): Promise<{ logTail: string[] }> {
+async function runOnce(
+  cmd: FfmpegCommand,
+  options: FfmpegRunOptions,
+  binary: { ffmpegPath: string; nice: number },
+  log: Logger,
+): Promise<{ logTail: string[] }> {
   const args = commandToArgs(cmd);
   log.debug({ ffmpegPath: binary.ffmpegPath, nice: binary.nice, args }, 'ffmpeg command');
   const tail: string[] = [];

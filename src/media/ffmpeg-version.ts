@@ -26,7 +26,12 @@ export async function binaryVersion(binary: string): Promise<FfmpegBinaryInfo> {
 
 /** Names of the encoders the ffmpeg binary was built with ("libx264", "aac", …). */
 export async function listEncoders(ffmpegPath: string): Promise<Set<string>> {
-  const result = await runProcess({ binary: ffmpegPath, args: ['-hide_banner', '-encoders'], timeoutMs: TIMEOUT_MS, maxStdoutBytes: 4 * 1024 * 1024 });
+  const result = await runProcess({
+    binary: ffmpegPath,
+    args: ['-hide_banner', '-encoders'],
+    timeoutMs: TIMEOUT_MS,
+    maxStdoutBytes: 4 * 1024 * 1024,
+  });
   if (!succeeded(result)) throw new AppError('ffmpeg_failed', `Listing the encoders failed: ${failure(ffmpegPath, result)}`);
   const names = new Set<string>();
   for (const line of result.stdout.split('\n')) {

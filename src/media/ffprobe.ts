@@ -88,14 +88,14 @@ async function refineCorruption(err: unknown, file: string): Promise<unknown> {
     await handle.close();
   }
   if (ISO_BOXES.has(head.toString('latin1', 4, 8))) return err;
-  return new AppError('invalid_format', 'The file is not a media container (it does not start like an MP4).', { cause: err, context: err.context });
+  return new AppError('invalid_format', 'The file is not a media container (it does not start like an MP4).', {
+    cause: err,
+    context: err.context,
+  });
 }
 
 /** Streams of an output file (segment, poster); `countFrames` decodes the whole file to prove it decodes. */
-export async function probeStreams(
-  file: string,
-  options: FfprobeOptions & { readonly countFrames?: boolean },
-): Promise<StreamSummary[]> {
+export async function probeStreams(file: string, options: FfprobeOptions & { readonly countFrames?: boolean }): Promise<StreamSummary[]> {
   const args = options.countFrames === true ? ['-count_frames', '-show_streams', file] : ['-show_streams', file];
   const raw = (await runFfprobe(args, options)) as RawProbe;
   return (raw.streams ?? []).map((s) => ({
@@ -119,7 +119,9 @@ function toVideoInfo(raw: RawProbe, file = ''): VideoInfo {
   const videoRaw = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
   if (!videoRaw) {
     const kinds = streams.map((s) => s.codec_type ?? 'unknown');
-    throw new AppError('no_video_stream', `The file has no video stream (streams: ${kinds.join(', ')}).`, { context: { file, streams: kinds } });
+    throw new AppError('no_video_stream', `The file has no video stream (streams: ${kinds.join(', ')}).`, {
+      context: { file, streams: kinds },
+    });
   }
   const audioRaw = streams.find((s) => s.codec_type === 'audio');
   const format = raw.format ?? {};
@@ -162,7 +164,7 @@ function rotationOf(s: RawStream): number {
   const tag = toNumberOrNull(s.tags?.rotate);
   const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix')?.rotation;
   const degrees = tag ?? (typeof matrix === 'number' ? -matrix : 0);
-  const normalised = ((Math.round(degrees / 90) * 90) % 360 + 360) % 360;
+  const normalised = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
   return normalised;
 }
 

@@ -1,7 +1,15 @@
 import path from 'node:path';
 import { forcedKeyframeList } from './passthrough.js';
 import type { FfmpegCommand, LadderPlan, PlannedRung, TopRungDecision } from './types.js';
-import { encoderBranchTail, encoderGopOptions, encoderInputOptions, encoderRungOptions, encoderSelectOptions, type EncoderSettings, type VideoEncoderName } from './video-encoder.js';
+import {
+  encoderBranchTail,
+  encoderGopOptions,
+  encoderInputOptions,
+  encoderRungOptions,
+  encoderSelectOptions,
+  type EncoderSettings,
+  type VideoEncoderName,
+} from './video-encoder.js';
 
 /** File names inside a ladder directory (the storage layout of src/domain/storage-layout.ts). */
 export const LADDER_FILES = {
@@ -41,14 +49,25 @@ export function buildHlsCommand(input: HlsCommandInput): FfmpegCommand {
     input: input.input,
     // -loglevel warning keeps the stderr tail to problems; -stats still prints progress lines.
     inputOptions: [
-      '-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats',
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'warning',
+      '-stats',
       ...encoderInputOptions(settings),
-      ...(threads > 0 ? ['-filter_complex_threads', String(threads)] : []), ...threadOptions,
+      ...(threads > 0 ? ['-filter_complex_threads', String(threads)] : []),
+      ...threadOptions,
     ],
     filterComplex: buildFilterGraph(plan, { encoder: settings.encoder, copyTopRung: copy !== null }),
     outputs: [
-      { path: path.join(outDir, '%v', LADDER_FILES.playlist), options: [...hlsVideoOptions(plan, settings, copy), ...threadOptions, ...hlsMuxerOptions(plan, outDir)] },
-      { path: path.join(outDir, LADDER_FILES.poster), options: ['-map', '[vp]', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2', '-update', '1'] },
+      {
+        path: path.join(outDir, '%v', LADDER_FILES.playlist),
+        options: [...hlsVideoOptions(plan, settings, copy), ...threadOptions, ...hlsMuxerOptions(plan, outDir)],
+      },
+      {
+        path: path.join(outDir, LADDER_FILES.poster),
+        options: ['-map', '[vp]', '-an', '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2', '-update', '1'],
+      },
     ],
   };
 }
@@ -108,15 +127,23 @@ function hlsMuxerOptions(plan: LadderPlan, outDir: string): string[] {
   const streamMap = plan.rungs.map((rung, i) => (plan.hasAudio ? `v:${i},a:${i},name:${rung.name}` : `v:${i},name:${rung.name}`)).join(' ');
   return [
     // Audio packets wait for x264's look-ahead in every rung; a larger queue avoids spurious aborts.
-    '-max_muxing_queue_size', '4096',
-    '-f', 'hls',
-    '-hls_time', String(plan.segmentSeconds),
-    '-hls_playlist_type', 'vod',
-    '-hls_flags', 'independent_segments',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', path.join(outDir, '%v', LADDER_FILES.segmentPattern),
+    '-max_muxing_queue_size',
+    '4096',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(plan.segmentSeconds),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_segment_filename',
+    path.join(outDir, '%v', LADDER_FILES.segmentPattern),
     // No -master_pl_name: FFmpeg's master would declare CRF rungs at the audio bitrate; ours is measured.
-    '-var_stream_map', streamMap,
+    '-var_stream_map',
+    streamMap,
   ];
 }
 
@@ -155,7 +182,10 @@ const H264_LEVELS: ReadonlyArray<readonly [string, number, number, number, numbe
  * up so CODECS strings stay common. High above 480 lines; Main for small rungs, which old
  * low-end decoders play.
  */
-export function h264ProfileLevel(rung: Pick<PlannedRung, 'width' | 'height' | 'fps' | 'maxrateKbps' | 'bufsizeKbps'>): { profile: 'high' | 'main'; level: string } {
+export function h264ProfileLevel(rung: Pick<PlannedRung, 'width' | 'height' | 'fps' | 'maxrateKbps' | 'bufsizeKbps'>): {
+  profile: 'high' | 'main';
+  level: string;
+} {
   const profile = Math.min(rung.width, rung.height) > 480 ? 'high' : 'main';
   const brFactor = profile === 'high' ? 1.25 : 1;
   const mbW = Math.ceil(rung.width / 16);

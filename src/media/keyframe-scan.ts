@@ -27,14 +27,26 @@ export interface PacketScan {
 export async function scanVideoPackets(file: string, options: KeyframeScanOptions): Promise<PacketScan> {
   const result = await runProcess({
     binary: options.ffprobePath,
-    args: ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,size,flags:format=start_time', '-of', 'compact=p=1', file],
+    args: [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time,size,flags:format=start_time',
+      '-of',
+      'compact=p=1',
+      file,
+    ],
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxStdoutBytes: MAX_BUFFER,
   });
   if (!succeeded(result)) {
     const detail = [describeExit(result), result.stderrTail.at(-1)].filter(Boolean).join(': ');
-    throw new AppError('ffmpeg_failed', `ffprobe could not list the video packets: ${detail}`, { context: { stderrTail: result.stderrTail.slice(-10) } });
+    throw new AppError('ffmpeg_failed', `ffprobe could not list the video packets: ${detail}`, {
+      context: { stderrTail: result.stderrTail.slice(-10) },
+    });
   }
   return parsePacketLines(result.stdout);
 }
@@ -53,7 +65,11 @@ export function parsePacketLines(text: string): PacketScan {
     }
     if (section !== 'packet') continue;
     const pts = Number(fields.get('pts_time'));
-    packets.push({ pts: Number.isFinite(pts) ? pts : Number.NaN, size: Number(fields.get('size') ?? 0) || 0, key: (fields.get('flags') ?? '').includes('K') });
+    packets.push({
+      pts: Number.isFinite(pts) ? pts : Number.NaN,
+      size: Number(fields.get('size') ?? 0) || 0,
+      key: (fields.get('flags') ?? '').includes('K'),
+    });
   }
   return { packets, startTime };
 }

@@ -63,7 +63,9 @@ const AVC_PROFILES: Record<string, string> = {
 /** RFC 6381 "avc1.PPCCLL", e.g. High@4.0 → avc1.640028. Unknown profiles fall back to High. */
 export function avc1Codec(profile: string | null, level: number | null): string {
   const pc = AVC_PROFILES[(profile ?? 'high').toLowerCase()] ?? '6400';
-  const ll = Math.max(0, Math.min(255, Math.round(level ?? 40))).toString(16).padStart(2, '0');
+  const ll = Math.max(0, Math.min(255, Math.round(level ?? 40)))
+    .toString(16)
+    .padStart(2, '0');
   return `avc1.${pc}${ll}`;
 }
 

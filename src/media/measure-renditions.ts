@@ -54,7 +54,11 @@ export async function measureRendition(outDir: string, rung: PlannedRung, option
 }
 
 /** Measures every rung of a plan, in the plan's order (highest first). */
-export async function measureRenditions(outDir: string, rungs: readonly PlannedRung[], options: MeasureOptions): Promise<MeasuredRendition[]> {
+export async function measureRenditions(
+  outDir: string,
+  rungs: readonly PlannedRung[],
+  options: MeasureOptions,
+): Promise<MeasuredRendition[]> {
   const out: MeasuredRendition[] = [];
   // One at a time: each ffprobe is short, and the encode just used every core.
   for (const rung of rungs) out.push(await measureRendition(outDir, rung, options));

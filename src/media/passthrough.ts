@@ -65,7 +65,12 @@ export function analyzePackets(packets: readonly VideoPacket[], durationSeconds:
   };
 }
 
-function gopRates(packets: readonly VideoPacket[], start: number, keys: readonly number[], end: number): { maxGap: number; peakBps: number } {
+function gopRates(
+  packets: readonly VideoPacket[],
+  start: number,
+  keys: readonly number[],
+  end: number,
+): { maxGap: number; peakBps: number } {
   const bounds = [...keys, end];
   const bytes = new Array<number>(keys.length).fill(0);
   for (const p of packets) {
@@ -103,7 +108,8 @@ export function streamIneligibility(info: VideoInfo, plan: LadderPlan): string |
   if (v.profile === null || !PLAIN_PROFILES.has(v.profile)) return `profile ${String(v.profile)}`;
   // MPEG-TS has no display matrix: a rotated source must be turned upright by the encoder.
   if (v.rotation !== 0) return `rotated ${v.rotation}°`;
-  if (top.width !== v.width || top.height !== v.height) return `source ${v.width}x${v.height} is not the top rung's ${top.width}x${top.height}`;
+  if (top.width !== v.width || top.height !== v.height)
+    return `source ${v.width}x${v.height} is not the top rung's ${top.width}x${top.height}`;
   if (Math.abs(top.fps - v.fps) > EPSILON) return `frame rate ${v.fps.toFixed(3)} above MAX_FPS`;
   return null;
 }
@@ -117,7 +123,8 @@ function ineligibility(info: VideoInfo, plan: LadderPlan, scan: PacketAnalysis):
   if (scan.keyframeTimes.length > MAX_FORCED_KEYFRAMES) return `${scan.keyframeTimes.length} key frames`;
   if (!scan.firstIsKey) return 'the stream does not start with a key frame';
   if (scan.openGop) return 'open GOP (leading pictures after key frames)';
-  if (scan.maxKeyframeGapSeconds > plan.segmentSeconds + EPSILON) return `key frames up to ${scan.maxKeyframeGapSeconds.toFixed(2)} s apart (segment ${plan.segmentSeconds} s)`;
+  if (scan.maxKeyframeGapSeconds > plan.segmentSeconds + EPSILON)
+    return `key frames up to ${scan.maxKeyframeGapSeconds.toFixed(2)} s apart (segment ${plan.segmentSeconds} s)`;
   const cap = top.maxrateKbps * 1000;
   if (scan.averageBps > cap) return `average ${(scan.averageBps / 1000).toFixed(0)} kb/s over the cap ${top.maxrateKbps} kb/s`;
   if (scan.peakBps > cap * PEAK_ALLOWANCE) return `peak ${(scan.peakBps / 1000).toFixed(0)} kb/s over ${PEAK_ALLOWANCE}× the cap`;

@@ -87,7 +87,9 @@ export function runProcess(options: ProcessRunOptions): Promise<ProcessResult> {
 /** Spawns the binary, through nice(1) when asked; stdout is only piped when it is kept. */
 function spawnChild(options: ProcessRunOptions): { child: ChildProcess; niced: boolean } {
   const niced = (options.nice ?? 0) > 0;
-  const [file, args] = niced ? ['nice', ['-n', String(options.nice), options.binary, ...options.args]] : [options.binary, [...options.args]];
+  const [file, args] = niced
+    ? ['nice', ['-n', String(options.nice), options.binary, ...options.args]]
+    : [options.binary, [...options.args]];
   const stdout = (options.maxStdoutBytes ?? 0) > 0 ? 'pipe' : 'ignore';
   return { child: spawn(file, args, { stdio: ['ignore', stdout, 'pipe'] }), niced };
 }

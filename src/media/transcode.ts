@@ -51,12 +51,24 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   const probeOptions = { ffprobePath: media.ffprobePath, signal };
   const info = options.info ?? (await probeAndValidate(input, media, probeOptions));
   const plan = planLadder(info, media);
-  log.info({ rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio }, 'ladder planned');
+  log.info(
+    { rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio },
+    'ladder planned',
+  );
 
   const topRung = media.passthrough === 'auto' ? await planPassthrough(input, info, plan, probeOptions, log) : OFF;
   const encoder = options.encoder ?? (media.videoEncoder === 'auto' ? 'libx264' : media.videoEncoder);
   const build = (enc: VideoEncoderName): FfmpegCommand =>
-    buildHlsCommand({ input, outDir, plan, preset: media.x264Preset, threads: media.threads, encoder: enc, vaapiDevice: media.vaapiDevice, topRung });
+    buildHlsCommand({
+      input,
+      outDir,
+      plan,
+      preset: media.x264Preset,
+      threads: media.threads,
+      encoder: enc,
+      vaapiDevice: media.vaapiDevice,
+      topRung,
+    });
 
   const started = Date.now();
   const { logTail } = await runWithFallback(options, { plan, durationSeconds: info.durationSeconds }, encoder, build);
@@ -75,14 +87,28 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
     { encodeMs, outputBytes, renditions: renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount })) },
     'ladder transcoded',
   );
-  return { info, plan, renditions, masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster, outputBytes, encodeMs, topRung, logTail };
+  return {
+    info,
+    plan,
+    renditions,
+    masterPath: LADDER_FILES.master,
+    posterPath: LADDER_FILES.poster,
+    outputBytes,
+    encodeMs,
+    topRung,
+    logTail,
+  };
 }
 
 const OFF: TopRungDecision = { copied: false, reason: 'PASSTHROUGH=off' };
 
 /** Decides whether the top rung is stream-copied (logged either way, with the reason). */
 export async function planPassthrough(
-  input: string, info: VideoInfo, plan: LadderPlan, probeOptions: { ffprobePath: string; signal?: AbortSignal }, log: Logger,
+  input: string,
+  info: VideoInfo,
+  plan: LadderPlan,
+  probeOptions: { ffprobePath: string; signal?: AbortSignal },
+  log: Logger,
 ): Promise<TopRungDecision> {
   // Cheap checks first: the packet scan only runs for sources that could qualify.
   const early = streamIneligibility(info, plan);
@@ -132,7 +158,11 @@ async function prepareRungDirs(outDir: string, plan: LadderPlan): Promise<void> 
   }
 }
 
-async function probeAndValidate(input: string, media: MediaConfig, options: { ffprobePath: string; signal?: AbortSignal }): Promise<VideoInfo> {
+async function probeAndValidate(
+  input: string,
+  media: MediaConfig,
+  options: { ffprobePath: string; signal?: AbortSignal },
+): Promise<VideoInfo> {
   const info = await probe(input, options);
   validateSource(info, media);
   return info;
@@ -145,7 +175,10 @@ async function probeAndValidate(input: string, media: MediaConfig, options: { ff
 function explainVerification(err: unknown, logTail: readonly string[]): unknown {
   const diagnosis = findMediaDiagnosis(logTail);
   if (!isAppError(err, 'verification_failed') || diagnosis === null) return err;
-  return new AppError('media_decode_error', `The source is damaged: ${diagnosis} (${err.message})`, { cause: err, context: { ...err.context, logTail } });
+  return new AppError('media_decode_error', `The source is damaged: ${diagnosis} (${err.message})`, {
+    cause: err,
+    context: { ...err.context, logTail },
+  });
 }
 
 /** Same contract as the runner: the signal's reason when it is an Error, else AppError('cancelled'). */

@@ -9,7 +9,23 @@ export interface SourceLimits {
 }
 
 /** Codecs that, inside an image container, mean "a picture" rather than a video (GIF is left out: it animates). */
-const IMAGE_CODECS = new Set(['mjpeg', 'png', 'apng', 'bmp', 'webp', 'tiff', 'jpeg2000', 'jpegls', 'ppm', 'pgm', 'pam', 'qoi', 'jpegxl', 'heif', 'avif']);
+const IMAGE_CODECS = new Set([
+  'mjpeg',
+  'png',
+  'apng',
+  'bmp',
+  'webp',
+  'tiff',
+  'jpeg2000',
+  'jpegls',
+  'ppm',
+  'pgm',
+  'pam',
+  'qoi',
+  'jpegxl',
+  'heif',
+  'avif',
+]);
 
 /** Demuxers that read single pictures: image2 and the *_pipe family (png_pipe, jpeg_pipe, webp_pipe...). */
 function isImageContainer(formatName: string): boolean {
@@ -36,7 +52,13 @@ export function validateSource(info: VideoInfo, limits: SourceLimits): void {
     throw new AppError(
       'duration_out_of_range',
       `The duration is ${shown}; allowed is ${limits.minDurationSeconds} s to ${limits.maxDurationSeconds} s.`,
-      { context: { durationSeconds: Number.isFinite(duration) ? duration : null, min: limits.minDurationSeconds, max: limits.maxDurationSeconds } },
+      {
+        context: {
+          durationSeconds: Number.isFinite(duration) ? duration : null,
+          min: limits.minDurationSeconds,
+          max: limits.maxDurationSeconds,
+        },
+      },
     );
   }
   const pixels = video.width * video.height;

@@ -75,7 +75,9 @@ async function checkRendition(
   }
   const tolerance = options.toleranceSeconds ?? 1;
   if (Math.abs(total - options.expectedDurationSeconds) > tolerance) {
-    problems.push(`${where}: segments last ${total.toFixed(3)} s, the source ${options.expectedDurationSeconds.toFixed(3)} s (±${tolerance} s allowed)`);
+    problems.push(
+      `${where}: segments last ${total.toFixed(3)} s, the source ${options.expectedDurationSeconds.toFixed(3)} s (±${tolerance} s allowed)`,
+    );
   }
 }
 

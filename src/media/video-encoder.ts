@@ -62,11 +62,25 @@ export function encoderRungOptions(encoder: VideoEncoderName, rung: PlannedRung,
  * x264 turns a forced IDR closer than keyint_min to the previous one into a plain I frame, so
  * `keyintMin` must not exceed the shortest forced interval.
  */
-export function encoderGopOptions(encoder: VideoEncoderName, spec: string, gop: { max: number; min: number }, forceKeyFrames: string): string[] {
+export function encoderGopOptions(
+  encoder: VideoEncoderName,
+  spec: string,
+  gop: { max: number; min: number },
+  forceKeyFrames: string,
+): string[] {
   const g = [`-g${spec}`, String(gop.max), `-force_key_frames${spec}`, forceKeyFrames];
   switch (encoder) {
     case 'libx264':
-      return [`-g${spec}`, String(gop.max), `-keyint_min${spec}`, String(gop.min), `-sc_threshold${spec}`, '0', `-force_key_frames${spec}`, forceKeyFrames];
+      return [
+        `-g${spec}`,
+        String(gop.max),
+        `-keyint_min${spec}`,
+        String(gop.min),
+        `-sc_threshold${spec}`,
+        '0',
+        `-force_key_frames${spec}`,
+        forceKeyFrames,
+      ];
     case 'h264_nvenc':
       return [...g, `-forced-idr${spec}`, '1', `-no-scenecut${spec}`, '1'];
     case 'h264_qsv':
@@ -93,10 +107,21 @@ export function encoderInputOptions(settings: EncoderSettings): string[] {
 export function encoderProbeArgs(settings: EncoderSettings): string[] {
   const upload = settings.encoder === 'h264_vaapi' ? ['-vf', 'format=nv12,hwupload'] : [];
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
     ...encoderInputOptions(settings),
-    '-f', 'lavfi', '-i', 'color=c=black:s=256x144:r=30:d=0.1',
-    '-frames:v', '1', ...upload, ...encoderSelectOptions(settings, ''),
-    '-f', 'null', '-',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=black:s=256x144:r=30:d=0.1',
+    '-frames:v',
+    '1',
+    ...upload,
+    ...encoderSelectOptions(settings, ''),
+    '-f',
+    'null',
+    '-',
   ];
 }

@@ -32,7 +32,12 @@ export class DaemonMetrics implements EventSink {
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.attempts = new Counter({ name: `${PREFIX}job_attempts_total`, help: 'Finished attempts by outcome (completed, retrying, failed).', labelNames: ['outcome'], registers });
+    this.attempts = new Counter({
+      name: `${PREFIX}job_attempts_total`,
+      help: 'Finished attempts by outcome (completed, retrying, failed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.processing = new Histogram({
       name: `${PREFIX}processing_seconds`,
       help: 'Processing time of completed jobs, download to write-back, by number of rungs produced.',
@@ -40,8 +45,18 @@ export class DaemonMetrics implements EventSink {
       buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
       registers,
     });
-    this.bytes = new Counter({ name: `${PREFIX}bytes_total`, help: 'Bytes downloaded (in) and published (out) by completed jobs.', labelNames: ['direction'], registers });
-    this.requests = new Counter({ name: `${PREFIX}http_requests_total`, help: 'HTTP requests by method, route pattern and status.', labelNames: ['method', 'route', 'status'], registers });
+    this.bytes = new Counter({
+      name: `${PREFIX}bytes_total`,
+      help: 'Bytes downloaded (in) and published (out) by completed jobs.',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.requests = new Counter({
+      name: `${PREFIX}http_requests_total`,
+      help: 'HTTP requests by method, route pattern and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     registerGauges(this.registry, sources);
   }
 

@@ -58,12 +58,15 @@ export class DailyCleanup {
   private async cleanup(): Promise<CleanupReport> {
     const { tempDir, ledger, ledgerRetentionDays, log, now } = this.options;
     // Each step runs even if the other one failed.
-    const tempRemoved = await sweepTemp(tempDir, log, { staleAfterMs: TEMP_MAX_AGE_MS, minAgeMs: TEMP_MAX_AGE_MS, keepOwn: true, now }).catch(
-      (err: unknown) => {
-        log.error({ err }, 'daily cleanup: sweeping temp failed');
-        return 0;
-      },
-    );
+    const tempRemoved = await sweepTemp(tempDir, log, {
+      staleAfterMs: TEMP_MAX_AGE_MS,
+      minAgeMs: TEMP_MAX_AGE_MS,
+      keepOwn: true,
+      now,
+    }).catch((err: unknown) => {
+      log.error({ err }, 'daily cleanup: sweeping temp failed');
+      return 0;
+    });
     let ledgerRemoved = 0;
     try {
       ledgerRemoved = ledger.prune(new Date(now().getTime() - ledgerRetentionDays * DAY_MS));

@@ -24,7 +24,10 @@ export interface Session {
 }
 
 /** Validates the final response's status and headers, refusing before any of the body is read. */
-export function checkResponse(session: Session, response: AxiosResponse<Readable>): { contentLength: number | null; contentType: string | null } {
+export function checkResponse(
+  session: Session,
+  response: AxiosResponse<Readable>,
+): { contentLength: number | null; contentType: string | null } {
   const { status } = response;
   const contentType = headerValue(response, 'content-type');
   const rawLength = headerValue(response, 'content-length');
@@ -33,7 +36,8 @@ export function checkResponse(session: Session, response: AxiosResponse<Readable
   const context = { status, contentType, contentLength };
   let error: AppError | null = null;
   if (status === 404 || status === 410) error = sourceError(session, 'source_not_found', `does not exist (HTTP ${status})`, context);
-  else if (status >= 500) error = sourceError(session, 'source_server_error', `is unavailable: the server answered HTTP ${status}`, context);
+  else if (status >= 500)
+    error = sourceError(session, 'source_server_error', `is unavailable: the server answered HTTP ${status}`, context);
   else if (status < 200 || status >= 300) {
     // 408 and 429 ask us to come back later rather than refuse the download.
     const retryable = status === 408 || status === 429;
@@ -41,7 +45,12 @@ export function checkResponse(session: Session, response: AxiosResponse<Readable
   } else if (contentType !== null && /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) {
     error = sourceError(session, 'source_not_video', `is a web page (${contentType}), not a video`, context);
   } else if (contentLength !== null && contentLength > maxBytes) {
-    error = sourceError(session, 'source_too_large', `announces ${contentLength} bytes, over the ${maxBytes}-byte limit (MAX_SOURCE_BYTES)`, { ...context, maxBytes });
+    error = sourceError(
+      session,
+      'source_too_large',
+      `announces ${contentLength} bytes, over the ${maxBytes}-byte limit (MAX_SOURCE_BYTES)`,
+      { ...context, maxBytes },
+    );
   } else if (contentLength === 0) error = sourceError(session, 'source_empty', 'has an empty body', context);
   if (error === null) return { contentLength, contentType };
   // Closing now is what keeps a refused 10 GB body from being transferred.
@@ -70,7 +79,9 @@ export function createMeter(session: Session): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       session.bytes += chunk.length;
       if (session.bytes > maxBytes) {
-        return callback(sourceError(session, 'source_too_large', `is larger than the ${maxBytes}-byte limit (MAX_SOURCE_BYTES)`, { maxBytes }));
+        return callback(
+          sourceError(session, 'source_too_large', `is larger than the ${maxBytes}-byte limit (MAX_SOURCE_BYTES)`, { maxBytes }),
+        );
       }
       reportProgress(session);
       if (held === null) return callback(null, chunk);
@@ -88,7 +99,12 @@ export function createMeter(session: Session): Transform {
 
 /** True for `<!DOCTYPE html`, `<html`, `<head` or `<body` after an optional BOM and whitespace. */
 export function looksLikeHtml(head: Buffer): boolean {
-  const text = head.subarray(0, SNIFF_BYTES).toString('latin1').replace(/^\xEF\xBB\xBF/, '').trimStart().toLowerCase();
+  const text = head
+    .subarray(0, SNIFF_BYTES)
+    .toString('latin1')
+    .replace(/^\xEF\xBB\xBF/, '')
+    .trimStart()
+    .toLowerCase();
   return /^<(!doctype\s+html|html|head|body)[\s>]/.test(text);
 }
 
@@ -101,8 +117,13 @@ function reportProgress(session: Session): void {
 }
 
 /** "The source at <url without query> <what>.", with the URL and byte count in the context. */
-export function sourceError(session: Session, code: ErrorCode, what: string, context: Record<string, unknown> = {}, options: AppErrorOptions = {}): AppError {
+export function sourceError(
+  session: Session,
+  code: ErrorCode,
+  what: string,
+  context: Record<string, unknown> = {},
+  options: AppErrorOptions = {},
+): AppError {
   const url = redactUrl(session.url ?? session.options.url);
   return new AppError(code, `The source at ${url} ${what}.`, { ...options, context: { url, bytes: session.bytes, ...context } });
 }
-

@@ -10,21 +10,13 @@ import type { DownloadOptions, DownloadResult } from './download-types.js';
 import { checkResponse, createMeter, headerValue, sourceError, type Session } from './download-checks.js';
 import axios, { type AxiosResponse } from 'axios';
 import { abortReason, AppError, toAppError } from '../errors.js';
-import {
-  assertHostAllowed,
-  createGuardedLookup,
-  isIpLiteral,
-  parseSourceUrl,
-  redactUrl,
-  type HostPolicyOptions,
-} from './url-policy.js';
+import { assertHostAllowed, createGuardedLookup, isIpLiteral, parseSourceUrl, redactUrl, type HostPolicyOptions } from './url-policy.js';
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './download-types.js';
 export { looksLikeHtml } from './download-checks.js';
-
 
 /**
  * Streams a source URL to `destPath` under the download policy: http(s) only, our own redirect
@@ -122,7 +114,9 @@ async function followRedirects(session: Session): Promise<{ response: AxiosRespo
     if (!location) return { response, url };
     response.data.destroy();
     if (hop >= config.maxRedirects) {
-      throw sourceError(session, 'too_many_redirects', `redirects again after ${config.maxRedirects} redirects`, { maxRedirects: config.maxRedirects });
+      throw sourceError(session, 'too_many_redirects', `redirects again after ${config.maxRedirects} redirects`, {
+        maxRedirects: config.maxRedirects,
+      });
     }
     if (!URL.canParse(location, url.href)) throw sourceError(session, 'source_url_invalid', 'redirects to an invalid URL');
     const next = parseSourceUrl(new URL(location, url).href);

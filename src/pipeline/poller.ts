@@ -7,7 +7,11 @@ import type { EventSink } from '../domain/events.js';
 import type { Schedule, ScheduledTask } from '../domain/schedule.js';
 import type { ActiveJob, SourceStatus, WorkerControl, WorkerSnapshot, WorkerState } from '../domain/worker.js';
 
-export type RunJob = (source: CmsSource, record: VideoRecord, options: { signal: AbortSignal; onProgress: (p: Progress) => void }) => Promise<unknown>;
+export type RunJob = (
+  source: CmsSource,
+  record: VideoRecord,
+  options: { signal: AbortSignal; onProgress: (p: Progress) => void },
+) => Promise<unknown>;
 
 export interface PollerOptions {
   readonly sources: readonly CmsSource[];
@@ -181,7 +185,13 @@ export class Poller implements WorkerControl {
         this.options.log.warn({ err, source: source.kind }, 'source unreachable; will keep polling');
         this.options.events?.emit({ type: 'source_disconnected', source: source.kind, error: (err as Error).message });
       }
-      this.statuses.set(source.kind, { kind: source.kind, connected: false, pending: previous?.pending ?? 0, lastPollAt, lastError: (err as Error).message });
+      this.statuses.set(source.kind, {
+        kind: source.kind,
+        connected: false,
+        pending: previous?.pending ?? 0,
+        lastPollAt,
+        lastError: (err as Error).message,
+      });
       return null;
     }
   }
@@ -221,7 +231,8 @@ export class Poller implements WorkerControl {
     };
     const onProgress = (p: Progress): void => {
       const current = this.running.get(key);
-      if (current) current.job = { ...current.job, step: p.step, percent: p.percent, rung: p.rung ?? null, etaSeconds: p.etaSeconds ?? null };
+      if (current)
+        current.job = { ...current.job, step: p.step, percent: p.percent, rung: p.rung ?? null, etaSeconds: p.etaSeconds ?? null };
     };
     const done = Promise.resolve()
       .then(() => this.options.runJob(source, record, { signal: controller.signal, onProgress }))

@@ -19,7 +19,13 @@ import type { PipelineTimers } from './timers.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
 export interface PipelineTools {
-  download(o: { url: string; destPath: string; signal: AbortSignal; log: Logger; onProgress: (bytes: number, total: number | null) => void }): Promise<{ bytes: number }>;
+  download(o: {
+    url: string;
+    destPath: string;
+    signal: AbortSignal;
+    log: Logger;
+    onProgress: (bytes: number, total: number | null) => void;
+  }): Promise<{ bytes: number }>;
   /** ffprobe + validation; throws the media error codes. */
   probe(file: string, signal: AbortSignal): Promise<VideoInfo>;
   transcode(o: {
@@ -115,7 +121,13 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     const error = toAppError(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
     const outcome = await settleFailure({ record, error, deps, log });
     reportFailure(job, error, outcome);
-    deps.ledger.finish(ledgerId, { status: outcome, errorCode: error.code, error: error.message, processingMs: deps.now().getTime() - job.started.getTime(), logTail: logTailOf(error) });
+    deps.ledger.finish(ledgerId, {
+      status: outcome,
+      errorCode: error.code,
+      error: error.message,
+      processingMs: deps.now().getTime() - job.started.getTime(),
+      logTail: logTailOf(error),
+    });
     return outcome;
   } finally {
     await workspace.dispose().catch((err: unknown) => log.error({ err, dir: workspace.dir }, 'could not remove the work directory'));
@@ -139,15 +151,38 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
   const key = jobKey(record);
   const log = deps.log.child({ job: key });
   const lost = new AbortController();
-  const heartbeat = new Heartbeat({ source: deps.source, recordId: record.id, intervalMs: deps.config.heartbeatMs, onLost: (err) => lost.abort(err), log, timers: deps.timers });
-  const ledgerId = deps.ledger.start({ key, source: record.source, recordId: record.id, title: record.title, workerId: deps.config.workerId });
+  const heartbeat = new Heartbeat({
+    source: deps.source,
+    recordId: record.id,
+    intervalMs: deps.config.heartbeatMs,
+    onLost: (err) => lost.abort(err),
+    log,
+    timers: deps.timers,
+  });
+  const ledgerId = deps.ledger.start({
+    key,
+    source: record.source,
+    recordId: record.id,
+    title: record.title,
+    workerId: deps.config.workerId,
+  });
   const report = (step: JobStep, fraction = 0, extra: Partial<Progress> = {}): void => {
     const [from, to] = STEP_RANGE[step];
     const progress: Progress = { percent: Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))), step, ...extra };
     heartbeat.update(progress);
     options.onProgress?.(progress);
   };
-  return { record, key, deps, signal: AbortSignal.any([options.signal, lost.signal]), log, heartbeat, ledgerId, report, started: deps.now() };
+  return {
+    record,
+    key,
+    deps,
+    signal: AbortSignal.any([options.signal, lost.signal]),
+    log,
+    heartbeat,
+    ledgerId,
+    report,
+    started: deps.now(),
+  };
 }
 
 /**
@@ -156,7 +191,10 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
  */
 async function abandon(job: JobContext): Promise<JobOutcome> {
   const { record, deps, log } = job;
-  const error = new AppError('worker_lost', `Abandoned after ${record.retryCount} interrupted attempts: the worker stopped (crash, out of memory or killed) while processing this video`);
+  const error = new AppError(
+    'worker_lost',
+    `Abandoned after ${record.retryCount} interrupted attempts: the worker stopped (crash, out of memory or killed) while processing this video`,
+  );
   const outcome = await settleFailure({ record, error, deps, log });
   reportFailure(job, error, outcome);
   deps.ledger.finish(job.ledgerId, { status: outcome, errorCode: error.code, error: error.message });
@@ -168,7 +206,8 @@ function reportFailure(job: JobContext, error: AppError, outcome: JobOutcome): v
   const { events } = job.deps;
   if (outcome !== 'failed' && outcome !== 'retrying') return;
   events.emit({ type: 'job_failed', key: job.key, code: error.code, message: error.message, final: outcome === 'failed' });
-  if (error.code === 'ffmpeg_failed' || error.code === 'worker_lost') events.emit({ type: 'worker_crashed', key: job.key, reason: error.message });
+  if (error.code === 'ffmpeg_failed' || error.code === 'worker_lost')
+    events.emit({ type: 'worker_crashed', key: job.key, reason: error.message });
   if (error.code === 'insufficient_disk') events.emit({ type: 'disk_full', key: job.key, message: error.message });
 }
 
@@ -206,7 +245,13 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
   const publish = buildPublishResult(ctx, info, output);
   return {
     publish,
-    ledger: { processingMs: publish.processingMs, sourceBytes: bytes, outputBytes: publish.outputBytes, duration: info.durationSeconds, logTail: output.logTail },
+    ledger: {
+      processingMs: publish.processingMs,
+      sourceBytes: bytes,
+      outputBytes: publish.outputBytes,
+      duration: info.durationSeconds,
+      logTail: output.logTail,
+    },
   };
 }
 
@@ -253,14 +298,20 @@ async function settleFailure(o: { record: VideoRecord; error: AppError; deps: Pr
         const schedule = describeSchedule(decided, deps.config.retryDelaysMs);
         // The record's error says what went wrong and what happens next.
         const failure = { ...decided, error: `${decided.error} — ${schedule}` };
-        log[failure.status === 'failed' ? 'error' : 'warn']({ err: error, code: error.code, context: error.context }, `job failed: ${schedule}`);
+        log[failure.status === 'failed' ? 'error' : 'warn'](
+          { err: error, code: error.code, context: error.context },
+          `job failed: ${schedule}`,
+        );
         await deps.source.fail(record.id, failure);
         return failure.status === 'failed' ? 'failed' : 'retrying';
       }
     }
   } catch (writeErr) {
     // The record stays "processing"; its lease expires and a later poll retries it.
-    log.error({ err: writeErr, jobError: error.code }, 'could not write the outcome back to the CMS; the lease will expire and the job will be retried');
+    log.error(
+      { err: writeErr, jobError: error.code },
+      'could not write the outcome back to the CMS; the lease will expire and the job will be retried',
+    );
     return 'released';
   }
 }

@@ -35,10 +35,14 @@ export async function publishLadder({ outDir, hlsDir, key, log }: PublishOptions
     return target;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new AppError(code === 'ENOSPC' ? 'insufficient_disk' : 'publish_failed', `Publishing to ${target} failed: ${(err as Error).message}`, {
-      cause: err,
-      context: { target, errno: code },
-    });
+    throw new AppError(
+      code === 'ENOSPC' ? 'insufficient_disk' : 'publish_failed',
+      `Publishing to ${target} failed: ${(err as Error).message}`,
+      {
+        cause: err,
+        context: { target, errno: code },
+      },
+    );
   }
 }
 

@@ -59,7 +59,6 @@ export function describeSchedule(failure: Failure, delaysMs: readonly number[]):
 function formatRetryError(nowIso: string, error: AppError): string {
   // One line per attempt: stored as an array element and shown in a list.
   const oneLine = error.message.replace(/\s+/g, ' ').trim();
-  const message =
-    oneLine.length > MAX_RETRY_ERROR_MESSAGE_CHARS ? `${oneLine.slice(0, MAX_RETRY_ERROR_MESSAGE_CHARS - 1)}…` : oneLine;
+  const message = oneLine.length > MAX_RETRY_ERROR_MESSAGE_CHARS ? `${oneLine.slice(0, MAX_RETRY_ERROR_MESSAGE_CHARS - 1)}…` : oneLine;
   return `${nowIso} ${error.code}: ${message}`;
 }

@@ -45,9 +45,13 @@ export function parseSourceUrl(text: string): URL {
     throw new AppError('source_url_invalid', 'The source URL is empty.');
   }
   if (trimmed.length > MAX_SOURCE_URL_LENGTH) {
-    throw new AppError('source_url_invalid', `The source URL is ${trimmed.length} characters long; at most ${MAX_SOURCE_URL_LENGTH} are allowed.`, {
-      context: { length: trimmed.length },
-    });
+    throw new AppError(
+      'source_url_invalid',
+      `The source URL is ${trimmed.length} characters long; at most ${MAX_SOURCE_URL_LENGTH} are allowed.`,
+      {
+        context: { length: trimmed.length },
+      },
+    );
   }
   return parseHttpUrl(trimmed);
 }
@@ -119,7 +123,14 @@ export function isPublicAddress(ip: string): boolean {
   if (!ipaddr.isValid(bare)) return false;
   const addr = ipaddr.process(bare);
   // ::a.b.c.d (deprecated IPv4-compatible) counts as unicast for ipaddr.js but can reach IPv4 hosts.
-  if (addr.kind() === 'ipv6' && addr.toByteArray().slice(0, 12).every((byte) => byte === 0)) return false;
+  if (
+    addr.kind() === 'ipv6' &&
+    addr
+      .toByteArray()
+      .slice(0, 12)
+      .every((byte) => byte === 0)
+  )
+    return false;
   return addr.range() === 'unicast';
 }
 

@@ -68,7 +68,10 @@ export async function sweepTemp(tempDir: string, log: Logger, options: SweepOpti
 
 async function isYoung(dir: string, { minAgeMs, now }: SweepOptions): Promise<boolean> {
   if (minAgeMs === undefined) return false;
-  const mtime = await stat(dir).then((s) => s.mtimeMs, () => 0);
+  const mtime = await stat(dir).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   return now().getTime() - mtime < minAgeMs;
 }
 
@@ -78,7 +81,10 @@ async function isLive(dir: string, { staleAfterMs, now, host = hostname(), keepO
   if (owner === workerIdOf(host, process.pid)) return keepOwn;
   if (parseWorkerId(owner)?.host === host) return !isDeadLocalWorker(owner, host);
   // Another host sharing the volume: only age tells.
-  const mtime = await stat(dir).then((s) => s.mtimeMs, () => 0);
+  const mtime = await stat(dir).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   return now().getTime() - mtime < staleAfterMs;
 }
 

@@ -28,14 +28,19 @@ class TimedClient extends Client {
  * client, hence one client per conditional write, never the shared one.
  */
 export function createTables(connection: AppwriteConnection, ifUnmodifiedSince?: string): TablesDB {
-  const client = new TimedClient(connection.timeoutMs).setEndpoint(connection.endpoint).setProject(connection.projectId).setKey(connection.apiKey);
+  const client = new TimedClient(connection.timeoutMs)
+    .setEndpoint(connection.endpoint)
+    .setProject(connection.projectId)
+    .setKey(connection.apiKey);
   if (ifUnmodifiedSince !== undefined) client.addHeader('X-Appwrite-Timestamp', ifUnmodifiedSince);
   return new TablesDB(client);
 }
 
 /** Another worker (or an editor) wrote the row after we read it. */
 export function isUpdateConflict(err: unknown): boolean {
-  return err instanceof AppwriteException && err.code === 409 && (err.type === 'row_update_conflict' || err.type === 'document_update_conflict');
+  return (
+    err instanceof AppwriteException && err.code === 409 && (err.type === 'row_update_conflict' || err.type === 'document_update_conflict')
+  );
 }
 
 /** 404 of one kind (`row_not_found`, `database_not_found`, `table_not_found`, `column_not_found`…). */
@@ -60,7 +65,11 @@ export function missingScopes(err: AppwriteException): string[] {
   // Older servers write `missing scope (rows.read)`, newer ones a JSON array.
   const match = /missing scopes? \((.*)\)/.exec(err.message);
   const listed = match?.[1]?.trim() ?? '';
-  if (!listed.startsWith('[')) return listed.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!listed.startsWith('['))
+    return listed
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   try {
     const scopes: unknown = JSON.parse(listed);
     return Array.isArray(scopes) ? scopes.map(String) : [];
@@ -84,9 +93,14 @@ export function toCmsError(err: unknown, doing: string): AppError {
   const cause = err instanceof Error ? err.cause : undefined;
   if (cause instanceof Error) {
     const code = (cause as NodeJS.ErrnoException).code;
-    return new AppError('cms_error', `Appwrite is unreachable while ${doing} (${code ?? cause.message})`, { cause: err, context: { code: code ?? null } });
+    return new AppError('cms_error', `Appwrite is unreachable while ${doing} (${code ?? cause.message})`, {
+      cause: err,
+      context: { code: code ?? null },
+    });
   }
-  return new AppError('cms_error', `Appwrite request failed while ${doing}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new AppError('cms_error', `Appwrite request failed while ${doing}: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
 }
 
 function fromAppwriteException(err: AppwriteException, doing: string): AppError {
@@ -100,13 +114,20 @@ function fromAppwriteException(err: AppwriteException, doing: string): AppError 
     });
   }
   if (err.code === 404 && (err.type === 'database_not_found' || err.type === 'table_not_found')) {
-    return new AppError('cms_error', `Appwrite has no such ${err.type.split('_')[0]} while ${doing}: run \`video-compressor appwrite:setup\` or check APPWRITE_DATABASE_ID / APPWRITE_TABLE_ID`, {
-      cause: err,
-      context,
-    });
+    return new AppError(
+      'cms_error',
+      `Appwrite has no such ${err.type.split('_')[0]} while ${doing}: run \`video-compressor appwrite:setup\` or check APPWRITE_DATABASE_ID / APPWRITE_TABLE_ID`,
+      {
+        cause: err,
+        context,
+      },
+    );
   }
   const status = err.code === 0 ? 'no HTTP status' : `HTTP ${err.code}`;
   // A proxy's error page can be the whole message: keep the start.
   const message = err.message.length > 300 ? `${err.message.slice(0, 299)}…` : err.message;
-  return new AppError('cms_error', `Appwrite failed while ${doing} (${status}${err.type ? ` ${err.type}` : ''}: ${message})`, { cause: err, context });
+  return new AppError('cms_error', `Appwrite failed while ${doing} (${status}${err.type ? ` ${err.type}` : ''}: ${message})`, {
+    cause: err,
+    context,
+  });
 }

@@ -42,7 +42,12 @@ async function checkRead(tables: TablesDB, config: AppwriteConfig): Promise<Appw
 async function checkWrite(tables: TablesDB, config: AppwriteConfig): Promise<AppwriteCheck> {
   const name = 'appwrite write';
   try {
-    await tables.updateRow({ databaseId: config.databaseId, tableId: config.tableId, rowId: 'vc-doctor-probe', data: { [config.columns.step]: null } });
+    await tables.updateRow({
+      databaseId: config.databaseId,
+      tableId: config.tableId,
+      rowId: 'vc-doctor-probe',
+      data: { [config.columns.step]: null },
+    });
     return { level: 'warn', name, detail: 'a row with the id vc-doctor-probe exists and was touched' };
   } catch (err) {
     if (isNotFound(err, 'row_not_found')) return { level: 'ok', name, detail: 'the key may update rows' };
@@ -70,7 +75,12 @@ async function checkSchema(tables: TablesDB, config: AppwriteConfig): Promise<Ap
     else if (column.status !== 'available') building.push(`${key} (${column.status})`);
   }
   const checks: AppwriteCheck[] = [];
-  if (missing.length > 0) checks.push({ level: 'fail', name: 'appwrite columns', detail: `missing: ${missing.join(', ')} — run \`video-compressor appwrite:setup\` or map them (APPWRITE_FIELD_MAP)` });
+  if (missing.length > 0)
+    checks.push({
+      level: 'fail',
+      name: 'appwrite columns',
+      detail: `missing: ${missing.join(', ')} — run \`video-compressor appwrite:setup\` or map them (APPWRITE_FIELD_MAP)`,
+    });
   if (wrong.length > 0) checks.push({ level: 'fail', name: 'appwrite columns', detail: `wrong type: ${wrong.join('; ')}` });
   if (building.length > 0) checks.push({ level: 'warn', name: 'appwrite columns', detail: `not available yet: ${building.join(', ')}` });
   if (checks.length === 0) checks.push({ level: 'ok', name: 'appwrite columns', detail: `all ${RECORD_FIELDS.length} present` });
@@ -85,7 +95,11 @@ async function checkIndexes(tables: TablesDB, config: AppwriteConfig): Promise<A
     const missing = INDEX_SPECS.filter((spec) => !have.has(indexColumns(config, spec.fields).join(',')));
     return missing.length === 0
       ? { level: 'ok', name, detail: 'the poll is indexed' }
-      : { level: 'warn', name, detail: `missing ${missing.map((s) => s.key).join(', ')}: polls slow down as the table grows (appwrite:setup adds them)` };
+      : {
+          level: 'warn',
+          name,
+          detail: `missing ${missing.map((s) => s.key).join(', ')}: polls slow down as the table grows (appwrite:setup adds them)`,
+        };
   } catch (err) {
     return { level: 'warn', name, detail: `cannot list the indexes: ${toCmsError(err, 'listing indexes').message}` };
   }
@@ -94,5 +108,9 @@ async function checkIndexes(tables: TablesDB, config: AppwriteConfig): Promise<A
 function checkWebhook(config: AppwriteConfig): AppwriteCheck {
   return config.webhookSecret
     ? { level: 'ok', name: 'appwrite webhook', detail: `signatures verified for ${config.webhookUrl}` }
-    : { level: 'warn', name: 'appwrite webhook', detail: 'APPWRITE_WEBHOOK_SECRET unset: webhooks refused, new rows wait for the next poll' };
+    : {
+        level: 'warn',
+        name: 'appwrite webhook',
+        detail: 'APPWRITE_WEBHOOK_SECRET unset: webhooks refused, new rows wait for the next poll',
+      };
 }

@@ -20,7 +20,12 @@ function columnSpecOf(field: RecordField): ColumnSpec {
       return { kind: 'enum', elements: spec.values ?? [], default: String(spec.default) };
     case 'integer': {
       const { min = 0, max, default: fallback } = spec;
-      return { kind: 'integer', min, ...(max === undefined ? {} : { max }), ...(typeof fallback === 'number' ? { default: fallback } : {}) };
+      return {
+        kind: 'integer',
+        min,
+        ...(max === undefined ? {} : { max }),
+        ...(typeof fallback === 'number' ? { default: fallback } : {}),
+      };
     }
     case 'float':
     case 'datetime':
@@ -99,7 +104,8 @@ export function columnMismatch(spec: ColumnSpec, column: ListedColumn): string |
         return column.type === 'datetime';
     }
   })();
-  if (!ok) return `is ${column.type}${column.format ? `/${column.format}` : ''}${column.size ? `(${column.size})` : ''}, expected ${wanted}`;
+  if (!ok)
+    return `is ${column.type}${column.format ? `/${column.format}` : ''}${column.size ? `(${column.size})` : ''}, expected ${wanted}`;
   const wantArray = spec.kind === 'varchar' && spec.array === true;
   if (Boolean(column.array) !== wantArray) return wantArray ? 'must be an array column' : 'must not be an array column';
   return null;

@@ -32,12 +32,20 @@ export async function setupAppwrite({ config, columnTimeoutMs = 60_000, pollMs =
   const report: SetupReport = { created: [], present: [], problems: [] };
   const ids = { databaseId: config.databaseId, tableId: config.tableId };
   try {
-    await ensure(report, `database ${ids.databaseId}`, 'database_not_found', () => tables.get({ databaseId: ids.databaseId }), () =>
-      tables.create({ databaseId: ids.databaseId, name: 'video-compressor' }),
+    await ensure(
+      report,
+      `database ${ids.databaseId}`,
+      'database_not_found',
+      () => tables.get({ databaseId: ids.databaseId }),
+      () => tables.create({ databaseId: ids.databaseId, name: 'video-compressor' }),
     );
     // No permissions: only server keys read or write it (the CMS's own API key included).
-    await ensure(report, `table ${ids.tableId}`, 'table_not_found', () => tables.getTable(ids), () =>
-      tables.createTable({ ...ids, name: 'Videos', permissions: [], rowSecurity: false }),
+    await ensure(
+      report,
+      `table ${ids.tableId}`,
+      'table_not_found',
+      () => tables.getTable(ids),
+      () => tables.createTable({ ...ids, name: 'Videos', permissions: [], rowSecurity: false }),
     );
     const createdColumns = await ensureColumns(tables, config, report);
     await waitForColumns(tables, config, createdColumns, columnTimeoutMs, pollMs);
@@ -48,7 +56,13 @@ export async function setupAppwrite({ config, columnTimeoutMs = 60_000, pollMs =
   return report;
 }
 
-async function ensure(report: SetupReport, what: string, notFoundType: string, get: () => Promise<unknown>, create: () => Promise<unknown>): Promise<void> {
+async function ensure(
+  report: SetupReport,
+  what: string,
+  notFoundType: string,
+  get: () => Promise<unknown>,
+  create: () => Promise<unknown>,
+): Promise<void> {
   try {
     await get();
     report.present.push(what);
@@ -117,16 +131,27 @@ function createColumn(tables: TablesDB, ids: { databaseId: string; tableId: stri
   }
 }
 
-async function waitForColumns(tables: TablesDB, config: AppwriteConfig, keys: readonly string[], timeoutMs: number, pollMs: number): Promise<void> {
+async function waitForColumns(
+  tables: TablesDB,
+  config: AppwriteConfig,
+  keys: readonly string[],
+  timeoutMs: number,
+  pollMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pending = [...keys];
   while (pending.length > 0) {
     const columns = await listColumns(tables, config);
     const failed = pending.filter((key) => ['failed', 'stuck'].includes(columns.get(key)?.status ?? ''));
-    if (failed.length > 0) throw new AppError('cms_error', `Appwrite could not create the column(s) ${failed.join(', ')}; see the table in the console`);
+    if (failed.length > 0)
+      throw new AppError('cms_error', `Appwrite could not create the column(s) ${failed.join(', ')}; see the table in the console`);
     pending = pending.filter((key) => columns.get(key)?.status !== 'available');
     if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new AppError('cms_error', `columns still not available after ${timeoutMs / 1000} s: ${pending.join(', ')}; run appwrite:setup again later`);
+    if (Date.now() > deadline)
+      throw new AppError(
+        'cms_error',
+        `columns still not available after ${timeoutMs / 1000} s: ${pending.join(', ')}; run appwrite:setup again later`,
+      );
     await delay(pollMs);
   }
 }

@@ -63,9 +63,15 @@ export class AppwriteSource implements CmsSource {
     const now = this.now();
     const f = (field: RecordField): string => this.fields.column(field);
     const order = [Query.orderAsc(f('priority')), Query.orderAsc('$createdAt'), Query.limit(limit)];
-    const due = [Query.equal(f('status'), 'pending'), Query.or([Query.isNull(f('next_attempt_at')), Query.lessThanEqual(f('next_attempt_at'), now.toISOString())])];
+    const due = [
+      Query.equal(f('status'), 'pending'),
+      Query.or([Query.isNull(f('next_attempt_at')), Query.lessThanEqual(f('next_attempt_at'), now.toISOString())]),
+    ];
     const staleBefore = new Date(now.getTime() - this.leaseSeconds * 1000).toISOString();
-    const expired = [Query.equal(f('status'), 'processing'), Query.or([Query.isNull(f('heartbeat_at')), Query.lessThan(f('heartbeat_at'), staleBefore)])];
+    const expired = [
+      Query.equal(f('status'), 'processing'),
+      Query.or([Query.isNull(f('heartbeat_at')), Query.lessThan(f('heartbeat_at'), staleBefore)]),
+    ];
     const [pending, stale] = await this.call('read', 'listing due rows', () =>
       Promise.all([this.listRows([...due, ...order]), this.listRows([...expired, ...order])]),
     );
@@ -82,7 +88,12 @@ export class AppwriteSource implements CmsSource {
   async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
     const data = this.fields.toColumns(claimValues(record, workerId, this.now().toISOString()));
     try {
-      const row = await this.conditional(record.updatedAt).updateRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: record.id, data });
+      const row = await this.conditional(record.updatedAt).updateRow<AppwriteRow>({
+        databaseId: this.config.databaseId,
+        tableId: this.config.tableId,
+        rowId: record.id,
+        data,
+      });
       this.authReported.delete('write');
       return this.fields.toRecord(row);
     } catch (err) {
@@ -126,7 +137,12 @@ export class AppwriteSource implements CmsSource {
       const row = await this.getOwnedRow(id, doing);
       try {
         const data = this.fields.toColumns(values());
-        await this.conditional(row.$updatedAt).updateRow({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id, data });
+        await this.conditional(row.$updatedAt).updateRow({
+          databaseId: this.config.databaseId,
+          tableId: this.config.tableId,
+          rowId: id,
+          data,
+        });
         this.authReported.delete('write');
         return;
       } catch (err) {
@@ -150,9 +166,13 @@ export class AppwriteSource implements CmsSource {
     const owner = this.fields.value(row, 'claimed_by');
     if (status === 'cancelled') throw new AppError('cancelled', `row ${id} was cancelled`);
     if (status !== 'processing' || owner !== this.workerId) {
-      throw new AppError('lease_expired', `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`, {
-        context: { id, workerId: this.workerId },
-      });
+      throw new AppError(
+        'lease_expired',
+        `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`,
+        {
+          context: { id, workerId: this.workerId },
+        },
+      );
     }
     return row;
   }

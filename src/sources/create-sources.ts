@@ -26,16 +26,35 @@ export async function createSources({ config, jobs, log, now }: CreateSourcesOpt
         break;
       case 'appwrite': {
         // loadConfig refuses SOURCES=appwrite without the connection variables.
-        if (!config.appwrite) throw new ConfigError(['SOURCES: appwrite needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID']);
+        if (!config.appwrite)
+          throw new ConfigError([
+            'SOURCES: appwrite needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID',
+          ]);
         const { AppwriteSource } = await import('./appwrite-source.js');
-        sources.push(new AppwriteSource({ config: config.appwrite, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: log.child({ module: 'appwrite' }), now }));
+        sources.push(
+          new AppwriteSource({
+            config: config.appwrite,
+            workerId: config.worker.id,
+            leaseSeconds: config.worker.leaseSeconds,
+            log: log.child({ module: 'appwrite' }),
+            now,
+          }),
+        );
         break;
       }
       case 'wordpress': {
         // loadConfig refuses SOURCES=wordpress without the connection variables.
         if (!config.wordpress) throw new ConfigError(['SOURCES: wordpress needs WP_URL, WP_USER and WP_APP_PASSWORD']);
         const { WordpressSource } = await import('./wordpress-source.js');
-        sources.push(new WordpressSource({ config: config.wordpress, workerId: config.worker.id, leaseSeconds: config.worker.leaseSeconds, log: log.child({ module: 'wordpress' }), now }));
+        sources.push(
+          new WordpressSource({
+            config: config.wordpress,
+            workerId: config.worker.id,
+            leaseSeconds: config.worker.leaseSeconds,
+            log: log.child({ module: 'wordpress' }),
+            now,
+          }),
+        );
         break;
       }
       default:

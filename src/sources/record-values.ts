@@ -50,10 +50,22 @@ const CLEARED_CLAIM: FieldValues = { claimed_by: null, claimed_at: null, heartbe
 
 /** The claim's write. Reclaiming an expired lease counts the lost attempt, as the local source does. */
 export function claimValues(record: VideoRecord, workerId: string, nowIso: string): FieldValues {
-  const values: FieldValues = { status: 'processing', claimed_by: workerId, claimed_at: nowIso, heartbeat_at: nowIso, progress: 0, step: 'claimed' };
+  const values: FieldValues = {
+    status: 'processing',
+    claimed_by: workerId,
+    claimed_at: nowIso,
+    heartbeat_at: nowIso,
+    progress: 0,
+    step: 'claimed',
+  };
   if (record.status !== 'processing') return values;
   const lost = `${nowIso} lease_expired: lease expired (worker ${record.claimedBy ?? '?'} stopped heart-beating)`;
-  return { ...values, retry_count: record.retryCount + 1, retry_errors: [...record.retryErrors, lost].slice(-MAX_RETRY_ERRORS), last_retry_at: nowIso };
+  return {
+    ...values,
+    retry_count: record.retryCount + 1,
+    retry_errors: [...record.retryErrors, lost].slice(-MAX_RETRY_ERRORS),
+    last_retry_at: nowIso,
+  };
 }
 
 export function heartbeatValues(progress: Progress, nowIso: string): FieldValues {

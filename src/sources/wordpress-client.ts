@@ -35,7 +35,9 @@ export interface WordpressAnswer {
 
 /** WordPress's error body: `{ code, message, data: { status } }`. */
 export function errorCodeOf(data: unknown): string {
-  return typeof data === 'object' && data !== null && typeof (data as { code?: unknown }).code === 'string' ? (data as { code: string }).code : '';
+  return typeof data === 'object' && data !== null && typeof (data as { code?: unknown }).code === 'string'
+    ? (data as { code: string }).code
+    : '';
 }
 
 function errorMessageOf(data: unknown): string {
@@ -61,15 +63,31 @@ export function answerError(answer: WordpressAnswer, doing: string, connection: 
     );
   }
   if (answer.status === 403) {
-    return new AppError('cms_error', `WordPress denied ${connection.user} while ${doing} (403 ${code}): the user must be an editor or administrator (upload_files, edit_others_posts)`, { context });
+    return new AppError(
+      'cms_error',
+      `WordPress denied ${connection.user} while ${doing} (403 ${code}): the user must be an editor or administrator (upload_files, edit_others_posts)`,
+      { context },
+    );
   }
   if (answer.status === 404 && code === 'rest_no_route') {
-    return new AppError('cms_error', `${connection.url} has no video-compressor REST routes while ${doing}: install and activate the Video Compressor plugin (wordpress/video-compressor) on the site`, { context });
+    return new AppError(
+      'cms_error',
+      `${connection.url} has no video-compressor REST routes while ${doing}: install and activate the Video Compressor plugin (wordpress/video-compressor) on the site`,
+      { context },
+    );
   }
   if (answer.status >= 300 && answer.status < 400) {
-    return new AppError('cms_error', `WordPress redirected while ${doing} (HTTP ${answer.status}): check WP_URL (it must be the site's address, https if the site redirects to https)`, { context });
+    return new AppError(
+      'cms_error',
+      `WordPress redirected while ${doing} (HTTP ${answer.status}): check WP_URL (it must be the site's address, https if the site redirects to https)`,
+      { context },
+    );
   }
-  return new AppError('cms_error', `WordPress failed while ${doing} (HTTP ${answer.status}${code ? ` ${code}` : ''}: ${errorMessageOf(answer.data)})`, { context });
+  return new AppError(
+    'cms_error',
+    `WordPress failed while ${doing} (HTTP ${answer.status}${code ? ` ${code}` : ''}: ${errorMessageOf(answer.data)})`,
+    { context },
+  );
 }
 
 /** Network and timeout failures: retryable `cms_error`s, without the axios error (its config holds the password). */

@@ -20,7 +20,9 @@ export interface MediaItem {
 }
 
 /** `register_post_meta` types of the plugin's `vc_` meta, derived from the field table (the PHP list is checked against it). */
-export const META_TYPES: Readonly<Record<RecordField, string>> = Object.fromEntries(RECORD_FIELDS.map((f) => [f, wordpressMetaType(f)])) as Record<RecordField, string>;
+export const META_TYPES: Readonly<Record<RecordField, string>> = Object.fromEntries(
+  RECORD_FIELDS.map((f) => [f, wordpressMetaType(f)]),
+) as Record<RecordField, string>;
 
 /** A meta value; WordPress answers '' (or 0) for an unset one, which means null here. */
 export function metaValue(item: MediaItem, field: RecordField): unknown {

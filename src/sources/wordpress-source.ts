@@ -6,7 +6,14 @@ import { claimValues, completeValues, failValues, heartbeatValues, releaseValues
 import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
-import { answerError, createWordpressHttp, errorCodeOf, PLUGIN_NAMESPACE, transportError, type WordpressAnswer } from './wordpress-client.js';
+import {
+  answerError,
+  createWordpressHttp,
+  errorCodeOf,
+  PLUGIN_NAMESPACE,
+  transportError,
+  type WordpressAnswer,
+} from './wordpress-client.js';
 import { MEDIA_FIELDS, metaValue, toMeta, toRecord, type MediaItem } from './wordpress-fields.js';
 
 /** Construction options of {@link WordpressSource}. */
@@ -67,7 +74,10 @@ export class WordpressSource implements CmsSource {
   }
 
   async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
-    const answer = await this.request({ method: 'POST', url: `${PLUGIN_NAMESPACE}/claim/${record.id}`, data: { worker: workerId, lease: this.leaseSeconds } }, `claiming video ${record.id}`);
+    const answer = await this.request(
+      { method: 'POST', url: `${PLUGIN_NAMESPACE}/claim/${record.id}`, data: { worker: workerId, lease: this.leaseSeconds } },
+      `claiming video ${record.id}`,
+    );
     // 409: another worker won; 404 vc_not_found: deleted (or no longer a video) since the poll.
     if (answer.status === 409 || (answer.status === 404 && errorCodeOf(answer.data) === 'vc_not_found')) return null;
     if (answer.status !== 200) throw this.fail401(answerError(answer, `claiming video ${record.id}`, this.config), answer.status);
@@ -75,7 +85,13 @@ export class WordpressSource implements CmsSource {
     const values = claimValues(record, workerId, nowIso);
     // The plugin set status, owner and lease; a reclaim also records the lost attempt.
     if (record.status === 'processing') await this.writeMeta(record.id, values, `recording the reclaim of video ${record.id}`);
-    return { ...record, status: 'processing', claimedBy: workerId, heartbeatAt: nowIso, retryCount: (values.retry_count as number | undefined) ?? record.retryCount };
+    return {
+      ...record,
+      status: 'processing',
+      claimedBy: workerId,
+      heartbeatAt: nowIso,
+      retryCount: (values.retry_count as number | undefined) ?? record.retryCount,
+    };
   }
 
   async heartbeat(id: string, progress: Progress): Promise<void> {
@@ -105,26 +121,41 @@ export class WordpressSource implements CmsSource {
   }
 
   private async listMedia(filter: Record<string, string>, limit: number): Promise<{ total: number; items: MediaItem[] }> {
-    const params = { ...filter, media_type: 'video', per_page: Math.min(Math.max(limit, 1), MAX_PER_PAGE), context: 'edit', _fields: MEDIA_FIELDS };
+    const params = {
+      ...filter,
+      media_type: 'video',
+      per_page: Math.min(Math.max(limit, 1), MAX_PER_PAGE),
+      context: 'edit',
+      _fields: MEDIA_FIELDS,
+    };
     const answer = await this.request({ method: 'GET', url: 'wp/v2/media', params }, `listing ${filter.vc_status} videos`);
-    if (answer.status !== 200 || !Array.isArray(answer.data)) throw this.fail401(answerError(answer, `listing ${filter.vc_status} videos`, this.config), answer.status);
+    if (answer.status !== 200 || !Array.isArray(answer.data))
+      throw this.fail401(answerError(answer, `listing ${filter.vc_status} videos`, this.config), answer.status);
     const total = Number(answer.headers['x-wp-total'] ?? answer.data.length);
     return { total: Number.isFinite(total) ? total : answer.data.length, items: answer.data as MediaItem[] };
   }
 
   /** Re-reads the video, checks it is still ours, then writes (the contract of heartbeat and the write-backs). */
   private async ownedWrite(id: string, doing: string, values: () => FieldValues): Promise<void> {
-    const answer = await this.request({ method: 'GET', url: `wp/v2/media/${id}`, params: { context: 'edit', _fields: MEDIA_FIELDS } }, `${doing} (video ${id})`);
-    if (answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id') throw new AppError('lease_expired', `video ${id} was deleted`, { context: { id } });
+    const answer = await this.request(
+      { method: 'GET', url: `wp/v2/media/${id}`, params: { context: 'edit', _fields: MEDIA_FIELDS } },
+      `${doing} (video ${id})`,
+    );
+    if (answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id')
+      throw new AppError('lease_expired', `video ${id} was deleted`, { context: { id } });
     if (answer.status !== 200) throw this.fail401(answerError(answer, `${doing} (video ${id})`, this.config), answer.status);
     const item = answer.data as MediaItem;
     const status = metaValue(item, 'status');
     const owner = metaValue(item, 'claimed_by');
     if (status === 'cancelled') throw new AppError('cancelled', `video ${id} was cancelled`);
     if (status !== 'processing' || owner !== this.workerId) {
-      throw new AppError('lease_expired', `video ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`, {
-        context: { id, workerId: this.workerId },
-      });
+      throw new AppError(
+        'lease_expired',
+        `video ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`,
+        {
+          context: { id, workerId: this.workerId },
+        },
+      );
     }
     await this.writeMeta(id, values(), `${doing} (video ${id})`);
   }

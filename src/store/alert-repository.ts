@@ -85,7 +85,9 @@ export class AlertRepository {
 
   /** The condition still holds: new level and message, last seen now. */
   touch(id: number, condition: AlertCondition, now: Date): Alert {
-    return toAlert(this.db.prepare(SQL.touch).get({ id, level: condition.level, message: condition.message, now: now.toISOString() }) as Raw);
+    return toAlert(
+      this.db.prepare(SQL.touch).get({ id, level: condition.level, message: condition.message, now: now.toISOString() }) as Raw,
+    );
   }
 
   markNotified(id: number, now: Date): Alert {

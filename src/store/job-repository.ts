@@ -24,7 +24,6 @@ export interface NewJob {
   readonly title: string | null;
 }
 
-
 /** Rows still due: pending and past their retry time, or processing with a stale heartbeat. */
 const DUE_PENDING = `status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
 const DUE_STALE = `status = 'processing' AND (heartbeat_at IS NULL OR heartbeat_at < @stale)`;
@@ -170,8 +169,13 @@ export class JobRepository {
    * the interrupted attempt, as for any expired lease.
    */
   expireLeasesOf(isGone: (workerId: string) => boolean): number {
-    const workers = this.db.prepare("SELECT DISTINCT claimed_by FROM jobs WHERE status = 'processing' AND claimed_by IS NOT NULL").pluck().all() as string[];
-    const expire = this.db.prepare("UPDATE jobs SET heartbeat_at = '1970-01-01T00:00:00.000Z' WHERE status = 'processing' AND claimed_by = ?");
+    const workers = this.db
+      .prepare("SELECT DISTINCT claimed_by FROM jobs WHERE status = 'processing' AND claimed_by IS NOT NULL")
+      .pluck()
+      .all() as string[];
+    const expire = this.db.prepare(
+      "UPDATE jobs SET heartbeat_at = '1970-01-01T00:00:00.000Z' WHERE status = 'processing' AND claimed_by = ?",
+    );
     let changed = 0;
     for (const workerId of workers.filter(isGone)) changed += expire.run(workerId).changes;
     return changed;

@@ -1,4 +1,12 @@
-import { RECORD_FIELD_TABLE, RECORD_FIELDS, camelName, renditionsFromJson, type FieldSpec, type RecordField, type RecordFieldValues } from '../domain/record-fields.js';
+import {
+  RECORD_FIELD_TABLE,
+  RECORD_FIELDS,
+  camelName,
+  renditionsFromJson,
+  type FieldSpec,
+  type RecordField,
+  type RecordFieldValues,
+} from '../domain/record-fields.js';
 import { jsonArrayOrNull, numberOrNull, textOrNull } from './column-values.js';
 
 export type Raw = Record<string, unknown>;

@@ -30,7 +30,9 @@ export class JobSearch {
       offset: query.offset,
     };
     const total = this.db.prepare(`SELECT COUNT(*) FROM jobs ${WHERE}`).pluck().get(params) as number;
-    const rows = this.db.prepare(`SELECT * FROM jobs ${WHERE} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params) as Raw[];
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs ${WHERE} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all(params) as Raw[];
     return { total, jobs: rows.map(toJobRow) };
   }
 }

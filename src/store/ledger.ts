@@ -136,9 +136,10 @@ export class Ledger {
   /** Newest attempts first, optionally of one job (`<source>-<record id>`). */
   recent({ limit, key }: { limit: number; key?: string }): LedgerEntry[] {
     const where = key === undefined ? '' : 'WHERE job_key = @key';
-    const rows = this.db
-      .prepare(`SELECT * FROM ledger ${where} ORDER BY id DESC LIMIT @limit`)
-      .all({ key: key ?? null, limit }) as Record<string, unknown>[];
+    const rows = this.db.prepare(`SELECT * FROM ledger ${where} ORDER BY id DESC LIMIT @limit`).all({ key: key ?? null, limit }) as Record<
+      string,
+      unknown
+    >[];
     return rows.map(toEntry);
   }
 

@@ -45,7 +45,11 @@ export class ReportQueries {
   dailyOutcomes(days: number, now: Date): DayOutcome[] {
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     const first = today - (days - 1) * DAY_MS;
-    const rows = this.db.prepare(SQL.daily).all({ from: new Date(first).toISOString() }) as { day: string; completed: number; failed: number }[];
+    const rows = this.db.prepare(SQL.daily).all({ from: new Date(first).toISOString() }) as {
+      day: string;
+      completed: number;
+      failed: number;
+    }[];
     const byDay = new Map(rows.map((r) => [r.day, r]));
     return Array.from({ length: days }, (_, i) => {
       const day = new Date(first + i * DAY_MS).toISOString().slice(0, 10);

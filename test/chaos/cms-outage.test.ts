@@ -27,41 +27,78 @@ describe('chaos: the CMS goes away mid-run', { timeout: 180_000 }, () => {
 
   before(async () => {
     fake = await startFakeAppwrite();
-    files = await startServer(chunkedFile(await makeClip({ width: 320, height: 240, seconds: 2 }), { chunkBytes: 16 * 1024, intervalMs: 40 }));
-    vc = await startTestDaemon(appwriteEnv(fake, { WORKER_ID: 'outage', POLL_CRON: '* * * * * *', HEARTBEAT_SECONDS: '1', CONCURRENCY: '1', HLS_SEGMENT_SECONDS: '1' }), {
-      events: { emit: (e) => void events.push(e) },
-    });
+    files = await startServer(
+      chunkedFile(await makeClip({ width: 320, height: 240, seconds: 2 }), { chunkBytes: 16 * 1024, intervalMs: 40 }),
+    );
+    vc = await startTestDaemon(
+      appwriteEnv(fake, {
+        WORKER_ID: 'outage',
+        POLL_CRON: '* * * * * *',
+        HEARTBEAT_SECONDS: '1',
+        CONCURRENCY: '1',
+        HLS_SEGMENT_SECONDS: '1',
+      }),
+      {
+        events: { emit: (e) => void events.push(e) },
+      },
+    );
   });
   after(async () => {
     await vc?.close();
     await fake?.stop();
     await files?.close();
-    recordScenario({ scenario: '3 CMS outage', tried: ROWS, survived: completed, lost: ROWS - completed, notes: `Appwrite down ${OUTAGE_MS / 1000} s mid-run; alert opened and resolved`, seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '3 CMS outage',
+      tried: ROWS,
+      survived: completed,
+      lost: ROWS - completed,
+      notes: `Appwrite down ${OUTAGE_MS / 1000} s mid-run; alert opened and resolved`,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   it(`rides out a ${OUTAGE_MS / 1000} s outage: no crash, an alert opened and resolved, every row completed once`, async () => {
     const ids = [...Array(ROWS).keys()].map((i) => `o${String(i).padStart(2, '0')}`);
     for (const id of ids) addVideo(fake, id, { source_url: files.url(`/${id}.mp4`) });
-    await waitFor('a few rows done and one in flight', () => ids.filter((id) => videoRow(fake, id).status === 'completed').length >= 2 && ids.some((id) => videoRow(fake, id).status === 'processing'), { timeoutMs: 60_000 });
+    await waitFor(
+      'a few rows done and one in flight',
+      () =>
+        ids.filter((id) => videoRow(fake, id).status === 'completed').length >= 2 &&
+        ids.some((id) => videoRow(fake, id).status === 'processing'),
+      { timeoutMs: 60_000 },
+    );
     const port = fake.port;
     await fake.stop();
     await delay(OUTAGE_MS);
     const health = (await (await fetch(`${vc.baseUrl}/health`)).json()) as any;
     assert.deepEqual(health.sources, [{ kind: 'appwrite', connected: false }], 'the daemon is up and knows the CMS is not');
     const during = alertRows(vc.storageDir);
-    assert.ok(during.some((a) => a.rule === 'source:appwrite' && a.status !== 'resolved' && a.level === 'critical'), `alert open during the outage: ${JSON.stringify(during)}`);
+    assert.ok(
+      during.some((a) => a.rule === 'source:appwrite' && a.status !== 'resolved' && a.level === 'critical'),
+      `alert open during the outage: ${JSON.stringify(during)}`,
+    );
     await fake.start(port);
-    await waitFor('every row completed', () => ids.every((id) => videoRow(fake, id).status === 'completed'), { timeoutMs: 90_000, everyMs: 200 }).catch((err: Error) => {
+    await waitFor('every row completed', () => ids.every((id) => videoRow(fake, id).status === 'completed'), {
+      timeoutMs: 90_000,
+      everyMs: 200,
+    }).catch((err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(ids.map((id) => [id, videoRow(fake, id).status, videoRow(fake, id).error_code]))}`);
     });
     completed = ids.length;
-    await waitFor('the alert to resolve', () => alertRows(vc.storageDir).every((a) => a.rule !== 'source:appwrite' || a.status === 'resolved'), { timeoutMs: 10_000 });
+    await waitFor(
+      'the alert to resolve',
+      () => alertRows(vc.storageDir).every((a) => a.rule !== 'source:appwrite' || a.status === 'resolved'),
+      { timeoutMs: 10_000 },
+    );
     assert.equal(alertRows(vc.storageDir).filter((a) => a.rule === 'source:appwrite').length, 1, 'one alert for one outage');
     for (const id of ids) {
       assert.equal(fake.writesTo(id, { status: 'completed' }), 1, `${id} written back once`);
       assert.equal(videoRow(fake, id).retry_count, 0, `${id}: no lease expired, no attempt lost`);
     }
-    assert.deepEqual(events.filter((e) => e.type.startsWith('source_')).map((e) => e.type), ['source_disconnected', 'source_reconnected']);
+    assert.deepEqual(
+      events.filter((e) => e.type.startsWith('source_')).map((e) => e.type),
+      ['source_disconnected', 'source_reconnected'],
+    );
   });
 });
 

@@ -49,7 +49,9 @@ describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
   let result = { completed: 0, lost: JOBS };
 
   before(async () => {
-    files = await startServer(chunkedFile(await makeClip({ width: 320, height: 240, seconds: 2 }), { chunkBytes: 16 * 1024, intervalMs: 25 }));
+    files = await startServer(
+      chunkedFile(await makeClip({ width: 320, height: 240, seconds: 2 }), { chunkBytes: 16 * 1024, intervalMs: 25 }),
+    );
     storage = await mkdtemp(path.join(tmpdir(), 'vc-chaos-crash-'));
     env = {
       STORAGE_DIR: storage,
@@ -68,7 +70,14 @@ describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
     await files?.close();
     // "a→b": aimed at step a, which no job reached within 4 s; killed during b instead.
     const notes = `seed ${SEED}; killed during ${killedAt.join(', ')}`;
-    recordScenario({ scenario: '1 crashes (SIGKILL)', tried: KILLS, survived: result.completed === JOBS ? KILLS : 0, lost: result.lost, notes: `${JOBS} jobs; ${notes}`, seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '1 crashes (SIGKILL)',
+      tried: KILLS,
+      survived: result.completed === JOBS ? KILLS : 0,
+      lost: result.lost,
+      notes: `${JOBS} jobs; ${notes}`,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   it(`${JOBS} jobs survive ${KILLS} SIGKILLs: each completed exactly once, no partial ladder ever visible, no temp left`, async () => {
@@ -78,7 +87,8 @@ describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
       let daemon = await spawnDaemon(env);
       await daemon.waitHealthy();
       const ids: string[] = [];
-      for (let i = 0; i < JOBS; i += 1) ids.push((await api(daemon, 'POST', '/api/jobs', { source_url: files.url(`/v${i}.mp4`), title: `crash ${i}` })).id);
+      for (let i = 0; i < JOBS; i += 1)
+        ids.push((await api(daemon, 'POST', '/api/jobs', { source_url: files.url(`/v${i}.mp4`), title: `crash ${i}` })).id);
       for (let k = 0; k < KILLS; k += 1) {
         const step = STEPS[Math.floor(random() * STEPS.length)]!;
         const seen = await waitForStep(daemon, step, 4000);
@@ -97,14 +107,22 @@ describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
           await delay(250);
         }
         const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
-        result = { completed: jobs.filter((j: any) => j.status === 'completed').length, lost: jobs.filter((j: any) => j.status !== 'completed').length };
-        assert.equal(result.completed, JOBS, `not completed: ${JSON.stringify(jobs.filter((j: any) => j.status !== 'completed').map((j: any) => [j.id, j.status, j.error_code, j.error]))}`);
+        result = {
+          completed: jobs.filter((j: any) => j.status === 'completed').length,
+          lost: jobs.filter((j: any) => j.status !== 'completed').length,
+        };
+        assert.equal(
+          result.completed,
+          JOBS,
+          `not completed: ${JSON.stringify(jobs.filter((j: any) => j.status !== 'completed').map((j: any) => [j.id, j.status, j.error_code, j.error]))}`,
+        );
       } finally {
         daemon.kill();
         await daemon.exited;
       }
       const counts = ledgerCounts(path.join(storage, 'state.db'));
-      for (const id of ids) assert.equal(counts.get(`local-${id}`)?.completed, 1, `local-${id}: ${JSON.stringify(counts.get(`local-${id}`))}`);
+      for (const id of ids)
+        assert.equal(counts.get(`local-${id}`)?.completed, 1, `local-${id}: ${JSON.stringify(counts.get(`local-${id}`))}`);
       await reader.stop();
       assert.deepEqual(reader.violations, [], 'a reader saw a partial ladder');
       assert.ok(reader.checks > 0, 'the reader looked');

@@ -42,7 +42,14 @@ describe('chaos: storage on a full disk', { timeout: 120_000 }, () => {
     if (mounted) execFileSync('umount', [mountDir]);
     await rm(mountDir, { recursive: true, force: true });
     await rm(`${mountDir}-logs`, { recursive: true, force: true });
-    recordScenario({ scenario: '4 disk full (tmpfs)', tried: 2, survived, lost: 0, notes: `${TMPFS_MB} MB tmpfs: insufficient_disk + critical alert, then success once freed`, seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '4 disk full (tmpfs)',
+      tried: 2,
+      survived,
+      lost: 0,
+      notes: `${TMPFS_MB} MB tmpfs: insufficient_disk + critical alert, then success once freed`,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   it('fails the job for good with insufficient_disk and a critical alert, publishes nothing, then recovers once space is freed', async () => {
@@ -73,7 +80,8 @@ describe('chaos: storage on a full disk', { timeout: 120_000 }, () => {
 function alertOf(storageDir: string, rule: string): { level: string; status: string } | undefined {
   const db = new Database(path.join(storageDir, 'state.db'), { readonly: true });
   try {
-    return db.prepare('SELECT level, status FROM alerts WHERE rule = ? ORDER BY id DESC LIMIT 1').get(rule) as { level: string; status: string } | undefined;
+    return db.prepare('SELECT level, status FROM alerts WHERE rule = ? ORDER BY id DESC LIMIT 1').get(rule) as
+      { level: string; status: string } | undefined;
   } finally {
     db.close();
   }

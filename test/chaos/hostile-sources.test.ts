@@ -81,7 +81,14 @@ describe('chaos: hostile sources through the daemon', { timeout: 300_000 }, () =
     await strict?.close();
     await files?.close();
     for (const lie of lies) await lie.close();
-    recordScenario({ scenario: '5 hostile sources', tried, survived, lost: 0, notes: 'each a clear error_code, bounded time and RSS', seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '5 hostile sources',
+      tried,
+      survived,
+      lost: 0,
+      notes: 'each a clear error_code, bounded time and RSS',
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   async function expectCode(daemon: TestDaemon, url: string, codes: string[]): Promise<void> {
@@ -115,12 +122,14 @@ describe('chaos: hostile sources through the daemon', { timeout: 300_000 }, () =
   ];
   for (const [what, route, codes] of cases) it(`${what} → ${codes.join('|')}`, () => expectCode(vc, files.url(route), codes));
 
-  it('a Content-Length shorter than the body → a media error, never a hang', () => expectCode(vc, lies[0]!.url, ['corrupt_source', 'invalid_format', 'media_decode_error']));
+  it('a Content-Length shorter than the body → a media error, never a hang', () =>
+    expectCode(vc, lies[0]!.url, ['corrupt_source', 'invalid_format', 'media_decode_error']));
   it('a Content-Length longer than the body → source_truncated', () => expectCode(vc, lies[1]!.url, ['source_truncated']));
 
   // The first hop is on loopback too (no public server in CI), so this is the direct case; the
   // redirect-to-private hop is covered at the download level (test/integration/download.test.ts).
-  it('a private address with the policy on → source_url_forbidden', () => expectCode(strict, files.url('/ok.mp4'), ['source_url_forbidden']));
+  it('a private address with the policy on → source_url_forbidden', () =>
+    expectCode(strict, files.url('/ok.mp4'), ['source_url_forbidden']));
 
   it('still completes a good video afterwards', async () => {
     tried += 1;

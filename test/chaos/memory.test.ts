@@ -45,11 +45,24 @@ describe('chaos: memory over many jobs', { timeout: 420_000 }, () => {
     await files?.close();
     const growth = result.warm ? ((result.end - result.warm) / result.warm) * 100 : NaN;
     const notes = `RSS (median of ${SAMPLES}) ${Math.round(result.warm / 1024)} MB after ${WARMUP} → ${Math.round(result.end / 1024)} MB after ${JOBS} (${growth.toFixed(1)} %); dist build, PM2 node_args`;
-    recordScenario({ scenario: '6 memory', tried: JOBS, survived: result.completed, lost: JOBS - result.completed, notes, seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '6 memory',
+      tried: JOBS,
+      survived: result.completed,
+      lost: JOBS - result.completed,
+      notes,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   const api = async (method: string, route: string, body?: unknown): Promise<any> =>
-    (await fetch(vc.baseUrl + route, { method, headers: { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined })).json();
+    (
+      await fetch(vc.baseUrl + route, {
+        method,
+        headers: { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+    ).json();
   const completed = async (): Promise<number> => (await api('GET', '/api/jobs?status=completed&limit=1')).total;
 
   /** Submits `count` jobs and waits until `target` are completed. */

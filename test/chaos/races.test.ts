@@ -22,9 +22,17 @@ function assertOnce(keys: string[], encodes: Map<string, number>, ledgers: Array
     const rows = ledgers.map((l) => l.get(key) ?? {});
     const total = rows.reduce((n, r) => n + Object.values(r).reduce((a, b) => a + b, 0), 0);
     assert.equal(total, 1, `${key}: ledger attempts ${JSON.stringify(rows)}`);
-    assert.equal(rows.reduce((n, r) => n + (r.completed ?? 0), 0), 1, `${key}: completed`);
+    assert.equal(
+      rows.reduce((n, r) => n + (r.completed ?? 0), 0),
+      1,
+      `${key}: completed`,
+    );
   }
-  assert.equal([...encodes.values()].reduce((a, b) => a + b, 0), keys.length, 'no encode of anything else');
+  assert.equal(
+    [...encodes.values()].reduce((a, b) => a + b, 0),
+    keys.length,
+    'no encode of anything else',
+  );
 }
 
 describe('chaos: three daemons racing', { timeout: 300_000 }, () => {
@@ -39,7 +47,14 @@ describe('chaos: three daemons racing', { timeout: 300_000 }, () => {
     await files?.close();
     const ok = Object.values(rows).reduce((n, r) => n + r.ok, 0);
     const lost = Object.values(rows).reduce((n, r) => n + r.lost, 0);
-    recordScenario({ scenario: '2 races (3 daemons)', tried: 2 * JOBS, survived: ok, lost, notes: `${JOBS} jobs on one embedded store (3 processes) + ${JOBS} rows on one Appwrite table`, seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '2 races (3 daemons)',
+      tried: 2 * JOBS,
+      survived: ok,
+      lost,
+      notes: `${JOBS} jobs on one embedded store (3 processes) + ${JOBS} rows on one Appwrite table`,
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   it(`three processes sharing one embedded store encode each of ${JOBS} jobs exactly once`, async () => {
@@ -47,21 +62,42 @@ describe('chaos: three daemons racing', { timeout: 300_000 }, () => {
     const ffmpeg = countingFfmpeg(storage);
     const daemons: SpawnedDaemon[] = [];
     try {
-      for (const id of WORKERS) daemons.push(await spawnDaemon({ ...FAST, STORAGE_DIR: storage, LOG_DIR: path.join(storage, `logs-${id}`), WORKER_ID: id, FFMPEG_PATH: ffmpeg.path }));
+      for (const id of WORKERS)
+        daemons.push(
+          await spawnDaemon({
+            ...FAST,
+            STORAGE_DIR: storage,
+            LOG_DIR: path.join(storage, `logs-${id}`),
+            WORKER_ID: id,
+            FFMPEG_PATH: ffmpeg.path,
+          }),
+        );
       await Promise.all(daemons.map((d) => d.waitHealthy()));
       const ids: string[] = [];
       for (let i = 0; i < JOBS; i += 1) {
         const d = daemons[i % daemons.length]!;
-        const res = await fetch(`${d.baseUrl}/api/jobs`, { method: 'POST', headers: { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' }, body: JSON.stringify({ source_url: files.url(`/r${i}.mp4`) }) });
+        const res = await fetch(`${d.baseUrl}/api/jobs`, {
+          method: 'POST',
+          headers: { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ source_url: files.url(`/r${i}.mp4`) }),
+        });
         ids.push(((await res.json()) as { id: string }).id);
       }
-      const list = async (): Promise<any[]> => ((await (await fetch(`${daemons[0]!.baseUrl}/api/jobs?limit=100`, { headers: { 'X-API-Key': TEST_API_KEY } })).json()) as any).jobs;
-      await waitFor('every job to finish', async () => (await list()).every((j) => j.status === 'completed' || j.status === 'failed'), { timeoutMs: 150_000, everyMs: 250 });
+      const list = async (): Promise<any[]> =>
+        ((await (await fetch(`${daemons[0]!.baseUrl}/api/jobs?limit=100`, { headers: { 'X-API-Key': TEST_API_KEY } })).json()) as any).jobs;
+      await waitFor('every job to finish', async () => (await list()).every((j) => j.status === 'completed' || j.status === 'failed'), {
+        timeoutMs: 150_000,
+        everyMs: 250,
+      });
       const jobs = await list();
       rows.local = { ok: jobs.filter((j) => j.status === 'completed').length, lost: jobs.filter((j) => j.status !== 'completed').length };
       assert.equal(rows.local.ok, JOBS, JSON.stringify(jobs.filter((j) => j.status !== 'completed')));
       const workers = new Set(jobs.map((j) => j.claimed_by));
-      assertOnce(ids.map((id) => `local-${id}`), ffmpeg.encodesPerKey(), [ledgerCounts(path.join(storage, 'state.db'))]);
+      assertOnce(
+        ids.map((id) => `local-${id}`),
+        ffmpeg.encodesPerKey(),
+        [ledgerCounts(path.join(storage, 'state.db'))],
+      );
       assert.equal((await readdir(path.join(storage, 'hls'))).length, JOBS);
       console.log(`  claimed by ${[...workers].join(', ')}`);
     } finally {
@@ -78,8 +114,15 @@ describe('chaos: three daemons racing', { timeout: 300_000 }, () => {
     try {
       const ids = [...Array(JOBS).keys()].map((i) => `w${String(i).padStart(2, '0')}`);
       for (const id of ids) addVideo(fake, id, { source_url: files.url(`/${id}.mp4`) });
-      daemons.push(...(await Promise.all(WORKERS.map((id) => startTestDaemon(appwriteEnv(fake, { ...FAST, WORKER_ID: id, FFMPEG_PATH: ffmpeg.path }))))));
-      await waitFor('every row to be completed', () => ids.every((id) => ['completed', 'failed'].includes(videoRow(fake, id).status)), { timeoutMs: 150_000, everyMs: 200 });
+      daemons.push(
+        ...(await Promise.all(
+          WORKERS.map((id) => startTestDaemon(appwriteEnv(fake, { ...FAST, WORKER_ID: id, FFMPEG_PATH: ffmpeg.path }))),
+        )),
+      );
+      await waitFor('every row to be completed', () => ids.every((id) => ['completed', 'failed'].includes(videoRow(fake, id).status)), {
+        timeoutMs: 150_000,
+        everyMs: 200,
+      });
       const ok = ids.filter((id) => videoRow(fake, id).status === 'completed').length;
       rows.appwrite = { ok, lost: JOBS - ok };
       assert.equal(ok, JOBS);
@@ -87,7 +130,11 @@ describe('chaos: three daemons racing', { timeout: 300_000 }, () => {
       for (const d of daemons.splice(0)) await d.close();
       // Each daemon keeps its own ledger (as on three servers): the attempts add up across them.
       const ledgers = dirs.map((dir) => ledgerCounts(path.join(dir, 'state.db')));
-      assertOnce(ids.map((id) => `appwrite-${id}`), ffmpeg.encodesPerKey(), ledgers);
+      assertOnce(
+        ids.map((id) => `appwrite-${id}`),
+        ffmpeg.encodesPerKey(),
+        ledgers,
+      );
       for (const id of ids) assert.equal(fake.writesTo(id, { status: 'completed' }), 1, `${id}: written back once`);
     } finally {
       for (const d of daemons) await d.close();

@@ -51,7 +51,12 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
   before(async () => {
     fake = await startFakeAppwrite();
     files = await startServer(serveFile(await makeClip({ width: 160, height: 120, seconds: 1 })));
-    env = { ...appwriteEnv(fake, { SOURCES: 'local,appwrite', ...SECRETS }), HLS_SEGMENT_SECONDS: '2', X264_PRESET: 'ultrafast', LOG_LEVEL: 'debug' };
+    env = {
+      ...appwriteEnv(fake, { SOURCES: 'local,appwrite', ...SECRETS }),
+      HLS_SEGMENT_SECONDS: '2',
+      X264_PRESET: 'ultrafast',
+      LOG_LEVEL: 'debug',
+    };
     inProcess = await startTestDaemon(env);
     vc = await spawnDaemon(env);
     await vc.waitHealthy();
@@ -61,7 +66,14 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
     await inProcess?.close();
     await files?.close();
     await fake?.stop();
-    recordScenario({ scenario: '7 API/dashboard security', tried, survived, lost: 0, notes: 'routes, traversal, 413, XSS, CRLF, secrets in logs', seconds: (Date.now() - started) / 1000 });
+    recordScenario({
+      scenario: '7 API/dashboard security',
+      tried,
+      survived,
+      lost: 0,
+      notes: 'routes, traversal, 413, XSS, CRLF, secrets in logs',
+      seconds: (Date.now() - started) / 1000,
+    });
   });
 
   it('every route refuses anonymous requests, except /health and the HLS files', async () => {
@@ -72,7 +84,12 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
       const [method, template] = route.split(' ') as [string, string];
       if (PUBLIC.has(route) || /^\/admin\/(login|assets|hls\.min\.js)/.test(template)) continue;
       const url = template.replace(/:(\w+)/g, 'abc123');
-      const res = await fetch(vc.baseUrl + url, { method, redirect: 'manual', headers: { 'Content-Type': 'application/json' }, body: method === 'GET' ? undefined : '{}' });
+      const res = await fetch(vc.baseUrl + url, {
+        method,
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/json' },
+        body: method === 'GET' ? undefined : '{}',
+      });
       const toLogin = [302, 303].includes(res.status) && (res.headers.get('location') ?? '').startsWith('/admin/login');
       check([401, 403].includes(res.status) || toLogin, `${route} answered ${res.status} without credentials`);
     }
@@ -84,7 +101,13 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
       const status = await rawRequest(vc.baseUrl, 'GET', `/api/jobs/${id}`, key);
       check(status === 400 || status === 404, `/api/jobs/${id} answered ${status}`);
     }
-    for (const p of ['/storage/hls/../state.db', '/storage/hls/%2e%2e/state.db', '/storage/hls/%2e%2e%2fstate.db', '/storage/hls/..%5cstate.db', '/storage/hls/a%00.m3u8']) {
+    for (const p of [
+      '/storage/hls/../state.db',
+      '/storage/hls/%2e%2e/state.db',
+      '/storage/hls/%2e%2e%2fstate.db',
+      '/storage/hls/..%5cstate.db',
+      '/storage/hls/a%00.m3u8',
+    ]) {
       const status = await rawRequest(vc.baseUrl, 'GET', p);
       check(status === 404 || status === 400, `${p} answered ${status}`);
     }
@@ -109,12 +132,26 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
     const agent = request.agent(vc.baseUrl);
     const csrf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
     const login = await agent.get('/admin/login');
-    const res = await agent.post('/admin/login').type('form').send({ _csrf: csrf(login.text), user: SECRETS.ADMIN_USER, password: SECRETS.ADMIN_PASSWORD, next: `/admin/jobs/${job.id}\r\nX-Evil: 1` });
-    check(res.status === 303 && !('x-evil' in res.headers) && !/[\r\n]/.test(String(res.headers.location)), `login redirect ${res.status} ${JSON.stringify(res.headers)}`);
+    const res = await agent
+      .post('/admin/login')
+      .type('form')
+      .send({
+        _csrf: csrf(login.text),
+        user: SECRETS.ADMIN_USER,
+        password: SECRETS.ADMIN_PASSWORD,
+        next: `/admin/jobs/${job.id}\r\nX-Evil: 1`,
+      });
+    check(
+      res.status === 303 && !('x-evil' in res.headers) && !/[\r\n]/.test(String(res.headers.location)),
+      `login redirect ${res.status} ${JSON.stringify(res.headers)}`,
+    );
     for (const page of ['/admin/jobs', `/admin/jobs/${job.id}`, '/admin']) {
       const html = (await agent.get(page).set('Accept', 'text/html')).text;
       check(!html.includes(XSS) && !html.includes('<script>alert'), `${page} shows the raw <script> title`);
-      check(!('set-cookie' in (await agent.get(page)).headers && String((await agent.get(page)).headers['set-cookie']).includes('pwned')), `${page} leaks a header`);
+      check(
+        !('set-cookie' in (await agent.get(page)).headers && String((await agent.get(page)).headers['set-cookie']).includes('pwned')),
+        `${page} leaks a header`,
+      );
     }
     const traced = await rawRequest(vc.baseUrl, 'GET', '/api/jobs/abc%0d%0aX-Evil:%201', { 'X-API-Key': TEST_API_KEY });
     check(traced === 400 || traced === 404, `CRLF id answered ${traced}`);
@@ -125,7 +162,11 @@ describe('chaos: API and dashboard security', { timeout: 120_000 }, () => {
     await fetch(`${vc.baseUrl}/api/stats`, { headers: { 'X-API-Key': TEST_API_KEY } });
     await fetch(`${vc.baseUrl}/api/stats`, { headers: { Authorization: `Bearer ${TEST_API_KEY}x` } });
     await fetch(`${vc.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${SECRETS.METRICS_TOKEN}` } });
-    await fetch(`${vc.baseUrl}/api/webhooks/appwrite`, { method: 'POST', headers: { 'X-Appwrite-Webhook-Signature': SECRETS.APPWRITE_WEBHOOK_SECRET }, body: '{}' });
+    await fetch(`${vc.baseUrl}/api/webhooks/appwrite`, {
+      method: 'POST',
+      headers: { 'X-Appwrite-Webhook-Signature': SECRETS.APPWRITE_WEBHOOK_SECRET },
+      body: '{}',
+    });
     await delay(1500); // pino's transport writes asynchronously
     const logDir = path.join(vc.storageDir, 'logs');
     const text = (await Promise.all((await readdir(logDir)).map((f) => readFile(path.join(logDir, f), 'utf8')))).join('\n');

@@ -23,7 +23,8 @@ cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', async () => {
   let clock = Date.parse('2024-05-01T12:00:00.000Z');
   const now = (): Date => new Date(clock);
   const config = appwriteConfig(fake);
-  const source = (workerId: string): AppwriteSource => new AppwriteSource({ config, workerId, leaseSeconds: LEASE_SECONDS, log: silentLogger(), now });
+  const source = (workerId: string): AppwriteSource =>
+    new AppwriteSource({ config, workerId, leaseSeconds: LEASE_SECONDS, log: silentLogger(), now });
   let n = 0;
   return {
     source: source('host-a:1'),
@@ -52,8 +53,8 @@ cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', async () => {
       // An editor (or the dashboard of another daemon) saves the row: a new $updatedAt.
       fake.patchRow(DATABASE, TABLE, id, { status: 'cancelled' }, true);
     },
-    reclaimError: (worker) => new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),
+    reclaimError: (worker) =>
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),
     cleanup: async () => undefined,
   };
 });
-

@@ -48,10 +48,16 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       const normalNew = await h.createRecord({ priority: 5 });
 
       const page = await h.source.listPending(3);
-      assert.deepEqual(page.records.map((r) => r.id), [urgent.id, normalOld.id, normalNew.id]);
+      assert.deepEqual(
+        page.records.map((r) => r.id),
+        [urgent.id, normalOld.id, normalNew.id],
+      );
       assert.equal(page.total, 4, 'every due record is counted, not only the page');
       const all = await h.source.listPending(10);
-      assert.deepEqual(all.records.map((r) => r.id), [urgent.id, normalOld.id, normalNew.id, low.id]);
+      assert.deepEqual(
+        all.records.map((r) => r.id),
+        [urgent.id, normalOld.id, normalNew.id, low.id],
+      );
       assert.equal(all.total, 4);
 
       const first = page.records[0]!;
@@ -112,7 +118,10 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       assert.equal(await h.rival.claim(record, h.rivalId), null, 'a renewed lease cannot be reclaimed');
       await h.source.heartbeat(id, { percent: 93, step: 'verifying' });
       stored = await h.readRecord(id);
-      assert.deepEqual([stored.status, stored.claimedBy, stored.progress, stored.step, stored.retryCount], ['processing', h.workerId, 93, 'verifying', 0]);
+      assert.deepEqual(
+        [stored.status, stored.claimedBy, stored.progress, stored.step, stored.retryCount],
+        ['processing', h.workerId, 93, 'verifying', 0],
+      );
     });
 
     it('throws `cancelled` from heartbeat and every write-back once the record is cancelled, and keeps it cancelled', async () => {
@@ -143,7 +152,10 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       await s.rejectsWith(h.source.fail(id, s.retryAt(s.now())), 'lease_expired', 'fail');
       await s.rejectsWith(h.source.release(id), 'lease_expired', 'release');
       const stored = await h.readRecord(id);
-      assert.deepEqual([stored.status, stored.claimedBy, stored.step, stored.progress, stored.hlsUrl], ['processing', h.rivalId, 'downloading', 5, null]);
+      assert.deepEqual(
+        [stored.status, stored.claimedBy, stored.step, stored.progress, stored.hlsUrl],
+        ['processing', h.rivalId, 'downloading', 5, null],
+      );
     });
 
     it('throws `lease_expired` to a worker writing a record another worker holds', async () => {
@@ -201,7 +213,11 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       assert.deepEqual(stored.retryErrors, failure.retryErrors);
       assert.equal(stored.lastRetryAt, failure.lastRetryAt);
       assert.equal(stored.nextAttemptAt, failure.nextAttemptAt);
-      assert.deepEqual([stored.claimedBy, stored.claimedAt, stored.heartbeatAt, stored.step, stored.progress], [null, null, null, null, 0], 'the claim is cleared');
+      assert.deepEqual(
+        [stored.claimedBy, stored.claimedAt, stored.heartbeatAt, stored.step, stored.progress],
+        [null, null, null, null, 0],
+        'the claim is cleared',
+      );
 
       assert.equal((await h.source.listPending(10)).total, 0, 'not due before next_attempt_at');
       await h.clock.advance(HOUR - s.margin());
@@ -274,10 +290,14 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       assert.equal(await h.rival.claim(orphan, h.rivalId), null, 'the same listing cannot be reclaimed twice');
 
       const stored = await h.readRecord(id);
-      assert.deepEqual([stored.status, stored.claimedBy, stored.step, stored.progress, stored.retryCount], ['processing', h.workerId, 'claimed', 0, 2]);
+      assert.deepEqual(
+        [stored.status, stored.claimedBy, stored.step, stored.progress, stored.retryCount],
+        ['processing', h.workerId, 'claimed', 0, 2],
+      );
       assert.equal(stored.retryErrors.length, 2);
       assert.equal(stored.retryErrors[0], 'earlier failure');
-      const reclaimError = h.reclaimError ?? ((worker: string) => new RegExp(`lease expired \\(worker ${worker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      const reclaimError =
+        h.reclaimError ?? ((worker: string) => new RegExp(`lease expired \\(worker ${worker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       assert.match(stored.retryErrors[1]!, reclaimError(h.rivalId));
       s.stampedBetween(stored.lastRetryAt, t0, t1, 'last_retry_at');
       s.stampedBetween(stored.heartbeatAt, t0, t1, 'heartbeat_at');
@@ -286,4 +306,3 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
     });
   });
 }
-

@@ -1,4 +1,12 @@
-import { camelName, RECORD_FIELD_TABLE, RECORD_FIELDS, renditionsFromJson, type FieldSpec, type RecordField, type RecordFieldValues } from '../../src/domain/record-fields.js';
+import {
+  camelName,
+  RECORD_FIELD_TABLE,
+  RECORD_FIELDS,
+  renditionsFromJson,
+  type FieldSpec,
+  type RecordField,
+  type RecordFieldValues,
+} from '../../src/domain/record-fields.js';
 import { isoOf } from '../../src/sources/record-values.js';
 
 /**

@@ -19,7 +19,10 @@ describe('video-compressor appwrite:setup', () => {
   let cwd: string;
   const setup = async (env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, 'appwrite:setup'], { cwd, env: { PATH: process.env.PATH, ...env } });
+      const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, 'appwrite:setup'], {
+        cwd,
+        env: { PATH: process.env.PATH, ...env },
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const failed = err as { code: number; stdout: string; stderr: string };
@@ -56,7 +59,10 @@ describe('video-compressor appwrite:setup', () => {
   it('says what is missing instead of guessing', async () => {
     const unconfigured = await setup({});
     assert.equal(unconfigured.code, 2);
-    assert.match(unconfigured.stderr, /appwrite:setup needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID/);
+    assert.match(
+      unconfigured.stderr,
+      /appwrite:setup needs APPWRITE_ENDPOINT, APPWRITE_PROJECT_ID, APPWRITE_API_KEY and APPWRITE_DATABASE_ID/,
+    );
     fake.keys.set('rows-only', ['rows.read', 'rows.write']);
     const weak = await setup(appwriteEnv(fake, { APPWRITE_API_KEY: 'rows-only' }));
     assert.equal(weak.code, 1);

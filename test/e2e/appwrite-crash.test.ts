@@ -48,11 +48,15 @@ describe('a worker killed mid-job', () => {
     const output = (): string => doomed.output();
     try {
       await doomed.waitHealthy();
-      await waitFor('the doomed worker to download', () => {
-        if (child.exitCode !== null) throw new Error(`the worker exited early: ${output()}`);
-        const row = videoRow(fake, 'orphaned');
-        return row.claimed_by === 'doomed' && row.step === 'downloading';
-      }, { timeoutMs: 60_000 }).catch((err: Error) => {
+      await waitFor(
+        'the doomed worker to download',
+        () => {
+          if (child.exitCode !== null) throw new Error(`the worker exited early: ${output()}`);
+          const row = videoRow(fake, 'orphaned');
+          return row.claimed_by === 'doomed' && row.step === 'downloading';
+        },
+        { timeoutMs: 60_000 },
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; row ${JSON.stringify(videoRow(fake, 'orphaned'))}; worker output: ${output()}`);
       });
       child.kill('SIGKILL');

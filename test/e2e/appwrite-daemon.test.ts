@@ -16,7 +16,10 @@ import { freePort, serveFile, startTestDaemon, type TestDaemon } from '../helper
 
 const run = promisify(execFile);
 const SECRET = 'webhook-signing-key-from-the-appwrite-console';
-const sign = (url: string, body: string, secret = SECRET): string => createHmac('sha1', secret).update(url + body).digest('base64');
+const sign = (url: string, body: string, secret = SECRET): string =>
+  createHmac('sha1', secret)
+    .update(url + body)
+    .digest('base64');
 
 /** The real daemon with SOURCES=appwrite against the fake server, real FFmpeg, real HTTP. */
 describe('daemon with the Appwrite source', () => {
@@ -63,7 +66,12 @@ describe('daemon with the Appwrite source', () => {
 
     // What the CMS does: a row with a URL, through its own SDK. The cron never fires in this test.
     const cms = new TablesDB(new Client().setEndpoint(fake.endpoint).setProject(PROJECT).setKey(FULL_KEY));
-    await cms.createRow({ databaseId: DATABASE, tableId: TABLE, rowId: 'holiday', data: { source_url: files.url('/clip.mp4'), title: 'Holiday' } });
+    await cms.createRow({
+      databaseId: DATABASE,
+      tableId: TABLE,
+      rowId: 'holiday',
+      data: { source_url: files.url('/clip.mp4'), title: 'Holiday' },
+    });
     assert.deepEqual(await Promise.all(fake.deliveries), [200]);
     await waitFor('the row to be done', terminal('holiday'));
 
@@ -72,10 +80,26 @@ describe('daemon with the Appwrite source', () => {
     assert.equal(row.status, 'completed', JSON.stringify(row));
     assert.equal(row.hls_url, `${base}/master.m3u8`);
     assert.equal(row.poster_url, `${base}/poster.jpg`);
-    assert.deepEqual(JSON.parse(row.renditions).map((r: any) => `${r.name}:${r.width}x${r.height}`), ['medium:1280x720', 'low:854x480']);
-    assert.deepEqual([row.width, row.height, row.progress, row.step, row.claimed_by], [1280, 720, 100, null, vc.daemon.poller.snapshot().workerId]);
+    assert.deepEqual(
+      JSON.parse(row.renditions).map((r: any) => `${r.name}:${r.width}x${r.height}`),
+      ['medium:1280x720', 'low:854x480'],
+    );
+    assert.deepEqual(
+      [row.width, row.height, row.progress, row.step, row.claimed_by],
+      [1280, 720, 100, null, vc.daemon.poller.snapshot().workerId],
+    );
     assert.ok(Math.abs(row.duration - 3) < 0.2 && row.processing_ms > 0 && row.output_bytes > 0 && row.completed_at);
-    const decoded = await run('ffmpeg', ['-v', 'error', '-i', `${vc.baseUrl}/storage/hls/appwrite-holiday/master.m3u8`, '-map', '0:v:0', '-f', 'null', '-']);
+    const decoded = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      `${vc.baseUrl}/storage/hls/appwrite-holiday/master.m3u8`,
+      '-map',
+      '0:v:0',
+      '-f',
+      'null',
+      '-',
+    ]);
     assert.equal(decoded.stderr.trim(), '');
     assert.deepEqual(await readdir(path.join(vc.storageDir, 'temp')), []);
   });
@@ -93,7 +117,13 @@ describe('daemon with the Appwrite source', () => {
       return { status: res.status, body: (await res.json()) as any };
     };
     const listed = rowListings();
-    for (const signature of [null, '', sign(hookUrl, body, 'another-secret'), sign(`http://localhost:${port}/api/webhooks/appwrite`, body), sign(hookUrl, `${body} `)]) {
+    for (const signature of [
+      null,
+      '',
+      sign(hookUrl, body, 'another-secret'),
+      sign(`http://localhost:${port}/api/webhooks/appwrite`, body),
+      sign(hookUrl, `${body} `),
+    ]) {
       const res = await post(signature);
       assert.equal(res.status, 401, String(signature));
       assert.equal(res.body.error.code, 'unauthorized');
@@ -101,7 +131,10 @@ describe('daemon with the Appwrite source', () => {
     await delay(700);
     assert.equal(rowListings(), listed, 'no poll for a forged webhook');
 
-    assert.deepEqual(await post(sign(hookUrl, body), `databases.${DATABASE}.tables.other.rows.r1.create`), { status: 200, body: { ok: true, polled: false } });
+    assert.deepEqual(await post(sign(hookUrl, body), `databases.${DATABASE}.tables.other.rows.r1.create`), {
+      status: 200,
+      body: { ok: true, polled: false },
+    });
     assert.deepEqual(await post(sign(hookUrl, body)), { status: 200, body: { ok: true, polled: true } });
     await waitFor('a poll', () => rowListings() > listed, { timeoutMs: 5000 });
   });
@@ -123,7 +156,11 @@ describe('daemon with the Appwrite source', () => {
     const vc = await start({ RETRY_DELAYS: '0,1s,2s' });
     addVideo(fake, 'flaky', { source_url: files.url('/flaky.mp4') });
     // Stands in for the cron: a poll every 250 ms; the row is only taken once it is due.
-    await waitFor('the retries to run out', terminal('flaky'), { timeoutMs: 30_000, everyMs: 250, onTick: () => vc.api('POST', '/api/poll') });
+    await waitFor('the retries to run out', terminal('flaky'), {
+      timeoutMs: 30_000,
+      everyMs: 250,
+      onTick: () => vc.api('POST', '/api/poll'),
+    });
     const row = videoRow(fake, 'flaky');
     assert.equal(row.status, 'failed');
     assert.equal(row.error_code, 'source_server_error');
@@ -143,7 +180,10 @@ describe('daemon with the Appwrite source', () => {
     await daemons[0]!.api('POST', '/api/poll');
     await waitFor('the failure', terminal('gone'));
     const row = videoRow(fake, 'gone');
-    assert.deepEqual([row.status, row.error_code, row.retry_count, row.retry_errors.length, row.claimed_by], ['failed', 'source_not_found', 0, 1, null]);
+    assert.deepEqual(
+      [row.status, row.error_code, row.retry_count, row.retry_errors.length, row.claimed_by],
+      ['failed', 'source_not_found', 0, 1, null],
+    );
     assert.match(row.error, /failed permanently/);
   });
 
@@ -171,6 +211,9 @@ describe('daemon with the Appwrite source', () => {
     await waitFor('the row to be done', terminal('after-outage'));
     assert.equal(videoRow(fake, 'after-outage').status, 'completed');
     assert.deepEqual((await health()).sources, [{ kind: 'appwrite', connected: true }]);
-    assert.deepEqual(events.filter((e) => e.type.startsWith('source_')).map((e) => e.type), ['source_disconnected', 'source_reconnected']);
+    assert.deepEqual(
+      events.filter((e) => e.type.startsWith('source_')).map((e) => e.type),
+      ['source_disconnected', 'source_reconnected'],
+    );
   });
 });

@@ -28,7 +28,12 @@ describe('three daemons racing over one Appwrite table', () => {
     files = await startServer(routes({ '/clip.mp4': serveFile(clip) }));
     const created = Date.now() - 60_000;
     for (let i = 0; i < ROWS; i += 1) {
-      addVideo(fake, `v${String(i).padStart(2, '0')}`, { source_url: files.url('/clip.mp4'), priority: 1 + (i % 10) }, new Date(created + i));
+      addVideo(
+        fake,
+        `v${String(i).padStart(2, '0')}`,
+        { source_url: files.url('/clip.mp4'), priority: 1 + (i % 10) },
+        new Date(created + i),
+      );
     }
   });
   after(async () => {
@@ -41,8 +46,13 @@ describe('three daemons racing over one Appwrite table', () => {
     const ids = [...Array(ROWS).keys()].map((i) => `v${String(i).padStart(2, '0')}`);
     const started = Date.now();
     // Started together, polling every second (the cron as configured in production, only faster).
-    daemons = await Promise.all(WORKERS.map((id) => startTestDaemon(appwriteEnv(fake, { WORKER_ID: id, POLL_CRON: '* * * * * *', CONCURRENCY: '1' }))));
-    await waitFor('every row to be completed', () => ids.every((id) => videoRow(fake, id).status === 'completed'), { timeoutMs: 150_000, everyMs: 200 });
+    daemons = await Promise.all(
+      WORKERS.map((id) => startTestDaemon(appwriteEnv(fake, { WORKER_ID: id, POLL_CRON: '* * * * * *', CONCURRENCY: '1' }))),
+    );
+    await waitFor('every row to be completed', () => ids.every((id) => videoRow(fake, id).status === 'completed'), {
+      timeoutMs: 150_000,
+      everyMs: 200,
+    });
     const wallMs = Date.now() - started;
     const finished = daemons;
     daemons = [];
@@ -58,7 +68,11 @@ describe('three daemons racing over one Appwrite table', () => {
     }
     const perRow = (id: string) => attempts.filter((a) => a.record_id === id);
     for (const id of ids) {
-      assert.deepEqual(perRow(id).map((a) => a.status), ['completed'], `${id}: one attempt, completed`);
+      assert.deepEqual(
+        perRow(id).map((a) => a.status),
+        ['completed'],
+        `${id}: one attempt, completed`,
+      );
       assert.equal(published.get(`appwrite-${id}`)?.length, 1, `${id}: published by one daemon`);
       assert.equal(fake.writesTo(id, { status: 'completed' }), 1, `${id}: written back once`);
       assert.equal(fake.writesTo(id, { step: 'claimed' }), 1, `${id}: claimed once`);
@@ -69,8 +83,13 @@ describe('three daemons racing over one Appwrite table', () => {
 
     const conflicts = fake.requests.filter((r) => r.method === 'PATCH' && r.status === 409).length;
     const byWorker = WORKERS.map((w) => `${w} ${attempts.filter((a) => a.worker_id === w).length}`).join(', ');
-    t.diagnostic(`${ROWS} rows, ${WORKERS.length} daemons: encodes per row 1 (total ${attempts.length}); by daemon: ${byWorker}; lost claim races (409): ${conflicts}; wall time ${(wallMs / 1000).toFixed(1)} s`);
+    t.diagnostic(
+      `${ROWS} rows, ${WORKERS.length} daemons: encodes per row 1 (total ${attempts.length}); by daemon: ${byWorker}; lost claim races (409): ${conflicts}; wall time ${(wallMs / 1000).toFixed(1)} s`,
+    );
     assert.ok(conflicts > 0, 'the daemons did race for the same rows');
-    assert.ok(WORKERS.every((w) => attempts.some((a) => a.worker_id === w)), 'every daemon took part');
+    assert.ok(
+      WORKERS.every((w) => attempts.some((a) => a.worker_id === w)),
+      'every daemon took part',
+    );
   });
 });

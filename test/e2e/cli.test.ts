@@ -14,7 +14,11 @@ const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
 const TSX = import.meta.resolve('tsx');
 
 /** Runs `video-compressor …` in its own directory (no .env), returning the exit code and output. */
-async function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = cwd ?? (await mkdtemp(path.join(tmpdir(), 'vc-cli-')));
   try {
     const { stdout, stderr } = await exec(process.execPath, ['--import', TSX, CLI, ...args], {
@@ -39,7 +43,12 @@ describe('command line', () => {
     const out = path.join(await mkdtemp(path.join(tmpdir(), 'vc-cli-out-')), 'ladder');
     const { code, stdout, stderr } = await cli(['transcode', clip, out], { X264_PRESET: 'ultrafast', HLS_SEGMENT_SECONDS: '2' });
     assert.equal(code, 0, stderr);
-    const summary = JSON.parse(stdout) as { renditions: Array<{ name: string; height: number; playlistPath: string }>; masterPath: string; outputBytes: number; info: { durationSeconds: number } };
+    const summary = JSON.parse(stdout) as {
+      renditions: Array<{ name: string; height: number; playlistPath: string }>;
+      masterPath: string;
+      outputBytes: number;
+      info: { durationSeconds: number };
+    };
     assert.deepEqual(
       summary.renditions.map((r) => `${r.name}:${r.height}`),
       ['low:360'],
@@ -81,7 +90,17 @@ describe('command line', () => {
   it('doctor passes on a ready machine and lists each check', async () => {
     const { code, stdout } = await cli(['doctor'], { API_KEY: 'k'.repeat(32) });
     assert.equal(code, 0, stdout);
-    for (const check of ['ffmpeg', 'ffprobe', 'encoder libx264', 'encoder aac', 'storage', 'free space', 'atomic publish', 'source local', 'API_KEY']) {
+    for (const check of [
+      'ffmpeg',
+      'ffprobe',
+      'encoder libx264',
+      'encoder aac',
+      'storage',
+      'free space',
+      'atomic publish',
+      'source local',
+      'API_KEY',
+    ]) {
       assert.match(stdout, new RegExp(`✔ ${check}`), check);
     }
   });

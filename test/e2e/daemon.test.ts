@@ -25,7 +25,8 @@ describe('daemon end to end (embedded store)', () => {
     files = await startServer(
       routes({
         '/clip.mp4': serveFile(clip),
-        '/page.html': (_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>Not a video</body></html>'),
+        '/page.html': (_req, res) =>
+          res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!DOCTYPE html><html><body>Not a video</body></html>'),
         '/empty.mp4': (_req, res) => res.writeHead(200, { 'Content-Type': 'video/mp4', 'Content-Length': 0 }).end(),
         '/truncated.mp4': serveFile(truncated),
         '/audio.m4a': serveFile(audio, 'audio/mp4'),
@@ -75,7 +76,17 @@ describe('daemon end to end (embedded store)', () => {
     const master = await fetch(`${vc.baseUrl}/storage/hls/local-${job.id}/master.m3u8`);
     assert.equal(master.status, 200);
     assert.match(master.headers.get('content-type') ?? '', /mpegurl/);
-    const decoded = await run('ffmpeg', ['-v', 'error', '-i', `${vc.baseUrl}/storage/hls/local-${job.id}/master.m3u8`, '-map', '0:v:0', '-f', 'null', '-']);
+    const decoded = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      `${vc.baseUrl}/storage/hls/local-${job.id}/master.m3u8`,
+      '-map',
+      '0:v:0',
+      '-f',
+      'null',
+      '-',
+    ]);
     assert.equal(decoded.stderr.trim(), '');
     const poster = await fetch(job.poster_url.replace(`http://localhost:${vc.daemon.port}`, vc.baseUrl));
     assert.equal(poster.headers.get('content-type'), 'image/jpeg');

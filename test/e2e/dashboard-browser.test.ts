@@ -29,13 +29,29 @@ describe('dashboard in headless Chromium', () => {
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const [short, long] = await Promise.all([makeClip({ width: 640, height: 360, seconds: 4 }), makeClip({ width: 1280, height: 720, seconds: 60 })]);
-    source = await startServer(routes({ '/short.mp4': serveFile(short), '/long.mp4': serveFile(long), '/gone.mp4': sendBody('gone', { status: 404, contentType: 'text/plain' }) }));
+    const [short, long] = await Promise.all([
+      makeClip({ width: 640, height: 360, seconds: 4 }),
+      makeClip({ width: 1280, height: 720, seconds: 60 }),
+    ]);
+    source = await startServer(
+      routes({
+        '/short.mp4': serveFile(short),
+        '/long.mp4': serveFile(long),
+        '/gone.mp4': sendBody('gone', { status: 404, contentType: 'text/plain' }),
+      }),
+    );
     // Any failed attempt raises the failed-jobs warning, so the alerts panel has something to show.
     vc = await startTestDaemon({ ADMIN_USER: USER, ADMIN_PASSWORD: PASSWORD, ALERT_FAILED_JOBS_PER_HOUR: '0' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     page.on('console', (msg) => {
@@ -105,7 +121,9 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(() => (globalThis as any).document.querySelector('#player').dataset.engine !== undefined);
     assert.equal(await video.getAttribute('data-engine'), 'hls.js', 'hls.js over MSE, served by the daemon');
     await video.evaluate((v: any) => v.play());
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#player').currentTime > 1.5, undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#player').currentTime > 1.5, undefined, {
+      timeout: 20_000,
+    });
     const state = await video.evaluate((v: any) => ({ src: v.currentSrc, width: v.videoWidth, error: v.error?.message ?? null }));
     assert.match(state.src, /^blob:/);
     assert.equal(state.width, 640);

@@ -190,7 +190,10 @@ describe('nginx site (nginx/video-compressor.conf)', () => {
   it('delivers a ladder that ffprobe reads and ffmpeg decodes entirely over HTTPS through nginx', async () => {
     const { stdout } = await run(FFPROBE, ['-v', 'error', '-show_entries', 'stream=codec_type,width,height', '-of', 'json', hlsUrl]);
     const streams = (JSON.parse(stdout) as { streams: { codec_type: string; width?: number; height?: number }[] }).streams;
-    const heights = streams.filter((s) => s.codec_type === 'video').map((s) => s.height).sort();
+    const heights = streams
+      .filter((s) => s.codec_type === 'video')
+      .map((s) => s.height)
+      .sort();
     assert.deepEqual(heights, [480, 720]);
     assert.ok(streams.some((s) => s.codec_type === 'audio'));
 
@@ -198,7 +201,11 @@ describe('nginx site (nginx/video-compressor.conf)', () => {
     await run(FFMPEG, ['-v', 'error', '-nostdin', '-i', hlsUrl, '-map', '0', '-f', 'null', '-']);
     const log = await nginx.accessLog();
     for (const rung of ['low', 'medium']) {
-      assert.match(log, new RegExp(`"GET /storage/hls/${key}/${rung}/segment000\\.ts HTTP/1\\.1" 20[06]`), `${rung} segments went through nginx`);
+      assert.match(
+        log,
+        new RegExp(`"GET /storage/hls/${key}/${rung}/segment000\\.ts HTTP/1\\.1" 20[06]`),
+        `${rung} segments went through nginx`,
+      );
     }
   });
 });

@@ -43,7 +43,11 @@ describe('PM2 (ecosystem.config.js)', () => {
     assert.ok(found, 'video-compressor is in pm2 jlist');
     return found;
   };
-  const health = () => fetch(`${base()}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+  const health = () =>
+    fetch(`${base()}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
   const killPm2 = (): void => {
     try {
       execFileSync(process.execPath, [PM2, 'kill'], { cwd: app, env, stdio: 'ignore', timeout: 30_000 });
@@ -76,11 +80,19 @@ describe('PM2 (ecosystem.config.js)', () => {
       HEARTBEAT_SECONDS: '1',
       POLL_CRON: '0 0 1 1 *',
     };
-    await writeFile(path.join(app, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n'));
+    await writeFile(
+      path.join(app, '.env'),
+      Object.entries(dotenv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
   });
 
   after(async () => {
-    const pids = await list().then((procs) => procs.map((p) => p.pid), () => [] as number[]);
+    const pids = await list().then(
+      (procs) => procs.map((p) => p.pid),
+      () => [] as number[],
+    );
     killPm2();
     process.removeListener('exit', killPm2);
     for (const pid of pids.filter((p) => p > 0 && processAlive(p))) process.kill(pid, 'SIGKILL');
@@ -117,21 +129,35 @@ describe('PM2 (ecosystem.config.js)', () => {
     assert.notEqual(now.pid, first.pid, 'a new process');
     assert.equal(now.pm2_env.status, 'online');
     assert.equal(now.pm2_env.restart_time, first.pm2_env.restart_time + 1);
-    const status = await waitFor('/health to answer 200', async () => ((await health()) === 200 ? 200 : null), { timeoutMs: 60_000, everyMs: 100 });
+    const status = await waitFor('/health to answer 200', async () => ((await health()) === 200 ? 200 : null), {
+      timeoutMs: 60_000,
+      everyMs: 100,
+    });
     assert.equal(status, 200, '/health answers again');
   });
 
   it('pm2 stop during an encode releases the job (no job left processing, no temp files, no ffmpeg)', async () => {
     const headers = { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' };
-    const submitted = await fetch(`${base()}/api/jobs`, { method: 'POST', headers, body: JSON.stringify({ source_url: files.url('/long.mp4') }) });
+    const submitted = await fetch(`${base()}/api/jobs`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ source_url: files.url('/long.mp4') }),
+    });
     const { id } = (await submitted.json()) as { id: string };
     const { pid } = await daemon();
     // Wait for the events themselves, not for a time: the job's step turns `transcoding`, then the
     // daemon starts FFmpeg's HLS encode. The deadlines only turn a job that never gets there into a failure.
-    const jobStep = async (): Promise<string> => ((await (await fetch(`${base()}/api/jobs/${id}`, { headers })).json()) as { step: string }).step;
-    const step = await waitFor('the job to reach the encode', async () => ((await jobStep()) === 'transcoding' ? 'transcoding' : null), { timeoutMs: 120_000, everyMs: 100 });
+    const jobStep = async (): Promise<string> =>
+      ((await (await fetch(`${base()}/api/jobs/${id}`, { headers })).json()) as { step: string }).step;
+    const step = await waitFor('the job to reach the encode', async () => ((await jobStep()) === 'transcoding' ? 'transcoding' : null), {
+      timeoutMs: 120_000,
+      everyMs: 100,
+    });
     assert.equal(step, 'transcoding', 'the job reached the encode');
-    const encodes = await waitFor('FFmpeg encoding HLS as a child of the daemon', async () => (await hlsEncodesOf(pid, app)) || null, { timeoutMs: 60_000, everyMs: 50 });
+    const encodes = await waitFor('FFmpeg encoding HLS as a child of the daemon', async () => (await hlsEncodesOf(pid, app)) || null, {
+      timeoutMs: 60_000,
+      everyMs: 50,
+    });
     assert.ok(encodes >= 1, 'ffmpeg is running');
     assert.ok((await ffmpegsUsing(app)) >= 1, 'ffmpeg is running');
 
@@ -160,7 +186,8 @@ async function hlsEncodesOf(pid: number, dir: string): Promise<number> {
   return stdout
     .split('\n')
     .map((line) => /^\s*(\d+)\s+(.*)$/.exec(line))
-    .filter((m) => m !== null && Number(m[1]) === pid && m[2]!.startsWith('ffmpeg') && m[2]!.includes(' -f hls ') && m[2]!.includes(dir)).length;
+    .filter((m) => m !== null && Number(m[1]) === pid && m[2]!.startsWith('ffmpeg') && m[2]!.includes(' -f hls ') && m[2]!.includes(dir))
+    .length;
 }
 
 async function ffmpegsUsing(dir: string): Promise<number> {

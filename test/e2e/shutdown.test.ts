@@ -38,7 +38,9 @@ describe('graceful shutdown', () => {
     try {
       await vc.waitHealthy();
       const headers = { 'X-API-Key': TEST_API_KEY, 'Content-Type': 'application/json' };
-      const { id } = (await (await fetch(`${vc.baseUrl}/api/jobs`, { method: 'POST', headers, body: JSON.stringify({ source_url: files.url('/long.mp4') }) })).json()) as { id: string };
+      const { id } = (await (
+        await fetch(`${vc.baseUrl}/api/jobs`, { method: 'POST', headers, body: JSON.stringify({ source_url: files.url('/long.mp4') }) })
+      ).json()) as { id: string };
       let step = '';
       for (let i = 0; i < 300 && step !== 'transcoding'; i += 1) {
         await delay(100);

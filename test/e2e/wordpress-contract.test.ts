@@ -32,8 +32,15 @@ after(async () => {
 });
 
 cmsSourceContract('WordPress (real site and plugin)', async () => {
-  const config: WordpressConfig = { url: site.url, user: site.users.admin.user, appPassword: site.users.admin.password, webhookSecret: null, timeoutMs: 15_000 };
-  const source = (workerId: string): WordpressSource => new WordpressSource({ config, workerId, leaseSeconds: LEASE_SECONDS, log: silentLogger() });
+  const config: WordpressConfig = {
+    url: site.url,
+    user: site.users.admin.user,
+    appPassword: site.users.admin.password,
+    webhookSecret: null,
+    timeoutMs: 15_000,
+  };
+  const source = (workerId: string): WordpressSource =>
+    new WordpressSource({ config, workerId, leaseSeconds: LEASE_SECONDS, log: silentLogger() });
   const created: number[] = [];
   const media = async (id: number | string): Promise<any> => {
     const res = await site.rest('admin', 'GET', `wp/v2/media/${id}?context=edit`);
@@ -72,7 +79,10 @@ cmsSourceContract('WordPress (real site and plugin)', async () => {
       const upload = await uploadMedia(site, 'editor', clip, `contract-${created.length + 1}.mp4`, 'video/mp4');
       created.push(upload.id);
       const date = new Date(CREATED_FROM + created.length * 1000).toISOString().slice(0, 19);
-      await edit('editor', upload.id, { date_gmt: date, meta: { vc_priority: priority, ...(title === undefined ? {} : { vc_title: title }) } });
+      await edit('editor', upload.id, {
+        date_gmt: date,
+        meta: { vc_priority: priority, ...(title === undefined ? {} : { vc_title: title }) },
+      });
       return { id: String(upload.id), sourceUrl: upload.source_url };
     },
     readRecord: async (id) => {
@@ -82,7 +92,8 @@ cmsSourceContract('WordPress (real site and plugin)', async () => {
     cancel: async (id) => {
       await edit('editor', id, { meta: { vc_status: 'cancelled' } });
     },
-    reclaimError: (worker) => new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),
+    reclaimError: (worker) =>
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),
     cleanup: async () => {
       for (const id of created) await site.rest('admin', 'DELETE', `wp/v2/media/${id}?force=true`);
     },

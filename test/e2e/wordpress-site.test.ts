@@ -64,13 +64,27 @@ describe('WordPress source and plugin', () => {
 
   it('turns an editor’s upload into HLS: webhook, claim, transcode, meta written back, player on the page', async () => {
     const port = await freePort();
-    const vc = await startTestDaemon({ PORT: String(port), SOURCES: 'wordpress', WP_URL: site.url, WP_USER: site.users.admin.user, WP_APP_PASSWORD: site.users.admin.password, WP_WEBHOOK_SECRET: SECRET });
+    const vc = await startTestDaemon({
+      PORT: String(port),
+      SOURCES: 'wordpress',
+      WP_URL: site.url,
+      WP_USER: site.users.admin.user,
+      WP_APP_PASSWORD: site.users.admin.password,
+      WP_WEBHOOK_SECRET: SECRET,
+    });
     daemons.push(vc);
     await vc.daemon.poller.idle();
     // The plugin's optional webhook, configured as an admin would in Media → Video Compressor.
-    const settings = await site.rest('admin', 'POST', 'wp/v2/settings', { vc_webhook_url: `${vc.baseUrl}/api/webhooks/wordpress`, vc_webhook_secret: SECRET });
+    const settings = await site.rest('admin', 'POST', 'wp/v2/settings', {
+      vc_webhook_url: `${vc.baseUrl}/api/webhooks/wordpress`,
+      vc_webhook_secret: SECRET,
+    });
     assert.equal(settings.status, 200, JSON.stringify(settings.body));
-    const forged = await fetch(`${vc.baseUrl}/api/webhooks/wordpress`, { method: 'POST', headers: { 'X-VC-Signature': 'sha256=00' }, body: '{"id":1}' });
+    const forged = await fetch(`${vc.baseUrl}/api/webhooks/wordpress`, {
+      method: 'POST',
+      headers: { 'X-VC-Signature': 'sha256=00' },
+      body: '{"id":1}',
+    });
     assert.equal(forged.status, 401);
 
     // The cron never fires in this test: only the signed webhook can wake the daemon.
@@ -78,15 +92,22 @@ describe('WordPress source and plugin', () => {
     // Marked pending on upload; the webhook is sent during the upload request, so the daemon may
     // already have claimed it by the time the response is written.
     assert.ok(['pending', 'processing'].includes(upload.meta.vc_status), upload.meta.vc_status);
-    const done = await waitFor('the video to be completed', async () => {
-      const item = await media(upload.id);
-      return ['completed', 'failed'].includes(item.meta.vc_status) ? item : null;
-    }, { timeoutMs: 90_000, everyMs: 250 });
+    const done = await waitFor(
+      'the video to be completed',
+      async () => {
+        const item = await media(upload.id);
+        return ['completed', 'failed'].includes(item.meta.vc_status) ? item : null;
+      },
+      { timeoutMs: 90_000, everyMs: 250 },
+    );
     const meta = done.meta;
     assert.equal(meta.vc_status, 'completed', JSON.stringify(meta));
     assert.equal(meta.vc_hls_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/master.m3u8`);
     assert.equal(meta.vc_poster_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/poster.jpg`);
-    assert.deepEqual([meta.vc_width, meta.vc_height, meta.vc_progress, meta.vc_claimed_by], [640, 360, 100, vc.daemon.poller.snapshot().workerId]);
+    assert.deepEqual(
+      [meta.vc_width, meta.vc_height, meta.vc_progress, meta.vc_claimed_by],
+      [640, 360, 100, vc.daemon.poller.snapshot().workerId],
+    );
     assert.ok(Math.abs(meta.vc_duration - 2) < 0.2 && meta.vc_output_bytes > 0 && meta.vc_completed_at !== '');
     assert.ok(JSON.parse(meta.vc_renditions).length >= 1);
     const playlist = await fetch(meta.vc_hls_url);
@@ -131,7 +152,9 @@ describe('WordPress source and plugin', () => {
     assert.ok(!page.includes('data-vc-hls'));
 
     const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => site.rest('admin', 'POST', `video-compressor/v1/claim/${video.id}`, { worker: `racer-${i}`, lease: 60 })),
+      Array.from({ length: 6 }, (_, i) =>
+        site.rest('admin', 'POST', `video-compressor/v1/claim/${video.id}`, { worker: `racer-${i}`, lease: 60 }),
+      ),
     );
     assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409, 409]);
     const winner = answers.find((a) => a.status === 200)?.body;
@@ -146,7 +169,12 @@ describe('WordPress source and plugin', () => {
     const claim = await site.rest('subscriber', 'POST', 'video-compressor/v1/claim/1', { worker: 'sneaky' });
     assert.deepEqual([status.status, claim.status], [403, 403]);
 
-    const wrong = new WordpressSource({ config: wpConfig({ appPassword: 'abcd efgh ijkl mnop qrst uvwx' }), workerId: 'test:2', leaseSeconds: 60, log: silentLogger() });
+    const wrong = new WordpressSource({
+      config: wpConfig({ appPassword: 'abcd efgh ijkl mnop qrst uvwx' }),
+      workerId: 'test:2',
+      leaseSeconds: 60,
+      log: silentLogger(),
+    });
     await assert.rejects(wrong.listPending(10), (err: unknown) => {
       assert.ok(isAppError(err, 'cms_error'));
       assert.match(err.message, /refused the Application Password of vc-admin/);
@@ -161,7 +189,10 @@ describe('WordPress source and plugin', () => {
 
   it('doctor sees the site, the credentials and the plugin version', async () => {
     const checks = await checkWordpress(wpConfig({ webhookSecret: SECRET }));
-    assert.deepEqual(checks.map((c) => `${c.name}:${c.level}`), ['wordpress site:ok', 'wordpress credentials:ok', 'wordpress plugin:ok', 'wordpress webhook:ok']);
+    assert.deepEqual(
+      checks.map((c) => `${c.name}:${c.level}`),
+      ['wordpress site:ok', 'wordpress credentials:ok', 'wordpress plugin:ok', 'wordpress webhook:ok'],
+    );
     assert.match(checks[2]!.detail, new RegExp(`version ${EXPECTED_PLUGIN_VERSION}`));
     // The plugin deactivated (core's plugins route): its routes are gone, and the message says what to do.
     const plugin = 'wp/v2/plugins/video-compressor/video-compressor';

@@ -19,7 +19,19 @@ export interface ListPlan {
   readonly cursorAfter: string | null;
 }
 
-const FILTERS = new Set(['equal', 'notEqual', 'lessThan', 'lessThanEqual', 'greaterThan', 'greaterThanEqual', 'isNull', 'isNotNull', 'startsWith', 'or', 'and']);
+const FILTERS = new Set([
+  'equal',
+  'notEqual',
+  'lessThan',
+  'lessThanEqual',
+  'greaterThan',
+  'greaterThanEqual',
+  'isNull',
+  'isNotNull',
+  'startsWith',
+  'or',
+  'and',
+]);
 const SYSTEM = new Set(['$id', '$sequence', '$createdAt', '$updatedAt']);
 const MAX_QUERIES = 100;
 
@@ -53,7 +65,8 @@ function parseQuery(text: string): ParsedQuery {
 export function planList(queries: readonly ParsedQuery[], columns: ReadonlySet<string>): ListPlan {
   const plan: ListPlan = { filters: [], orders: [], limit: 25, offset: 0, cursorAfter: null };
   const checkAttribute = (attribute: string | undefined): string => {
-    if (!attribute || (!SYSTEM.has(attribute) && !columns.has(attribute))) throw invalid(`Attribute not found in schema: ${attribute ?? ''}`);
+    if (!attribute || (!SYSTEM.has(attribute) && !columns.has(attribute)))
+      throw invalid(`Attribute not found in schema: ${attribute ?? ''}`);
     return attribute;
   };
   const checkFilter = (q: ParsedQuery): void => {
@@ -124,7 +137,11 @@ export function matches(row: FakeRow, q: ParsedQuery, isDatetime: (attribute: st
 }
 
 /** Filters, orders and pages `rows`; `total` counts every match, as the server's does. */
-export function runList(rows: readonly FakeRow[], plan: ListPlan, isDatetime: (attribute: string) => boolean): { total: number; rows: FakeRow[] } {
+export function runList(
+  rows: readonly FakeRow[],
+  plan: ListPlan,
+  isDatetime: (attribute: string) => boolean,
+): { total: number; rows: FakeRow[] } {
   const matched = rows.filter((row) => plan.filters.every((q) => matches(row, q, isDatetime)));
   const order = (a: FakeRow, b: FakeRow): number => {
     for (const { attribute, desc } of plan.orders) {

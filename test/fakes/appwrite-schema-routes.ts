@@ -12,7 +12,12 @@ export function textParam(value: unknown, fallback: string): string {
 
 function checkId(value: unknown, name: string): string {
   const id = textParam(value, '');
-  if (!KEY_PATTERN.test(id)) throw new ApiError(400, 'general_argument_invalid', `Invalid \`${name}\` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char`);
+  if (!KEY_PATTERN.test(id))
+    throw new ApiError(
+      400,
+      'general_argument_invalid',
+      `Invalid \`${name}\` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char`,
+    );
   return id;
 }
 
@@ -35,13 +40,35 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
   const database = databaseId === undefined ? undefined : fake.databases.get(databaseId);
   if (!database) throw new ApiError(404, 'database_not_found', 'Database not found');
   if (tables === undefined && method === 'GET') {
-    return { status: 200, json: { $id: database.$id, name: database.name, $createdAt: database.$createdAt, $updatedAt: database.$updatedAt, enabled: true, type: 'tablesdb' } };
+    return {
+      status: 200,
+      json: {
+        $id: database.$id,
+        name: database.name,
+        $createdAt: database.$createdAt,
+        $updatedAt: database.$updatedAt,
+        enabled: true,
+        type: 'tablesdb',
+      },
+    };
   }
   if (tables !== 'tables') throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
   if (tableId === undefined && method === 'POST') {
     const id = checkId(body.tableId, 'tableId');
     if (database.tables.has(id)) throw new ApiError(409, 'table_already_exists', 'A table with the requested ID already exists.');
-    const table = { $id: id, name: textParam(body.name, id), databaseId: database.$id, permissions: (body.permissions as string[]) ?? [], rowSecurity: body.rowSecurity === true, columns: [], indexes: [], rows: new Map(), sequence: 0, $createdAt: now, $updatedAt: now };
+    const table = {
+      $id: id,
+      name: textParam(body.name, id),
+      databaseId: database.$id,
+      permissions: (body.permissions as string[]) ?? [],
+      rowSecurity: body.rowSecurity === true,
+      columns: [],
+      indexes: [],
+      rows: new Map(),
+      sequence: 0,
+      $createdAt: now,
+      $updatedAt: now,
+    };
     database.tables.set(id, table);
     return { status: 201, json: tableJson(table) };
   }
@@ -53,10 +80,25 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
   }
   if (sub === 'columns' && kind !== undefined && method === 'POST') {
     const key = checkId(body.key, 'key');
-    if (table.columns.some((c) => c.key === key)) throw new ApiError(409, 'column_already_exists', 'Column with the requested key already exists. Column keys must be unique, try again with a different key.');
+    if (table.columns.some((c) => c.key === key))
+      throw new ApiError(
+        409,
+        'column_already_exists',
+        'Column with the requested key already exists. Column keys must be unique, try again with a different key.',
+      );
     const required = body.required === true;
-    if (required && body.default !== undefined && body.default !== null) throw new ApiError(400, 'column_default_unsupported', 'Cannot set default value for required column');
-    const column: FakeColumn = { key, ...columnShape(kind, body), status: 'processing', required, array: body.array === true, default: body.default ?? null, $createdAt: now, $updatedAt: now };
+    if (required && body.default !== undefined && body.default !== null)
+      throw new ApiError(400, 'column_default_unsupported', 'Cannot set default value for required column');
+    const column: FakeColumn = {
+      key,
+      ...columnShape(kind, body),
+      status: 'processing',
+      required,
+      array: body.array === true,
+      default: body.default ?? null,
+      $createdAt: now,
+      $updatedAt: now,
+    };
     table.columns.push(column);
     // The server's database worker builds the column in the background.
     setTimeout(() => (column.status = 'available'), fake.columnBuildMs).unref();
@@ -68,13 +110,20 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
   }
   if (sub === 'indexes' && method === 'POST') {
     const key = checkId(body.key, 'key');
-    if (table.indexes.some((i) => i.key === key)) throw new ApiError(409, 'index_already_exists', 'Index with the requested key already exists. Try again with a different key.');
+    if (table.indexes.some((i) => i.key === key))
+      throw new ApiError(409, 'index_already_exists', 'Index with the requested key already exists. Try again with a different key.');
     const columns = (body.columns as string[]) ?? [];
     for (const name of columns) {
       if (name.startsWith('$')) continue;
       const column = table.columns.find((c) => c.key === name);
-      if (!column) throw new ApiError(400, 'column_unknown', `The column '${name}' required for the index could not be found. Please confirm all your columns are in the available state.`);
-      if (column.status !== 'available') throw new ApiError(400, 'column_not_available', 'The requested column is not yet available. Please try again later.');
+      if (!column)
+        throw new ApiError(
+          400,
+          'column_unknown',
+          `The column '${name}' required for the index could not be found. Please confirm all your columns are in the available state.`,
+        );
+      if (column.status !== 'available')
+        throw new ApiError(400, 'column_not_available', 'The requested column is not yet available. Please try again later.');
     }
     const index = { key, type: textParam(body.type, 'key'), columns, orders: (body.orders as string[]) ?? [], $createdAt: now };
     table.indexes.push(index);

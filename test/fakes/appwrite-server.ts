@@ -14,12 +14,32 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { planList, queriesFromSearch, runList } from './appwrite-queries.js';
 import { handleSchemaRoute, textParam } from './appwrite-schema-routes.js';
-import { ApiError, appwriteTime, buildRow, KEY_PATTERN, validateRowData, type FakeDatabase, type FakeRow, type FakeTable } from './appwrite-store.js';
+import {
+  ApiError,
+  appwriteTime,
+  buildRow,
+  KEY_PATTERN,
+  validateRowData,
+  type FakeDatabase,
+  type FakeRow,
+  type FakeTable,
+} from './appwrite-store.js';
 
 export const PROJECT = 'vc-test';
 /** A key with every scope the daemon and appwrite:setup use. */
 export const FULL_KEY = 'standard_full_access_key';
-export const ALL_SCOPES = ['databases.read', 'databases.write', 'tables.read', 'tables.write', 'columns.read', 'columns.write', 'indexes.read', 'indexes.write', 'rows.read', 'rows.write'];
+export const ALL_SCOPES = [
+  'databases.read',
+  'databases.write',
+  'tables.read',
+  'tables.write',
+  'columns.read',
+  'columns.write',
+  'indexes.read',
+  'indexes.write',
+  'rows.read',
+  'rows.write',
+];
 
 export interface FakeWebhook {
   readonly url: string;
@@ -137,25 +157,39 @@ export class FakeAppwrite {
   }
 
   private authorize(req: IncomingMessage, scope: string): void {
-    if (req.headers['x-appwrite-project'] !== PROJECT) throw new ApiError(404, 'project_not_found', 'Project with the requested ID could not be found.');
+    if (req.headers['x-appwrite-project'] !== PROJECT)
+      throw new ApiError(404, 'project_not_found', 'Project with the requested ID could not be found.');
     const key = String(req.headers['x-appwrite-key'] ?? '');
     const scopes = this.keys.get(key);
     if (!scopes) throw new ApiError(401, 'general_unauthorized_scope', `User (role: guests) missing scopes (${JSON.stringify([scope])})`);
-    if (!scopes.includes(scope)) throw new ApiError(401, 'general_unauthorized_scope', `app.${PROJECT}@service.127.0.0.1 (role: applications) missing scopes (${JSON.stringify([scope])})`);
+    if (!scopes.includes(scope))
+      throw new ApiError(
+        401,
+        'general_unauthorized_scope',
+        `app.${PROJECT}@service.127.0.0.1 (role: applications) missing scopes (${JSON.stringify([scope])})`,
+      );
   }
 
   private route(req: IncomingMessage, url: URL, body: Record<string, unknown>): { status: number; json: unknown } {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (parts[0] !== 'v1' || parts[1] !== 'tablesdb') throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
+    if (parts[0] !== 'v1' || parts[1] !== 'tablesdb')
+      throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
     const method = req.method ?? 'GET';
     if (parts[5] === 'rows') return this.rowsRoute(method, parts, url, body, req.headers['x-appwrite-timestamp']);
     return handleSchemaRoute(this, method, parts.slice(2), url, body);
   }
 
-  private rowsRoute(method: string, parts: string[], url: URL, body: Record<string, unknown>, timestamp: string | string[] | undefined): { status: number; json: unknown } {
+  private rowsRoute(
+    method: string,
+    parts: string[],
+    url: URL,
+    body: Record<string, unknown>,
+    timestamp: string | string[] | undefined,
+  ): { status: number; json: unknown } {
     const table = this.existingTable(parts[2] ?? '', parts[4] ?? '');
     const rowId = parts[6];
-    const isDatetime = (attribute: string): boolean => attribute === '$createdAt' || attribute === '$updatedAt' || table.columns.some((c) => c.key === attribute && c.type === 'datetime');
+    const isDatetime = (attribute: string): boolean =>
+      attribute === '$createdAt' || attribute === '$updatedAt' || table.columns.some((c) => c.key === attribute && c.type === 'datetime');
     if (method === 'GET' && rowId === undefined) {
       const available = new Set(table.columns.filter((c) => c.status === 'available').map((c) => c.key));
       const result = runList([...table.rows.values()], planList(queriesFromSearch(url.searchParams), available), isDatetime);
@@ -163,8 +197,18 @@ export class FakeAppwrite {
     }
     if (method === 'POST' && rowId === undefined) {
       const id = textParam(body.rowId, '');
-      if (!KEY_PATTERN.test(id)) throw new ApiError(400, 'general_argument_invalid', 'Invalid `rowId` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can\'t start with a special char');
-      if (table.rows.has(id)) throw new ApiError(409, 'row_already_exists', 'Row with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.');
+      if (!KEY_PATTERN.test(id))
+        throw new ApiError(
+          400,
+          'general_argument_invalid',
+          "Invalid `rowId` param: Parameter must contain at most 36 chars. Valid chars are a-z, A-Z, 0-9, period, hyphen, and underscore. Can't start with a special char",
+        );
+      if (table.rows.has(id))
+        throw new ApiError(
+          409,
+          'row_already_exists',
+          'Row with the requested ID already exists. Try again with a different ID or use ID.unique() to generate a unique ID.',
+        );
       const data = (body.data ?? {}) as Record<string, unknown>;
       const row = buildRow(table, id, data, new Date());
       table.rows.set(id, row);
@@ -188,7 +232,12 @@ export class FakeAppwrite {
       if (Date.parse(row.$updatedAt) > since) throw new ApiError(409, 'row_update_conflict', 'Remote document is newer than local.');
     }
     const data = (body.data ?? {}) as Record<string, unknown>;
-    if (Object.keys(data).length === 0 && body.permissions === undefined) throw new ApiError(400, 'row_missing_payload', 'The row data and permissions are missing. You must provide either row data or permissions to be updated.');
+    if (Object.keys(data).length === 0 && body.permissions === undefined)
+      throw new ApiError(
+        400,
+        'row_missing_payload',
+        'The row data and permissions are missing. You must provide either row data or permissions to be updated.',
+      );
     const changes = validateRowData(table, data);
     const changed = Object.entries(changes).some(([k, v]) => JSON.stringify(row[k]) !== JSON.stringify(v));
     Object.assign(row, changes);
@@ -213,7 +262,9 @@ export class FakeAppwrite {
     for (const hook of this.webhooks) {
       if (!events.some((event) => hook.events.some((pattern) => wildcardMatch(pattern, event)))) continue;
       const payload = JSON.stringify(row);
-      const signature = createHmac('sha1', hook.secret).update(hook.url + payload).digest('base64');
+      const signature = createHmac('sha1', hook.secret)
+        .update(hook.url + payload)
+        .digest('base64');
       const headers = {
         'Content-Type': 'application/json',
         'X-Appwrite-Webhook-Id': 'hook1',
@@ -222,7 +273,12 @@ export class FakeAppwrite {
         'X-Appwrite-Webhook-Project-Id': PROJECT,
         'X-Appwrite-Webhook-Signature': signature,
       };
-      this.deliveries.push(fetch(hook.url, { method: 'POST', headers, body: payload }).then((r) => r.status, () => 0));
+      this.deliveries.push(
+        fetch(hook.url, { method: 'POST', headers, body: payload }).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      );
     }
   }
 }
@@ -239,8 +295,12 @@ function nextVersion(row: FakeRow): string {
 
 function eventNames(db: string, table: string, id: string, action: string): string[] {
   const names: string[] = [];
-  for (const [tables, rows] of [['tables', 'rows'], ['collections', 'documents']] as const) {
-    for (const d of [db, '*']) for (const t of [table, '*']) for (const r of [id, '*']) names.push(`databases.${d}.${tables}.${t}.${rows}.${r}.${action}`);
+  for (const [tables, rows] of [
+    ['tables', 'rows'],
+    ['collections', 'documents'],
+  ] as const) {
+    for (const d of [db, '*'])
+      for (const t of [table, '*']) for (const r of [id, '*']) names.push(`databases.${d}.${tables}.${t}.${rows}.${r}.${action}`);
   }
   return names;
 }
@@ -253,7 +313,16 @@ function wildcardMatch(pattern: string, event: string): boolean {
 
 function scopeOf(method: string, path: string): string {
   const parts = path.split('/').filter(Boolean);
-  const resource = parts.length <= 3 ? 'databases' : parts[5] === 'columns' ? 'columns' : parts[5] === 'indexes' ? 'indexes' : parts[5] === 'rows' ? 'rows' : 'tables';
+  const resource =
+    parts.length <= 3
+      ? 'databases'
+      : parts[5] === 'columns'
+        ? 'columns'
+        : parts[5] === 'indexes'
+          ? 'indexes'
+          : parts[5] === 'rows'
+            ? 'rows'
+            : 'tables';
   return `${resource}.${method === 'GET' ? 'read' : 'write'}`;
 }
 
@@ -275,5 +344,11 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
 
 function send(res: ServerResponse, status: number, json: unknown): void {
   const body = JSON.stringify(json);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Appwrite-Version': '1.9.0' }).end(body);
+  res
+    .writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'X-Appwrite-Version': '1.9.0',
+    })
+    .end(body);
 }

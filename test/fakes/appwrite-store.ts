@@ -71,9 +71,11 @@ export function appwriteTime(date: Date | number = new Date()): string {
 export const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/;
 
 function checkValue(column: FakeColumn, value: unknown): unknown {
-  const bad = (why: string): ApiError => new ApiError(400, 'row_invalid_structure', `Invalid document structure: Attribute "${column.key}" has invalid type. ${why}`);
+  const bad = (why: string): ApiError =>
+    new ApiError(400, 'row_invalid_structure', `Invalid document structure: Attribute "${column.key}" has invalid type. ${why}`);
   if (value === null || value === undefined) {
-    if (column.required) throw new ApiError(400, 'row_invalid_structure', `Invalid document structure: Missing required attribute "${column.key}"`);
+    if (column.required)
+      throw new ApiError(400, 'row_invalid_structure', `Invalid document structure: Missing required attribute "${column.key}"`);
     return null;
   }
   if (column.array) {
@@ -83,15 +85,18 @@ function checkValue(column: FakeColumn, value: unknown): unknown {
   switch (column.type) {
     case 'integer':
     case 'double':
-      if (typeof value !== 'number' || (column.type === 'integer' && !Number.isInteger(value))) throw bad(`Value must be a valid ${column.type}`);
-      if ((column.min !== undefined && value < column.min) || (column.max !== undefined && value > column.max)) throw bad(`Value must be a valid range between ${column.min} and ${column.max}`);
+      if (typeof value !== 'number' || (column.type === 'integer' && !Number.isInteger(value)))
+        throw bad(`Value must be a valid ${column.type}`);
+      if ((column.min !== undefined && value < column.min) || (column.max !== undefined && value > column.max))
+        throw bad(`Value must be a valid range between ${column.min} and ${column.max}`);
       return value;
     case 'datetime':
       if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) throw bad('Value must be valid date');
       return appwriteTime(Date.parse(value));
     default: {
       if (typeof value !== 'string') throw bad('Value must be a valid string');
-      if (column.size !== undefined && value.length > column.size) throw bad(`Value must be a valid string and no longer than ${column.size} chars`);
+      if (column.size !== undefined && value.length > column.size)
+        throw bad(`Value must be a valid string and no longer than ${column.size} chars`);
       if (column.format === 'url' && !/^https?:\/\/[^\s/]+/.test(value)) throw bad('Value must be a valid URL');
       if (column.format === 'enum' && !column.elements?.includes(value)) throw bad(`Value must be one of (${column.elements?.join(', ')})`);
       return value;
@@ -144,7 +149,18 @@ export function columnJson(column: FakeColumn): Record<string, unknown> {
 }
 
 export function indexJson(index: FakeIndex): Record<string, unknown> {
-  return { $id: index.key, $createdAt: index.$createdAt, $updatedAt: index.$createdAt, key: index.key, type: index.type, status: 'available', error: '', columns: index.columns, lengths: [], orders: index.orders };
+  return {
+    $id: index.key,
+    $createdAt: index.$createdAt,
+    $updatedAt: index.$createdAt,
+    key: index.key,
+    type: index.type,
+    status: 'available',
+    error: '',
+    columns: index.columns,
+    lengths: [],
+    orders: index.orders,
+  };
 }
 
 export function tableJson(table: FakeTable): Record<string, unknown> {
@@ -165,13 +181,17 @@ export function tableJson(table: FakeTable): Record<string, unknown> {
 }
 
 /** Type and format of a column created through `POST …/columns/<kind>`. */
-export function columnShape(kind: string, body: Record<string, unknown>): Pick<FakeColumn, 'type' | 'format' | 'size' | 'elements' | 'min' | 'max'> {
+export function columnShape(
+  kind: string,
+  body: Record<string, unknown>,
+): Pick<FakeColumn, 'type' | 'format' | 'size' | 'elements' | 'min' | 'max'> {
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   switch (kind) {
     case 'url':
       return { type: 'string', format: 'url' };
     case 'enum':
-      if (!Array.isArray(body.elements) || body.elements.length === 0) throw new ApiError(400, 'general_argument_invalid', 'Invalid `elements` param');
+      if (!Array.isArray(body.elements) || body.elements.length === 0)
+        throw new ApiError(400, 'general_argument_invalid', 'Invalid `elements` param');
       return { type: 'string', format: 'enum', elements: body.elements.map(String) };
     case 'integer':
     case 'float':
@@ -179,7 +199,8 @@ export function columnShape(kind: string, body: Record<string, unknown>): Pick<F
     case 'datetime':
       return { type: 'datetime', format: 'datetime' };
     case 'varchar':
-      if (!Number.isInteger(body.size) || (body.size as number) < 1 || (body.size as number) > 16381) throw new ApiError(400, 'general_argument_invalid', 'Invalid `size` param');
+      if (!Number.isInteger(body.size) || (body.size as number) < 1 || (body.size as number) > 16381)
+        throw new ApiError(400, 'general_argument_invalid', 'Invalid `size` param');
       return { type: 'varchar', size: body.size as number };
     case 'text':
       return { type: 'text' };

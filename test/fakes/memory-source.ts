@@ -118,7 +118,8 @@ export class MemorySource implements CmsSource {
   /** pending|processing → cancelled, as the API or an editor does; the worker learns it at its next write. */
   cancel(id: string): void {
     const current = this.get(id);
-    if (current.status !== 'pending' && current.status !== 'processing') throw new AppError('conflict', `record ${id} is ${current.status}`);
+    if (current.status !== 'pending' && current.status !== 'processing')
+      throw new AppError('conflict', `record ${id} is ${current.status}`);
     this.update(current, { status: 'cancelled', nextAttemptAt: null, step: null });
   }
 
@@ -137,7 +138,10 @@ export class MemorySource implements CmsSource {
     if (!current || !this.isDue(current)) return null;
     // Exclusive: only a claim made from the record's current version wins (like a compare-and-set).
     const listedAt = this.shared.handedOut.get(record);
-    const unchanged = listedAt !== undefined ? listedAt === this.shared.versions.get(record.id) : current.status === record.status && current.updatedAt === record.updatedAt;
+    const unchanged =
+      listedAt !== undefined
+        ? listedAt === this.shared.versions.get(record.id)
+        : current.status === record.status && current.updatedAt === record.updatedAt;
     if (!unchanged) return null;
     const now = this.stamp();
     const reclaim: Partial<MemoryRecord> =
@@ -148,14 +152,26 @@ export class MemorySource implements CmsSource {
             lastRetryAt: now,
           }
         : {};
-    const claimed = this.update(current, { ...reclaim, status: 'processing', claimedBy: workerId, claimedAt: now, heartbeatAt: now, progress: 0, step: 'claimed' });
+    const claimed = this.update(current, {
+      ...reclaim,
+      status: 'processing',
+      claimedBy: workerId,
+      claimedAt: now,
+      heartbeatAt: now,
+      progress: 0,
+      step: 'claimed',
+    });
     return this.handOut(claimed);
   }
 
   async heartbeat(id: string, progress: Progress): Promise<void> {
     this.logCall(`heartbeat:${id}:${progress.step}`);
     const current = this.owned(id);
-    this.update(current, { progress: Math.min(100, Math.max(0, Math.round(progress.percent))), step: progress.step, heartbeatAt: this.stamp() });
+    this.update(current, {
+      progress: Math.min(100, Math.max(0, Math.round(progress.percent))),
+      step: progress.step,
+      heartbeatAt: this.stamp(),
+    });
   }
 
   async complete(id: string, result: PublishResult): Promise<void> {
@@ -206,7 +222,15 @@ export class MemorySource implements CmsSource {
   async release(id: string): Promise<void> {
     this.logCall(`release:${id}`);
     const current = this.owned(id);
-    this.update(current, { status: 'pending', nextAttemptAt: this.stamp(), progress: 0, step: null, claimedBy: null, claimedAt: null, heartbeatAt: null });
+    this.update(current, {
+      status: 'pending',
+      nextAttemptAt: this.stamp(),
+      progress: 0,
+      step: null,
+      claimedBy: null,
+      claimedAt: null,
+      heartbeatAt: null,
+    });
   }
 
   async health(): Promise<SourceHealth> {

@@ -28,7 +28,10 @@ export function appwriteConfig(fake: FakeAppwrite, extra: Record<string, string>
 }
 
 /** A fake on a loopback port, with the table made by the real appwrite:setup code unless `setup` is false. */
-export async function startFakeAppwrite({ setup = true, env = {} }: { setup?: boolean; env?: Record<string, string> } = {}): Promise<FakeAppwrite> {
+export async function startFakeAppwrite({
+  setup = true,
+  env = {},
+}: { setup?: boolean; env?: Record<string, string> } = {}): Promise<FakeAppwrite> {
   const fake = new FakeAppwrite();
   fake.columnBuildMs = 5;
   await fake.start();
@@ -46,7 +49,11 @@ export function videoRow(fake: FakeAppwrite, id: string): Record<string, any> {
 }
 
 /** Polls `check` until it returns a truthy value. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, { timeoutMs = 60_000, everyMs = 50, onTick }: { timeoutMs?: number; everyMs?: number; onTick?: () => unknown } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  { timeoutMs = 60_000, everyMs = 50, onTick }: { timeoutMs?: number; everyMs?: number; onTick?: () => unknown } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -70,7 +77,11 @@ export function capturingLogger(): { log: Logger; lines: Array<Record<string, an
   return {
     log,
     get lines() {
-      return raw.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+      return raw
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, any>);
     },
     text: () => raw.join(''),
   };

@@ -22,7 +22,10 @@ export interface ScenarioRow {
 /** Records (overwrites) the row of one scenario. */
 export function recordScenario(row: ScenarioRow): void {
   mkdirSync(ROWS, { recursive: true });
-  writeFileSync(path.join(ROWS, `${row.scenario.replace(/[^a-z0-9]+/gi, '-')}.json`), JSON.stringify({ ...row, at: new Date().toISOString() }));
+  writeFileSync(
+    path.join(ROWS, `${row.scenario.replace(/[^a-z0-9]+/gi, '-')}.json`),
+    JSON.stringify({ ...row, at: new Date().toISOString() }),
+  );
 }
 
 export function readScenarios(): Array<ScenarioRow & { at: string }> {
@@ -51,7 +54,11 @@ export function seededRandom(seed: number): () => number {
 export function ledgerCounts(dbPath: string): Map<string, Record<string, number>> {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare('SELECT job_key AS key, status, COUNT(*) AS n FROM ledger GROUP BY job_key, status').all() as Array<{ key: string; status: string; n: number }>;
+    const rows = db.prepare('SELECT job_key AS key, status, COUNT(*) AS n FROM ledger GROUP BY job_key, status').all() as Array<{
+      key: string;
+      status: string;
+      n: number;
+    }>;
     const out = new Map<string, Record<string, number>>();
     for (const r of rows) out.set(r.key, { ...(out.get(r.key) ?? {}), [r.status]: r.n });
     return out;

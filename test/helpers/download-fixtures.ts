@@ -10,7 +10,13 @@ import { downloadSource, type DownloadOptions } from '../../src/pipeline/downloa
 import type { LookupFn } from '../../src/pipeline/url-policy.js';
 
 /** Shared by the download tests: options with a fresh destination under one temp dir, and expectFailure. */
-export const CONFIG: DownloadConfig = { maxBytes: 50 * 1024 * 1024, connectTimeoutMs: 2000, idleTimeoutMs: 2000, maxRedirects: 5, allowPrivate: true };
+export const CONFIG: DownloadConfig = {
+  maxBytes: 50 * 1024 * 1024,
+  connectTimeoutMs: 2000,
+  idleTimeoutMs: 2000,
+  maxRedirects: 5,
+  allowPrivate: true,
+};
 export const POLICY_ON: DownloadConfig = { ...CONFIG, allowPrivate: false };
 
 let dir: string | null = null;

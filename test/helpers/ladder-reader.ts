@@ -13,7 +13,11 @@ export interface LadderReader {
   stop(): Promise<void>;
 }
 
-const uris = (playlist: string): string[] => playlist.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+const uris = (playlist: string): string[] =>
+  playlist
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 
 async function verifyLadder(dir: string): Promise<string | null> {
   let master: string;
@@ -28,7 +32,10 @@ async function verifyLadder(dir: string): Promise<string | null> {
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text === null || !text.includes('#EXT-X-ENDLIST')) return `${file}: variant missing or unfinished`;
     for (const segment of uris(text)) {
-      const size = await stat(path.join(path.dirname(file), segment)).then((s) => s.size, () => 0);
+      const size = await stat(path.join(path.dirname(file), segment)).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (size === 0) return `${path.join(path.dirname(file), segment)}: segment missing or empty`;
     }
   }

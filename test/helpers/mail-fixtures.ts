@@ -64,11 +64,17 @@ export async function startSmtp(o: { user: string; password: string; failFirst?:
 export function parseMail(raw: string): { subject: string; text: string } {
   const split = raw.indexOf('\r\n\r\n');
   const headerText = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
-  const headers = new Map(headerText.split('\r\n').map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  const headers = new Map(
+    headerText.split('\r\n').map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+  );
   const body = raw.slice(split + 4);
   const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
   const bytes =
-    encoding === 'base64' ? Buffer.from(body, 'base64') : encoding === 'quoted-printable' ? decodeQuotedPrintable(body.replace(/=\r\n/g, '')) : Buffer.from(body, 'utf8');
+    encoding === 'base64'
+      ? Buffer.from(body, 'base64')
+      : encoding === 'quoted-printable'
+        ? decodeQuotedPrintable(body.replace(/=\r\n/g, ''))
+        : Buffer.from(body, 'utf8');
   return { subject: decodeWords(headers.get('subject') ?? ''), text: bytes.toString('utf8').replace(/\r\n/g, '\n').trimEnd() };
 }
 
@@ -87,6 +93,8 @@ function decodeWords(value: string): string {
   return value
     .replace(/\?=\s+=\?/g, '?==?')
     .replace(/=\?utf-8\?([bq])\?([^?]*)\?=/gi, (_m, kind: string, data: string) =>
-      kind.toLowerCase() === 'b' ? Buffer.from(data, 'base64').toString('utf8') : decodeQuotedPrintable(data.replace(/_/g, ' ')).toString('utf8'),
+      kind.toLowerCase() === 'b'
+        ? Buffer.from(data, 'base64').toString('utf8')
+        : decodeQuotedPrintable(data.replace(/_/g, ' ')).toString('utf8'),
     );
 }

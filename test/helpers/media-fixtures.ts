@@ -92,7 +92,19 @@ async function ffmpeg(args: string[]): Promise<void> {
  * footage, and a 440 Hz stereo tone. Cached per process by its parameters.
  */
 export function makeClip(spec: ClipSpec): Promise<string> {
-  const { width, height, fps = 30, seconds = 5, codec = 'h264', audio = true, rotate = 0, gop, x264Params, pixFmt = 'yuv420p', maxrateKbps } = spec;
+  const {
+    width,
+    height,
+    fps = 30,
+    seconds = 5,
+    codec = 'h264',
+    audio = true,
+    rotate = 0,
+    gop,
+    x264Params,
+    pixFmt = 'yuv420p',
+    maxrateKbps,
+  } = spec;
   const extra = `${gop === undefined ? '' : `-g${gop}`}${x264Params === undefined ? '' : `-${x264Params.replace(/[^a-z0-9]/gi, '')}`}${pixFmt === 'yuv420p' ? '' : `-${pixFmt}`}${maxrateKbps === undefined ? '' : `-max${maxrateKbps}`}`;
   const name = `clip-${width}x${height}-${fps}fps-${seconds}s-${codec}-${audio ? 'a' : 'na'}-r${rotate}${extra}.mp4`;
   return once(name, async () => {
@@ -151,7 +163,18 @@ export function makeTruncatedMp4({ indexFirst = false }: { indexFirst?: boolean 
   return once(`truncated-${label}`, async () => {
     const full = path.join(fixtureDir(), `whole-${label}.mp4`);
     const faststart = indexFirst ? ['-movflags', '+faststart'] : [];
-    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30:duration=6', '-c:v', 'libx264', '-preset', 'ultrafast', ...faststart, full]);
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=30:duration=6',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      ...faststart,
+      full,
+    ]);
     const bytes = await readFile(full);
     const out = path.join(fixtureDir(), `truncated-${label}.mp4`);
     await writeFile(out, bytes.subarray(0, Math.floor(bytes.length / 2)));

@@ -130,8 +130,23 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
   await writeFile(path.join(acmeDir, '.well-known', 'acme-challenge', 'token-1'), 'challenge-answer');
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
-  await run(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+  await run(openssl, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ]);
   const site = renderSite(readFileSync(SHIPPED_SITE, 'utf8'), { ...options, certFile, keyFile, acmeDir });
   await writeFile(path.join(dir, 'site.conf'), site);
   await writeFile(path.join(dir, 'nginx.conf'), mainConf(dir));
@@ -155,7 +170,8 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxServe
     httpPort: options.httpPort,
     certFile,
     origin: `https://127.0.0.1:${options.httpsPort}`,
-    request: (method, rawPath, headers = {}, body) => send(httpsRequest, { port: options.httpsPort, method, path: rawPath, headers, ca, agent: false }, body),
+    request: (method, rawPath, headers = {}, body) =>
+      send(httpsRequest, { port: options.httpsPort, method, path: rawPath, headers, ca, agent: false }, body),
     requestPlain: (method, rawPath) => send(httpRequest, { port: options.httpPort, method, path: rawPath, agent: false }),
     accessLog: () => readFile(path.join(dir, 'access.log'), 'utf8'),
     stop: async () => {
@@ -170,7 +186,7 @@ type RequestFn = typeof httpRequest;
 
 function send(fn: RequestFn | typeof httpsRequest, options: Record<string, unknown>, body?: string): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = (fn)({ host: '127.0.0.1', ...options }, (res) => {
+    const req = fn({ host: '127.0.0.1', ...options }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

@@ -80,7 +80,9 @@ export async function spawnDaemon(env: Record<string, string> = {}, options: Spa
   const keep = (d: Buffer): void => void (output = (output + d.toString()).slice(-4000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     child,
@@ -93,7 +95,13 @@ export async function spawnDaemon(env: Record<string, string> = {}, options: Spa
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the daemon exited early: ${output}`);
-        if (await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false)) return;
+        if (
+          await fetch(`${baseUrl}/health`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          return;
         await delay(100);
       }
       throw new Error(`the daemon did not come up within ${timeoutMs} ms: ${output}`);

@@ -21,14 +21,23 @@ export interface WordpressSite {
   /** Seconds the setup script took (packages already installed or not). */
   readonly setupSeconds: number;
   /** A REST call as one of the users (`/wp-json/` + route). */
-  rest(role: WordpressRole | { user: string; password: string }, method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  rest(
+    role: WordpressRole | { user: string; password: string },
+    method: string,
+    route: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
 export async function startWordpressSite(): Promise<WordpressSite> {
   const port = await freePort();
   const started = Date.now();
-  const { stdout } = await run(path.join(ROOT, 'scripts/wordpress-test-site.sh'), ['setup', String(port)], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run(path.join(ROOT, 'scripts/wordpress-test-site.sh'), ['setup', String(port)], {
+    cwd: ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const info = JSON.parse(stdout.trim().split('\n').pop() ?? '');
   const server: ChildProcess = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', info.docroot, info.router], {
     env: { ...process.env, PHP_CLI_SERVER_WORKERS: '4' },
@@ -80,8 +89,17 @@ export async function startWordpressSite(): Promise<WordpressSite> {
 }
 
 /** Uploads a file to the media library, as WordPress's own editor does (POST /wp/v2/media). */
-export async function uploadMedia(site: WordpressSite, role: WordpressRole, file: Buffer, filename: string, contentType: string): Promise<any> {
-  const res = await site.rest(role, 'POST', 'wp/v2/media', file, { 'Content-Type': contentType, 'Content-Disposition': `attachment; filename=${filename}` });
+export async function uploadMedia(
+  site: WordpressSite,
+  role: WordpressRole,
+  file: Buffer,
+  filename: string,
+  contentType: string,
+): Promise<any> {
+  const res = await site.rest(role, 'POST', 'wp/v2/media', file, {
+    'Content-Type': contentType,
+    'Content-Disposition': `attachment; filename=${filename}`,
+  });
   if (res.status !== 201) throw new Error(`upload of ${filename} failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -41,7 +41,10 @@ const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(htm
 async function logIn(baseUrl: string, password = PASSWORD) {
   const agent = request.agent(baseUrl);
   const page = await agent.get('/admin/login').expect(200);
-  const res = await agent.post('/admin/login').type('form').send({ _csrf: csrfOf(page.text), user: USER, password, next: '/admin' });
+  const res = await agent
+    .post('/admin/login')
+    .type('form')
+    .send({ _csrf: csrfOf(page.text), user: USER, password, next: '/admin' });
   assert.equal(res.status, 303, res.text);
   const overview = await agent.get('/admin').set('Accept', 'text/html').expect(200);
   return { agent, csrf: csrfOf(overview.text), loginResponse: res };
@@ -60,7 +63,9 @@ describe('admin dashboard: login, session, CSRF', () => {
   let vc: TestDaemon;
   let source: TestServer;
   before(async () => {
-    source = await startServer(routes({ '/missing.mp4': sendBody('gone', { status: 404, contentType: 'text/plain' }), '/stall.mp4': () => undefined }));
+    source = await startServer(
+      routes({ '/missing.mp4': sendBody('gone', { status: 404, contentType: 'text/plain' }), '/stall.mp4': () => undefined }),
+    );
     vc = await startTestDaemon({ ADMIN_USER: USER, ADMIN_PASSWORD: PASSWORD, METRICS_TOKEN, RETRY_DELAYS: '1h' });
   });
   after(async () => {
@@ -75,7 +80,18 @@ describe('admin dashboard: login, session, CSRF', () => {
     const monitoring = new Monitoring({ config, db, jobs: null, log: silentLogger(), now });
     const metrics = { metrics: async () => '', contentType: 'text/plain' };
     const worker = { snapshot: () => snapshot({ now: new Date() }) } as WorkerControl;
-    const mounts = daemonMounts({ config, apiKey: TEST_API_KEY, worker, jobs: null, search: new JobSearch(db), ledger: new Ledger({ db, now }), monitoring, metrics, log: silentLogger(), now });
+    const mounts = daemonMounts({
+      config,
+      apiKey: TEST_API_KEY,
+      worker,
+      jobs: null,
+      search: new JobSearch(db),
+      ledger: new Ledger({ db, now }),
+      monitoring,
+      metrics,
+      log: silentLogger(),
+      now,
+    });
     const admin = mounts.find((m) => m.path === '/admin');
     assert.deepEqual(collectRoutes(admin?.handler).sort(), [...PROTECTED, ...PUBLIC].sort());
   });
@@ -105,7 +121,10 @@ describe('admin dashboard: login, session, CSRF', () => {
     assert.match(page.text, /<form method="post" action="\/admin\/login"/);
     const noToken = await agent.post('/admin/login').type('form').send({ user: USER, password: PASSWORD });
     assert.equal(noToken.status, 403, 'no token, no login');
-    const wrong = await agent.post('/admin/login').type('form').send({ _csrf: csrfOf(page.text), user: USER, password: 'not the password' });
+    const wrong = await agent
+      .post('/admin/login')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), user: USER, password: 'not the password' });
     assert.equal(wrong.status, 401);
     assert.match(wrong.text, /Wrong user name or password/);
     const { loginResponse } = await logIn(vc.baseUrl);
@@ -122,14 +141,18 @@ describe('admin dashboard: login, session, CSRF', () => {
   it('never redirects outside /admin after login', async () => {
     const agent = request.agent(vc.baseUrl);
     const page = await agent.get('/admin/login?next=https://evil.example/').expect(200);
-    const res = await agent.post('/admin/login').type('form').send({ _csrf: csrfOf(page.text), user: USER, password: PASSWORD, next: '//evil.example/admin' });
+    const res = await agent
+      .post('/admin/login')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), user: USER, password: PASSWORD, next: '//evil.example/admin' });
     assert.equal(res.headers.location, '/admin');
   });
 
   it('renders every panel, with a CSP that allows only its own scripts', async () => {
     const { agent } = await logIn(vc.baseUrl);
     const res = await agent.get('/admin').set('Accept', 'text/html').expect(200);
-    for (const panel of ['System resources', 'Worker', 'Performance', 'Alerts', 'Send test alert', 'Last 14 days']) assert.ok(res.text.includes(panel), panel);
+    for (const panel of ['System resources', 'Worker', 'Performance', 'Alerts', 'Send test alert', 'Last 14 days'])
+      assert.ok(res.text.includes(panel), panel);
     const csp = res.headers['content-security-policy'] ?? '';
     assert.match(csp, /script-src 'self';/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https:/);
@@ -149,7 +172,10 @@ describe('admin dashboard: login, session, CSRF', () => {
     const forged = await agent.post(`/admin/jobs/${failed.body.id}/retry`).type('form').send({});
     assert.equal(forged.status, 403);
     assert.equal((await vc.api('GET', `/api/jobs/${failed.body.id}`)).body.status, 'failed', 'nothing happened');
-    const wrongToken = await agent.post(`/admin/jobs/${failed.body.id}/retry`).type('form').send({ _csrf: `${csrf}x` });
+    const wrongToken = await agent
+      .post(`/admin/jobs/${failed.body.id}/retry`)
+      .type('form')
+      .send({ _csrf: `${csrf}x` });
     assert.equal(wrongToken.status, 403);
     const retried = await agent.post(`/admin/jobs/${failed.body.id}/retry`).type('form').send({ _csrf: csrf, returnTo: '/admin/jobs' });
     assert.equal(retried.status, 303);
@@ -181,7 +207,8 @@ describe('admin dashboard: login, session, CSRF', () => {
   it('searches by title or id, filters by status and pages the job table', async () => {
     const { agent } = await logIn(vc.baseUrl);
     const ids: string[] = [];
-    for (let i = 0; i < 27; i += 1) ids.push((await vc.api('POST', '/api/jobs', { source_url: source.url('/missing.mp4'), title: `batch clip ${i}` })).body.id);
+    for (let i = 0; i < 27; i += 1)
+      ids.push((await vc.api('POST', '/api/jobs', { source_url: source.url('/missing.mp4'), title: `batch clip ${i}` })).body.id);
     const page1 = await agent.get('/admin/jobs?q=batch+clip').set('Accept', 'text/html').expect(200);
     assert.match(page1.text, /27 jobs/);
     assert.match(page1.text, /Page 1 of 2/);
@@ -199,7 +226,10 @@ describe('admin dashboard: login, session, CSRF', () => {
 
   it('logout ends the session, and the old cookie cannot be replayed', async () => {
     const { agent, csrf, loginResponse } = await logIn(vc.baseUrl);
-    const cookie = ([] as string[]).concat(loginResponse.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+    const cookie = ([] as string[])
+      .concat(loginResponse.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const replay = () => request(vc.baseUrl).get('/admin/api/overview').set('Accept', 'application/json').set('Cookie', cookie);
     assert.equal((await replay()).status, 200, 'the copied cookie works while logged in');
     const out = await agent.post('/admin/logout').type('form').send({ _csrf: csrf });
@@ -239,10 +269,17 @@ describe('admin dashboard: password hash, rate limit, TLS, disabled', () => {
       const agent = request.agent(vc.baseUrl);
       const token = csrfOf((await agent.get('/admin/login')).text);
       for (let i = 0; i < LOGIN_ATTEMPTS; i += 1) {
-        const res = await agent.post('/admin/login').type('form').send({ _csrf: token, user: USER, password: `guess ${i}` });
+        const res = await agent
+          .post('/admin/login')
+          .type('form')
+          .send({ _csrf: token, user: USER, password: `guess ${i}` });
         assert.equal(res.status, 401, `attempt ${i + 1}`);
       }
-      const blocked = await agent.post('/admin/login').type('form').send({ _csrf: token, user: USER, password: PASSWORD }).set('Accept', 'text/html');
+      const blocked = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ _csrf: token, user: USER, password: PASSWORD })
+        .set('Accept', 'text/html');
       assert.equal(blocked.status, 429, 'even the right password waits');
       assert.match(blocked.text, /too many login attempts/);
     } finally {

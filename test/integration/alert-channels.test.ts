@@ -91,7 +91,13 @@ describe('alert channels against real receivers', () => {
       sampler,
       schedule: (expr) => (crons.push(expr), { stop: () => undefined }),
     });
-    const worker = { snapshot: () => snapshot({ now: now(), sources: [{ kind: 'local', connected: true, pending: 12, lastPollAt: now().toISOString(), lastError: null }] }) } as WorkerControl;
+    const worker = {
+      snapshot: () =>
+        snapshot({
+          now: now(),
+          sources: [{ kind: 'local', connected: true, pending: 12, lastPollAt: now().toISOString(), lastError: null }],
+        }),
+    } as WorkerControl;
     monitoring.start(worker);
     await monitoring.monitor.sampleNow(); // memory at 85 %: a warning
     monitoring.events.emit({ type: 'worker_crashed', key: 'local-j42', reason: 'FFmpeg was killed by signal SIGKILL' });
@@ -113,7 +119,10 @@ describe('alert channels against real receivers', () => {
     assert.match(critical?.text ?? '', /Worker crashed on local-j42: FFmpeg was killed by signal SIGKILL\n/);
     assert.match(critical?.text ?? '', /Dashboard: https:\/\/vc\.example\/admin/);
     assert.match(report?.text ?? '', /✅ Successfully Processed: 0 videos\n❌ Failed: 0 videos\n⏳ Pending: 12 videos\n/);
-    assert.match(report?.text ?? '', /System Health: 🔴 2 open alerts: Memory usage \(warning\), Worker crashed \(critical\)|System Health: 🔴 2 open alerts: Worker crashed \(critical\), Memory usage \(warning\)/);
+    assert.match(
+      report?.text ?? '',
+      /System Health: 🔴 2 open alerts: Memory usage \(warning\), Worker crashed \(critical\)|System Health: 🔴 2 open alerts: Worker crashed \(critical\), Memory usage \(warning\)/,
+    );
 
     for (const hook of [slack, discord]) assert.equal(hook.bodies.length, 3, 'warning, critical and report');
     assert.match(slack.bodies[0].text, /^\*🟡 WARNING: Memory usage\*\nMemory at 85% \(13.6 \/ 16 GiB; warning above 80%\)/);
@@ -122,7 +131,8 @@ describe('alert channels against real receivers', () => {
     assert.match(discord.bodies[2].content, /Daily Report/);
 
     const logText = logs.text();
-    for (const secret of [SMTP_PASSWORD, 'slack-secret-token', 'discord-secret-token']) assert.ok(!logText.includes(secret), `logs leak ${secret}`);
+    for (const secret of [SMTP_PASSWORD, 'slack-secret-token', 'discord-secret-token'])
+      assert.ok(!logText.includes(secret), `logs leak ${secret}`);
   });
 
   it('a failing channel is logged and retried until the message gets through', async () => {
@@ -131,7 +141,11 @@ describe('alert channels against real receivers', () => {
     const logs = capturingLogger();
     const notifier = new Notifier({
       channels: [
-        createEmailChannel({ smtpUrl: `smtp://alerts:${SMTP_PASSWORD}@127.0.0.1:${flakySmtp.port}`, from: 'vc@example.com', to: ['ops@example.com'] }),
+        createEmailChannel({
+          smtpUrl: `smtp://alerts:${SMTP_PASSWORD}@127.0.0.1:${flakySmtp.port}`,
+          from: 'vc@example.com',
+          to: ['ops@example.com'],
+        }),
         createWebhookChannel({ kind: 'discord', url: flakyHook.url(DISCORD_PATH) }),
       ],
       context: { workerId: 'vc-1', dashboardUrl: 'https://vc.example/admin' },

@@ -31,15 +31,29 @@ describe('Appwrite setup and doctor', () => {
     const table = fake.table(DATABASE, TABLE);
     const column = (key: string) => table.columns.find((c) => c.key === key)!;
     assert.deepEqual([table.columns.length, table.permissions], [RECORD_FIELDS.length, []]);
-    assert.deepEqual({ ...column('status'), $createdAt: 0, $updatedAt: 0 }, {
-      key: 'status', type: 'string', format: 'enum', elements: ['pending', 'processing', 'completed', 'failed', 'cancelled'],
-      status: 'available', required: false, array: false, default: 'pending', $createdAt: 0, $updatedAt: 0,
-    });
+    assert.deepEqual(
+      { ...column('status'), $createdAt: 0, $updatedAt: 0 },
+      {
+        key: 'status',
+        type: 'string',
+        format: 'enum',
+        elements: ['pending', 'processing', 'completed', 'failed', 'cancelled'],
+        status: 'available',
+        required: false,
+        array: false,
+        default: 'pending',
+        $createdAt: 0,
+        $updatedAt: 0,
+      },
+    );
     assert.deepEqual([column('source_url').format, column('source_url').required], ['url', true]);
     assert.deepEqual([column('priority').min, column('priority').max, column('priority').default], [1, 10, 5]);
     assert.deepEqual([column('retry_errors').type, column('retry_errors').array], ['varchar', true]);
     assert.deepEqual([column('duration').type, column('renditions').type, column('heartbeat_at').type], ['double', 'text', 'datetime']);
-    assert.ok(table.columns.every((c) => c.status === 'available'), 'indexes were created once the columns were built');
+    assert.ok(
+      table.columns.every((c) => c.status === 'available'),
+      'indexes were created once the columns were built',
+    );
 
     const writesBefore = fake.requests.filter((r) => r.method === 'POST').length;
     const second = await setupAppwrite({ config, pollMs: 10 });
@@ -52,7 +66,16 @@ describe('Appwrite setup and doctor', () => {
     const env = { APPWRITE_FIELD_MAP: 'hls_url:stream_url' };
     await setupAppwrite({ config: appwriteConfig(fake), pollMs: 10 });
     // A hand-made column of the wrong type under the mapped name.
-    fake.table(DATABASE, TABLE).columns.push({ key: 'stream_url', type: 'integer', status: 'available', required: false, array: false, default: null, $createdAt: '', $updatedAt: '' });
+    fake.table(DATABASE, TABLE).columns.push({
+      key: 'stream_url',
+      type: 'integer',
+      status: 'available',
+      required: false,
+      array: false,
+      default: null,
+      $createdAt: '',
+      $updatedAt: '',
+    });
     const report = await setupAppwrite({ config: appwriteConfig(fake, env), pollMs: 10 });
     assert.deepEqual(report.problems, ['column stream_url (hls_url) is integer, expected url']);
     assert.deepEqual(report.created, []);
@@ -63,13 +86,16 @@ describe('Appwrite setup and doctor', () => {
     const fake = await fresh();
     await setupAppwrite({ config: appwriteConfig(fake), pollMs: 10 });
     const checks = await checkAppwrite(appwriteConfig(fake, { APPWRITE_WEBHOOK_SECRET: 's3cret' }));
-    assert.deepEqual(checks.map((c) => [c.name, c.level]), [
-      ['appwrite rows', 'ok'],
-      ['appwrite write', 'ok'],
-      ['appwrite columns', 'ok'],
-      ['appwrite indexes', 'ok'],
-      ['appwrite webhook', 'ok'],
-    ]);
+    assert.deepEqual(
+      checks.map((c) => [c.name, c.level]),
+      [
+        ['appwrite rows', 'ok'],
+        ['appwrite write', 'ok'],
+        ['appwrite columns', 'ok'],
+        ['appwrite indexes', 'ok'],
+        ['appwrite webhook', 'ok'],
+      ],
+    );
     assert.ok(!JSON.stringify(checks).includes('s3cret'));
   });
 
@@ -94,7 +120,10 @@ describe('Appwrite setup and doctor', () => {
 
     await fake.stop();
     checks = await checkAppwrite(appwriteConfig(fake));
-    assert.deepEqual(checks.map((c) => [c.name, c.level]), [['appwrite rows', 'fail']]);
+    assert.deepEqual(
+      checks.map((c) => [c.name, c.level]),
+      [['appwrite rows', 'fail']],
+    );
     assert.match(checks[0]!.detail, /unreachable/);
   });
 });

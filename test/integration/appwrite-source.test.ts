@@ -38,14 +38,43 @@ describe('Appwrite source', () => {
     addVideo(fake, 'urgent-new', { source_url: 'https://cdn.test/2.mp4', priority: 1 }, minutesAgo(1));
     addVideo(fake, 'low', { source_url: 'https://cdn.test/3.mp4', priority: 10 }, minutesAgo(40));
     addVideo(fake, 'normal-new', { source_url: 'https://cdn.test/4.mp4', priority: 5 }, minutesAgo(2));
-    addVideo(fake, 'retry-later', { source_url: 'https://cdn.test/5.mp4', priority: 1, next_attempt_at: new Date(Date.now() + 3600_000).toISOString() });
-    addVideo(fake, 'retry-due', { source_url: 'https://cdn.test/6.mp4', priority: 3, next_attempt_at: minutesAgo(1).toISOString() }, minutesAgo(5));
+    addVideo(fake, 'retry-later', {
+      source_url: 'https://cdn.test/5.mp4',
+      priority: 1,
+      next_attempt_at: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    addVideo(
+      fake,
+      'retry-due',
+      { source_url: 'https://cdn.test/6.mp4', priority: 3, next_attempt_at: minutesAgo(1).toISOString() },
+      minutesAgo(5),
+    );
     addVideo(fake, 'done', { source_url: 'https://cdn.test/7.mp4', priority: 1, status: 'completed' });
-    addVideo(fake, 'running', { source_url: 'https://cdn.test/8.mp4', priority: 1, status: 'processing', claimed_by: 'host-b:2', heartbeat_at: new Date().toISOString() });
-    addVideo(fake, 'orphan', { source_url: 'https://cdn.test/9.mp4', priority: 4, status: 'processing', claimed_by: 'host-c:3', heartbeat_at: minutesAgo(5).toISOString() }, minutesAgo(50));
+    addVideo(fake, 'running', {
+      source_url: 'https://cdn.test/8.mp4',
+      priority: 1,
+      status: 'processing',
+      claimed_by: 'host-b:2',
+      heartbeat_at: new Date().toISOString(),
+    });
+    addVideo(
+      fake,
+      'orphan',
+      {
+        source_url: 'https://cdn.test/9.mp4',
+        priority: 4,
+        status: 'processing',
+        claimed_by: 'host-c:3',
+        heartbeat_at: minutesAgo(5).toISOString(),
+      },
+      minutesAgo(50),
+    );
 
     const { total, records } = await source().listPending(4);
-    assert.deepEqual(records.map((r) => r.id), ['urgent-new', 'retry-due', 'orphan', 'normal-old']);
+    assert.deepEqual(
+      records.map((r) => r.id),
+      ['urgent-new', 'retry-due', 'orphan', 'normal-old'],
+    );
     assert.equal(total, 6, 'due: 4 fresh, 1 retry, 1 expired lease');
     const listings = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/rows'));
     assert.equal(listings.length, 2, 'one bounded read for pending rows, one for expired leases');
@@ -53,7 +82,7 @@ describe('Appwrite source', () => {
     assert.equal(first.source, 'appwrite');
     assert.equal(first.sourceUrl, 'https://cdn.test/2.mp4');
     assert.match(first.createdAt, /Z$/, 'times normalised to toISOString()');
-    assert.match(first.updatedAt, /\+00:00$/, "the lock token is kept exactly as Appwrite wrote it");
+    assert.match(first.updatedAt, /\+00:00$/, 'the lock token is kept exactly as Appwrite wrote it');
   });
 
   it('lets exactly one of five racing workers claim a row; a claim from a stale read loses', async () => {
@@ -101,14 +130,29 @@ describe('Appwrite source', () => {
       const table = mapped.table(DATABASE, TABLE);
       assert.ok(table.columns.some((c) => c.key === 'stream_url') && !table.columns.some((c) => c.key === 'hls_url'));
       addVideo(mapped, 'm1', { source_url: 'https://cdn.test/m.mp4' });
-      const worker = new AppwriteSource({ config: appwriteConfig(mapped, { APPWRITE_FIELD_MAP: 'hls_url:stream_url,poster_url:thumbnail' }), workerId: 'w', leaseSeconds: 60, log: silentLogger() });
+      const worker = new AppwriteSource({
+        config: appwriteConfig(mapped, { APPWRITE_FIELD_MAP: 'hls_url:stream_url,poster_url:thumbnail' }),
+        workerId: 'w',
+        leaseSeconds: 60,
+        log: silentLogger(),
+      });
       await worker.claim((await worker.listPending(1)).records[0]!, 'w');
       await worker.complete('m1', result());
       const row = videoRow(mapped, 'm1');
       assert.equal(row.status, 'completed');
       assert.equal(row.stream_url, 'https://media.test/storage/hls/appwrite-m1/master.m3u8');
       assert.equal(row.thumbnail, 'https://media.test/storage/hls/appwrite-m1/poster.jpg');
-      assert.deepEqual(JSON.parse(row.renditions), [{ name: 'low', width: 854, height: 480, bandwidth: 900000, average_bandwidth: 700000, codecs: 'avc1.64001e,mp4a.40.2', playlist_url: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8' }]);
+      assert.deepEqual(JSON.parse(row.renditions), [
+        {
+          name: 'low',
+          width: 854,
+          height: 480,
+          bandwidth: 900000,
+          average_bandwidth: 700000,
+          codecs: 'avc1.64001e,mp4a.40.2',
+          playlist_url: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8',
+        },
+      ]);
       assert.equal(row.duration, 5.02);
       assert.equal(row.width, 1280);
       assert.equal(row.processing_ms, 1234);
@@ -168,7 +212,10 @@ describe('Appwrite source', () => {
     for (let poll = 0; poll < 3; poll += 1) {
       // Reads work, every claim is refused: one error in the log, not one per poll.
       const [record] = (await worker.listPending(1)).records;
-      await assert.rejects(worker.claim(record!, 'host-a:1'), (err) => isAppError(err, 'cms_error') && /lacks the scope rows\.write/.test(err.message));
+      await assert.rejects(
+        worker.claim(record!, 'host-a:1'),
+        (err) => isAppError(err, 'cms_error') && /lacks the scope rows\.write/.test(err.message),
+      );
     }
     const refused = capture.lines.filter((l) => l.level === 50);
     assert.equal(refused.length, 1);
@@ -185,7 +232,17 @@ function result(): PublishResult {
   return {
     hlsUrl: 'https://media.test/storage/hls/appwrite-m1/master.m3u8',
     posterUrl: 'https://media.test/storage/hls/appwrite-m1/poster.jpg',
-    renditions: [{ name: 'low', width: 854, height: 480, bandwidth: 900_000, averageBandwidth: 700_000, codecs: 'avc1.64001e,mp4a.40.2', playlistUrl: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8' }],
+    renditions: [
+      {
+        name: 'low',
+        width: 854,
+        height: 480,
+        bandwidth: 900_000,
+        averageBandwidth: 700_000,
+        codecs: 'avc1.64001e,mp4a.40.2',
+        playlistUrl: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8',
+      },
+    ],
     duration: 5.02,
     width: 1280,
     height: 720,

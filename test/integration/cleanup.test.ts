@@ -73,7 +73,15 @@ describe('daily cleanup: storage/temp', () => {
 
       const db = openDatabase(path.join(storage, 'state.db'));
       const { schedule } = manualScheduler();
-      const cleanup = new DailyCleanup({ tempDir: temp, ledger: new Ledger({ db, now: () => new Date() }), ledgerRetentionDays: 90, cron: '30 3 * * *', schedule, log, now: () => new Date() });
+      const cleanup = new DailyCleanup({
+        tempDir: temp,
+        ledger: new Ledger({ db, now: () => new Date() }),
+        ledgerRetentionDays: 90,
+        cron: '30 3 * * *',
+        schedule,
+        log,
+        now: () => new Date(),
+      });
       const report = await cleanup.run();
       db.close();
 
@@ -96,7 +104,15 @@ describe('daily cleanup: storage/temp', () => {
         return 0;
       },
     };
-    const cleanup = new DailyCleanup({ tempDir: path.join(storage, 'temp'), ledger, ledgerRetentionDays: 90, cron: '15 4 * * *', schedule, log, now: () => new Date() });
+    const cleanup = new DailyCleanup({
+      tempDir: path.join(storage, 'temp'),
+      ledger,
+      ledgerRetentionDays: 90,
+      cron: '15 4 * * *',
+      schedule,
+      log,
+      now: () => new Date(),
+    });
     cleanup.start();
     cleanup.start();
     assert.equal(tasks.length, 1, 'one schedule');
@@ -123,7 +139,15 @@ describe('daily cleanup: storage/temp', () => {
       },
     };
     const { schedule } = manualScheduler();
-    const cleanup = new DailyCleanup({ tempDir: temp, ledger, ledgerRetentionDays: 90, cron: '30 3 * * *', schedule, log, now: () => new Date() });
+    const cleanup = new DailyCleanup({
+      tempDir: temp,
+      ledger,
+      ledgerRetentionDays: 90,
+      cron: '30 3 * * *',
+      schedule,
+      log,
+      now: () => new Date(),
+    });
     assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0 });
   });
 });
@@ -176,7 +200,10 @@ describe('daily cleanup in the daemon', () => {
       insert.run('local-recent', 'recent', recent, recent);
       // The cron fires on its own: wait for its effect (bounded only so that a cron that never runs fails).
       const rows = (): number => (db.prepare('SELECT COUNT(*) AS n FROM ledger').get() as { n: number }).n;
-      await waitFor('the scheduled cleanup', () => rows() === 1 && !existsSync(path.join(temp, 'crashed-long-ago')), { timeoutMs: 60_000, everyMs: 100 });
+      await waitFor('the scheduled cleanup', () => rows() === 1 && !existsSync(path.join(temp, 'crashed-long-ago')), {
+        timeoutMs: 60_000,
+        everyMs: 100,
+      });
       assert.deepEqual(db.prepare('SELECT record_id FROM ledger').all(), [{ record_id: 'recent' }]);
       assert.equal(existsSync(path.join(temp, 'crashed-long-ago')), false);
       db.close();

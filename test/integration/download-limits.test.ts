@@ -45,7 +45,10 @@ describe('downloadSource: size limits, timeouts and broken transfers', { timeout
     const { handler, stats } = slowBody({ totalBytes: 10 * 1024 * 1024, chunkBytes: chunk, intervalMs: 5, contentLength: false });
     const server = await serve(handler);
     const err = await expectFailure(options(server.url('/big.mp4'), { config: { maxBytes } }), 'source_too_large');
-    assert.ok(typeof err.context.bytes === 'number' && err.context.bytes > maxBytes && err.context.bytes <= maxBytes + chunk, `received ${String(err.context.bytes)}`);
+    assert.ok(
+      typeof err.context.bytes === 'number' && err.context.bytes > maxBytes && err.context.bytes <= maxBytes + chunk,
+      `received ${String(err.context.bytes)}`,
+    );
     await stats.done;
     assert.equal(stats.clientClosedEarly, true);
     assert.ok(stats.bytesWritten <= 1024 * 1024, `server wrote ${stats.bytesWritten} bytes`);
@@ -90,7 +93,10 @@ describe('downloadSource: size limits, timeouts and broken transfers', { timeout
   it('applies the connect timeout to name resolution too', async () => {
     const hanging: LookupFn = () => new Promise(() => undefined);
     const started = Date.now();
-    await expectFailure(options('http://slow-dns.example.test/video.mp4', { lookup: hanging, config: { connectTimeoutMs: 200 } }), 'source_timeout');
+    await expectFailure(
+      options('http://slow-dns.example.test/video.mp4', { lookup: hanging, config: { connectTimeoutMs: 200 } }),
+      'source_timeout',
+    );
     assert.ok(Date.now() - started < 2000);
   });
 

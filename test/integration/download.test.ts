@@ -6,14 +6,7 @@ import { pino } from 'pino';
 import type { ErrorCode } from '../../src/errors.js';
 import { downloadSource, type DownloadProgress } from '../../src/pipeline/download.js';
 import { isPublicAddress } from '../../src/pipeline/url-policy.js';
-import {
-  redirect,
-  routes,
-  sendBody,
-  startServer,
-  videoBytes,
-  type TestServer,
-} from '../helpers/http-fixtures.js';
+import { redirect, routes, sendBody, startServer, videoBytes, type TestServer } from '../helpers/http-fixtures.js';
 import { POLICY_ON, expectFailure, fakeLookup, makeDownloadDir, options, removeDownloadDir } from '../helpers/download-fixtures.js';
 
 before(makeDownloadDir);
@@ -132,7 +125,10 @@ describe('downloadSource: private-address policy', { timeout: 10_000 }, () => {
       const connectionsBefore = server.connections();
       const started = Date.now();
       const err = await expectFailure(
-        options(`http://${host}:${server.port}/video.mp4`, { config: { ...POLICY_ON, connectTimeoutMs: 10_000 }, lookup: fakeLookup({}, calls) }),
+        options(`http://${host}:${server.port}/video.mp4`, {
+          config: { ...POLICY_ON, connectTimeoutMs: 10_000 },
+          lookup: fakeLookup({}, calls),
+        }),
         'source_url_forbidden',
       );
       assert.equal(err.retryable, false);
@@ -145,7 +141,10 @@ describe('downloadSource: private-address policy', { timeout: 10_000 }, () => {
   it('refuses a name whose lookup returns 10.x', async () => {
     const calls: string[] = [];
     const url = 'http://intranet.example.test/video.mp4';
-    await expectFailure(options(url, { config: POLICY_ON, lookup: fakeLookup({ 'intranet.example.test': ['10.20.30.40'] }, calls) }), 'source_url_forbidden');
+    await expectFailure(
+      options(url, { config: POLICY_ON, lookup: fakeLookup({ 'intranet.example.test': ['10.20.30.40'] }, calls) }),
+      'source_url_forbidden',
+    );
     assert.deepEqual(calls, ['intranet.example.test']);
   });
 
@@ -206,7 +205,14 @@ describe('downloadSource: status codes and content', { timeout: 10_000 }, () => 
   });
 
   it('refuses invalid or non-http URLs', async () => {
-    for (const url of ['file:///etc/passwd', 'ftp://x/y', 'not a url', 'javascript:alert(1)', 'data:video/mp4;base64,AAAA', `http://x/${'a'.repeat(2100)}`]) {
+    for (const url of [
+      'file:///etc/passwd',
+      'ftp://x/y',
+      'not a url',
+      'javascript:alert(1)',
+      'data:video/mp4;base64,AAAA',
+      `http://x/${'a'.repeat(2100)}`,
+    ]) {
       const err = await expectFailure(options(url), 'source_url_invalid');
       assert.equal(err.retryable, false);
     }

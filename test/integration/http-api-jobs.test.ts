@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import request from 'supertest';
 import { type AppDeps } from '../../src/http/app.js';
 import type { Ledger } from '../../src/store/ledger.js';
-import { KEY, add, assertError, build,  jobCount, jobs, ledger, logged,  server,  useApiFixture, worker } from '../helpers/api-fixture.js';
+import { KEY, add, assertError, build, jobCount, jobs, ledger, logged, server, useApiFixture, worker } from '../helpers/api-fixture.js';
 
 useApiFixture();
 
@@ -27,7 +27,8 @@ describe('ids in the path', () => {
 });
 
 describe('retry and cancel', () => {
-  const post = (app: ReturnType<typeof build>, id: string, action: string) => request(app).post(`/api/jobs/${id}/${action}`).set('X-API-Key', KEY);
+  const post = (app: ReturnType<typeof build>, id: string, action: string) =>
+    request(app).post(`/api/jobs/${id}/${action}`).set('X-API-Key', KEY);
 
   it('cancels a pending job without aborting anything', async () => {
     const job = add();
@@ -92,11 +93,20 @@ describe('poll, stats, errors', () => {
   });
 
   it('hides unexpected errors behind a logged 500', async () => {
-    const broken = { stats: () => { throw new Error('disk /secret/path exploded'); } } as unknown as Ledger;
-    const res = await request(build({ ledger: broken })).get('/api/stats').set('X-API-Key', KEY);
+    const broken = {
+      stats: () => {
+        throw new Error('disk /secret/path exploded');
+      },
+    } as unknown as Ledger;
+    const res = await request(build({ ledger: broken }))
+      .get('/api/stats')
+      .set('X-API-Key', KEY);
     assertError(res, 500, 'internal_error');
     assert.equal(res.text.includes('/secret/path'), false);
-    assert.ok(logged.some((line) => line.includes('/secret/path')), 'the real error is logged');
+    assert.ok(
+      logged.some((line) => line.includes('/secret/path')),
+      'the real error is logged',
+    );
   });
 
   it('sets security headers and hides the framework', async () => {
@@ -107,11 +117,15 @@ describe('poll, stats, errors', () => {
 });
 
 describe('/storage/hls', () => {
-  const get = (url: string, overrides: Partial<AppDeps> = {}) => request(build(overrides)).get(url).buffer(true).parse((res, done) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => done(null, Buffer.concat(chunks)));
-  });
+  const get = (url: string, overrides: Partial<AppDeps> = {}) =>
+    request(build(overrides))
+      .get(url)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
 
   const served: [string, string, RegExp][] = [
     ['/storage/hls/local-jabc/master.m3u8', 'application/vnd.apple.mpegurl', /max-age=10$/],

@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { setProbe, KEY, add, assertError, build,  jobCount, jobs, ledger,  probe, server,  useApiFixture, worker } from '../helpers/api-fixture.js';
+import {
+  setProbe,
+  KEY,
+  add,
+  assertError,
+  build,
+  jobCount,
+  jobs,
+  ledger,
+  probe,
+  server,
+  useApiFixture,
+  worker,
+} from '../helpers/api-fixture.js';
 
 useApiFixture();
 
@@ -94,7 +107,11 @@ describe('GET /health', () => {
 });
 
 describe('POST /api/jobs', () => {
-  const post = (body: unknown) => request(build()).post('/api/jobs').set('X-API-Key', KEY).send(body as object);
+  const post = (body: unknown) =>
+    request(build())
+      .post('/api/jobs')
+      .set('X-API-Key', KEY)
+      .send(body as object);
 
   it('queues a job (202) and nudges the poller', async () => {
     const res = await post({ source_url: 'https://example.test/a b.mp4'.replace(' ', '%20'), title: '  Holiday  ' });
@@ -150,7 +167,11 @@ describe('POST /api/jobs', () => {
     const app = build();
     const bad = await request(app).post('/api/jobs').set('X-API-Key', KEY).set('Content-Type', 'application/json').send('{"source_url": ');
     assertError(bad, 400, 'invalid_request');
-    const text = await request(app).post('/api/jobs').set('X-API-Key', KEY).set('Content-Type', 'text/plain').send('source_url=https://a.test/');
+    const text = await request(app)
+      .post('/api/jobs')
+      .set('X-API-Key', KEY)
+      .set('Content-Type', 'text/plain')
+      .send('source_url=https://a.test/');
     assertError(text, 400, 'invalid_request');
     assert.equal(jobCount(), 0);
   });
@@ -162,7 +183,10 @@ describe('POST /api/jobs', () => {
   });
 
   it('answers 409 when the local source is disabled', async () => {
-    const res = await request(build({ jobs: null })).post('/api/jobs').set('X-API-Key', KEY).send({ source_url: 'https://example.test/a.mp4' });
+    const res = await request(build({ jobs: null }))
+      .post('/api/jobs')
+      .set('X-API-Key', KEY)
+      .send({ source_url: 'https://example.test/a.mp4' });
     assertError(res, 409, 'conflict');
     assert.match(res.body.error.message, /SOURCES/);
   });
@@ -181,9 +205,15 @@ describe('GET /api/jobs', () => {
     const all = await get('');
     assert.equal(all.status, 200);
     assert.equal(all.body.total, 3);
-    assert.deepEqual(all.body.jobs.map((j: { id: string }) => j.id), [c.id, b.id, a.id]);
+    assert.deepEqual(
+      all.body.jobs.map((j: { id: string }) => j.id),
+      [c.id, b.id, a.id],
+    );
     const page = await get('?limit=1&offset=1');
-    assert.deepEqual(page.body.jobs.map((j: { id: string }) => j.id), [b.id]);
+    assert.deepEqual(
+      page.body.jobs.map((j: { id: string }) => j.id),
+      [b.id],
+    );
     assert.equal(page.body.total, 3);
     const cancelled = await get('?status=cancelled&source=local');
     assert.equal(cancelled.body.total, 1);
@@ -193,7 +223,18 @@ describe('GET /api/jobs', () => {
     assert.equal((await get('?limit=100&offset=1000000')).status, 200);
   });
 
-  for (const query of ['?limit=0', '?limit=101', '?limit=x', '?limit=', '?offset=-1', '?offset=1000001', '?offset=1.5', '?status=done', '?source=youtube', '?status=pending&status=failed']) {
+  for (const query of [
+    '?limit=0',
+    '?limit=101',
+    '?limit=x',
+    '?limit=',
+    '?offset=-1',
+    '?offset=1000001',
+    '?offset=1.5',
+    '?status=done',
+    '?source=youtube',
+    '?status=pending&status=failed',
+  ]) {
     it(`refuses ${query} with 400`, async () => {
       assertError(await get(query), 400, 'invalid_request');
     });
@@ -212,7 +253,24 @@ describe('GET /api/jobs/:id', () => {
     assert.equal(res.body.source, 'local');
     assert.equal(res.body.priority, 2);
     assert.deepEqual(res.body.retry_errors, []);
-    for (const field of ['source_url', 'retry_count', 'next_attempt_at', 'error_code', 'claimed_by', 'heartbeat_at', 'progress', 'step', 'hls_url', 'poster_url', 'renditions', 'processing_ms', 'output_bytes', 'completed_at', 'created_at', 'updated_at']) {
+    for (const field of [
+      'source_url',
+      'retry_count',
+      'next_attempt_at',
+      'error_code',
+      'claimed_by',
+      'heartbeat_at',
+      'progress',
+      'step',
+      'hls_url',
+      'poster_url',
+      'renditions',
+      'processing_ms',
+      'output_bytes',
+      'completed_at',
+      'created_at',
+      'updated_at',
+    ]) {
       assert.ok(field in res.body, field);
     }
     assert.equal(res.body.attempts.length, 1);
@@ -227,7 +285,19 @@ describe('GET /api/jobs/:id', () => {
     assert.ok(claimed);
     jobs.heartbeat(job.id, 'w1', { percent: 10, step: 'downloading' });
     const app = build();
-    worker.active = [{ key: `local-${job.id}`, source: 'local', recordId: job.id, title: null, step: 'transcoding', percent: 57, rung: 'high', etaSeconds: 42, startedAt: new Date().toISOString() }];
+    worker.active = [
+      {
+        key: `local-${job.id}`,
+        source: 'local',
+        recordId: job.id,
+        title: null,
+        step: 'transcoding',
+        percent: 57,
+        rung: 'high',
+        etaSeconds: 42,
+        startedAt: new Date().toISOString(),
+      },
+    ];
     const res = await request(app).get(`/api/jobs/${job.id}`).set('X-API-Key', KEY);
     assert.equal(res.body.progress, 57);
     assert.equal(res.body.step, 'transcoding');
@@ -240,6 +310,12 @@ describe('GET /api/jobs/:id', () => {
 
   it('answers 404 for an unknown id, also when the local source is disabled', async () => {
     assertError(await request(build()).get('/api/jobs/jnothere').set('X-API-Key', KEY), 404, 'not_found');
-    assertError(await request(build({ jobs: null })).get('/api/jobs/jnothere').set('X-API-Key', KEY), 404, 'not_found');
+    assertError(
+      await request(build({ jobs: null }))
+        .get('/api/jobs/jnothere')
+        .set('X-API-Key', KEY),
+      404,
+      'not_found',
+    );
   });
 });

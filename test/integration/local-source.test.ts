@@ -38,7 +38,10 @@ describe('LocalSource', () => {
     const urgent = add(1);
     const { total, records } = await source.listPending(10);
     assert.equal(total, 2);
-    assert.deepEqual(records.map((r) => r.id), [urgent.id, normal.id]);
+    assert.deepEqual(
+      records.map((r) => r.id),
+      [urgent.id, normal.id],
+    );
     assert.deepEqual(records[1], {
       source: 'local',
       id: normal.id,

@@ -41,10 +41,21 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function transcodeError(input: string, options: { media?: MediaConfig; runner?: FfmpegRunner; signal?: AbortSignal; onProgress?: () => void } = {}): Promise<unknown> {
+async function transcodeError(
+  input: string,
+  options: { media?: MediaConfig; runner?: FfmpegRunner; signal?: AbortSignal; onProgress?: () => void } = {},
+): Promise<unknown> {
   const outDir = path.join(root, `out-${Math.random().toString(36).slice(2)}`);
   try {
-    await transcodeLadder({ input, outDir, media: options.media ?? testMediaConfig(), runner: options.runner ?? refusingRunner, log, signal: options.signal, onProgress: options.onProgress });
+    await transcodeLadder({
+      input,
+      outDir,
+      media: options.media ?? testMediaConfig(),
+      runner: options.runner ?? refusingRunner,
+      log,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
   } catch (err) {
     return err;
   }
@@ -64,7 +75,9 @@ describe('bad sources', () => {
   });
 
   it('an MP4 truncated after its index fails as a decode error once FFmpeg reports the partial file', async () => {
-    const err = assertCode(await transcodeError(await makeTruncatedMp4({ indexFirst: true }), { runner: realRunner }), ['media_decode_error']);
+    const err = assertCode(await transcodeError(await makeTruncatedMp4({ indexFirst: true }), { runner: realRunner }), [
+      'media_decode_error',
+    ]);
     assert.ok(Array.isArray(err.context.logTail));
   });
 
@@ -101,7 +114,10 @@ describe('bad sources', () => {
 describe('missing binaries', () => {
   it('reports a missing ffprobe as ffmpeg_not_found (retryable)', async () => {
     const clip = await makeClip({ width: 320, height: 240 });
-    await assert.rejects(probe(clip, { ffprobePath: '/nonexistent/ffprobe' }), (err) => isAppError(err, 'ffmpeg_not_found') && err.retryable);
+    await assert.rejects(
+      probe(clip, { ffprobePath: '/nonexistent/ffprobe' }),
+      (err) => isAppError(err, 'ffmpeg_not_found') && err.retryable,
+    );
   });
 
   it('reports a missing ffmpeg as ffmpeg_not_found (retryable)', async () => {
@@ -110,7 +126,10 @@ describe('missing binaries', () => {
     const plan = planLadder(info, testMediaConfig());
     const cmd = buildHlsCommand({ input: clip, outDir: path.join(root, 'never'), plan, preset: 'veryfast', threads: 0 });
     const runner = createFfmpegRunner({ ffmpegPath: '/nonexistent/ffmpeg', log });
-    await assert.rejects(runner.run(cmd, { durationSeconds: info.durationSeconds }), (err) => isAppError(err, 'ffmpeg_not_found') && err.retryable);
+    await assert.rejects(
+      runner.run(cmd, { durationSeconds: info.durationSeconds }),
+      (err) => isAppError(err, 'ffmpeg_not_found') && err.retryable,
+    );
   });
 });
 
@@ -163,7 +182,9 @@ describe('abort', () => {
     const cmd = buildHlsCommand({ input: clip, outDir, plan: planLadder(info, testMediaConfig()), preset: 'veryfast', threads: 0 });
     const controller = new AbortController();
     controller.abort('user clicked cancel');
-    await assert.rejects(realRunner.run(cmd, { durationSeconds: info.durationSeconds, signal: controller.signal }), (err) => isAppError(err, 'cancelled'));
+    await assert.rejects(realRunner.run(cmd, { durationSeconds: info.durationSeconds, signal: controller.signal }), (err) =>
+      isAppError(err, 'cancelled'),
+    );
     assert.deepEqual(await processesMatching(outDir), []);
   });
 });

@@ -38,14 +38,23 @@ async function segmentStarts(dir: string): Promise<Array<{ pts: number; key: boo
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort();
   const starts: Array<{ pts: number; key: boolean }> = [];
   for (const f of files) {
-    const raw = (await ffprobeJson(['-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'packet=pts_time,flags', path.join(dir, f)])) as { packets: Array<{ pts_time: string; flags: string }> };
+    const raw = (await ffprobeJson([
+      '-select_streams',
+      'v:0',
+      '-read_intervals',
+      '%+#1',
+      '-show_entries',
+      'packet=pts_time,flags',
+      path.join(dir, f),
+    ])) as { packets: Array<{ pts_time: string; flags: string }> };
     const first = raw.packets[0];
     starts.push({ pts: Number(first?.pts_time), key: first?.flags.startsWith('K') === true });
   }
   return starts;
 }
 
-const extinfs = async (file: string): Promise<string[]> => (await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('#EXTINF:'));
+const extinfs = async (file: string): Promise<string[]> =>
+  (await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith('#EXTINF:'));
 
 describe('top-rung passthrough', () => {
   let out: string;
@@ -71,7 +80,10 @@ describe('top-rung passthrough', () => {
     assert.deepEqual(await extinfs(path.join(out, 'low', 'playlist.m3u8')), await extinfs(path.join(out, 'medium', 'playlist.m3u8')));
     const [high, low] = [await segmentStarts(path.join(out, 'medium')), await segmentStarts(path.join(out, 'low'))];
     assert.equal(high.length, 3);
-    assert.deepEqual(low.map((s) => s.pts.toFixed(3)), high.map((s) => s.pts.toFixed(3)));
+    assert.deepEqual(
+      low.map((s) => s.pts.toFixed(3)),
+      high.map((s) => s.pts.toFixed(3)),
+    );
     assert.ok([...high, ...low].every((s) => s.key));
   });
 
@@ -86,7 +98,28 @@ describe('top-rung passthrough, video starting 0.1 s after the audio', () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'vc-passthrough-late-'));
     try {
       const late = path.join(out, 'late.mp4');
-      await run(FFMPEG, ['-v', 'error', '-y', '-itsoffset', '0.1', '-i', await makeClip({ ...ELIGIBLE, audio: false }), '-f', 'lavfi', '-i', 'sine=duration=5', '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', late]);
+      await run(FFMPEG, [
+        '-v',
+        'error',
+        '-y',
+        '-itsoffset',
+        '0.1',
+        '-i',
+        await makeClip({ ...ELIGIBLE, audio: false }),
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=duration=5',
+        '-map',
+        '0:v',
+        '-map',
+        '1:a',
+        '-c:v',
+        'copy',
+        '-c:a',
+        'aac',
+        late,
+      ]);
       const { log, messages } = recordingLog();
       const runner = createFfmpegRunner({ ffmpegPath: FFMPEG, log: silentLogger() });
       await transcodeLadder({ input: late, outDir: path.join(out, 'ladder'), media: MEDIA, runner, log });
@@ -95,7 +128,10 @@ describe('top-rung passthrough, video starting 0.1 s after the audio', () => {
       assert.ok(high.length >= 3);
       // The cuts align; only the very start differs: the fps filter fills the encoded rungs from
       // the container start (0) by repeating the first frame, the copy starts with the video (0.1 s).
-      assert.deepEqual(low.slice(1).map((x) => x.pts.toFixed(3)), high.slice(1).map((x) => x.pts.toFixed(3)));
+      assert.deepEqual(
+        low.slice(1).map((x) => x.pts.toFixed(3)),
+        high.slice(1).map((x) => x.pts.toFixed(3)),
+      );
       assert.ok([...high, ...low].every((x) => x.key));
     } finally {
       await rm(out, { recursive: true, force: true });
@@ -175,7 +211,15 @@ describe('hardware encoder fallback', () => {
       const ffmpegPath = await ffmpegWithoutGpu(bin);
       const runner = createFfmpegRunner({ ffmpegPath, log: silentLogger() });
       // FFmpeg fails to open h264_nvenc, as a broken driver would mid-job.
-      const result = await transcodeLadder({ input, outDir: out, media: MEDIA, runner, log: silentLogger(), encoder: 'h264_nvenc', onWarning: (w) => warnings.push(w) });
+      const result = await transcodeLadder({
+        input,
+        outDir: out,
+        media: MEDIA,
+        runner,
+        log: silentLogger(),
+        encoder: 'h264_nvenc',
+        onWarning: (w) => warnings.push(w),
+      });
       assert.equal(warnings.length, 1);
       assert.equal(warnings[0]?.encoder, 'h264_nvenc');
       assert.match(warnings[0]?.message ?? '', /redone with libx264/);
@@ -196,9 +240,12 @@ describe('FFMPEG_NICE', () => {
       const seen: number[] = [];
       // Samples the niceness of ffmpeg children of this process while the encode runs.
       const sampler = setInterval(() => {
-        void run('ps', ['-o', 'ni=,comm=', '--ppid', String(process.pid)]).then(({ stdout }) => {
-          for (const line of stdout.split('\n')) if (/\sffmpeg$/.test(line.trim())) seen.push(Number(line.trim().split(/\s+/)[0]));
-        }, () => undefined);
+        void run('ps', ['-o', 'ni=,comm=', '--ppid', String(process.pid)]).then(
+          ({ stdout }) => {
+            for (const line of stdout.split('\n')) if (/\sffmpeg$/.test(line.trim())) seen.push(Number(line.trim().split(/\s+/)[0]));
+          },
+          () => undefined,
+        );
       }, 50);
       await transcodeLadder({ input, outDir: out, media: MEDIA, runner, log: silentLogger() }).finally(() => clearInterval(sampler));
       assert.ok(seen.includes(5), `niceness seen: ${seen.join(',')}`);

@@ -41,7 +41,11 @@ describe('runProcess: exits', () => {
 
   it('keeps only the last lines of stderr, yet hands every non-empty line to the callback', async () => {
     const lines: string[] = [];
-    const result = await runProcess({ ...sh('i=0; while [ $i -lt 200 ]; do echo "line $i" >&2; echo >&2; i=$((i+1)); done'), stderrTailLines: 3, onStderrLine: (l) => lines.push(l) });
+    const result = await runProcess({
+      ...sh('i=0; while [ $i -lt 200 ]; do echo "line $i" >&2; echo >&2; i=$((i+1)); done'),
+      stderrTailLines: 3,
+      onStderrLine: (l) => lines.push(l),
+    });
     assert.ok(succeeded(result));
     assert.deepEqual(result.stderrTail, ['line 197', 'line 198', 'line 199']);
     assert.equal(lines.length, 200);
@@ -88,7 +92,14 @@ describe('runProcess: kills', () => {
     const controller = new AbortController();
     const reason = new AppError('shutdown', 'The daemon is shutting down.');
     let pid = 0;
-    const run = runProcess({ binary: 'sleep', args: ['10'], signal: controller.signal, onSpawn: (p) => { pid = p; } });
+    const run = runProcess({
+      binary: 'sleep',
+      args: ['10'],
+      signal: controller.signal,
+      onSpawn: (p) => {
+        pid = p;
+      },
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(pid > 0 && alive(pid));
     controller.abort(reason);
@@ -100,7 +111,14 @@ describe('runProcess: kills', () => {
     const controller = new AbortController();
     controller.abort('user clicked cancel');
     let spawned = false;
-    const run = runProcess({ binary: 'sleep', args: ['10'], signal: controller.signal, onSpawn: () => { spawned = true; } });
+    const run = runProcess({
+      binary: 'sleep',
+      args: ['10'],
+      signal: controller.signal,
+      onSpawn: () => {
+        spawned = true;
+      },
+    });
     await assert.rejects(run, (err) => isAppError(err, 'cancelled') && err.context.reason === 'user clicked cancel');
     assert.equal(spawned, false);
   });
@@ -109,14 +127,33 @@ describe('runProcess: kills', () => {
 describe('runProcess: ffmpeg', () => {
   it('streams the \\r-separated progress lines of -stats as they come', async () => {
     const lines: string[] = [];
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-stats', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=25:duration=1', '-f', 'null', '-'];
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'warning',
+      '-stats',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=64x64:rate=25:duration=1',
+      '-f',
+      'null',
+      '-',
+    ];
     const result = await runProcess({ binary: FFMPEG, args, onStderrLine: (l) => lines.push(l) });
     assert.ok(succeeded(result), describeExit(result));
-    assert.ok(lines.some((l) => /^frame=\s*25\b/.test(l)), lines.join(' | '));
+    assert.ok(
+      lines.some((l) => /^frame=\s*25\b/.test(l)),
+      lines.join(' | '),
+    );
   });
 
   it('reports a failing ffmpeg by its exit code, the error in the stderr tail', async () => {
-    const result = await runProcess({ binary: FFMPEG, args: ['-hide_banner', '-nostdin', '-i', path.join(dir, 'absent.mp4'), '-f', 'null', '-'] });
+    const result = await runProcess({
+      binary: FFMPEG,
+      args: ['-hide_banner', '-nostdin', '-i', path.join(dir, 'absent.mp4'), '-f', 'null', '-'],
+    });
     assert.equal(result.exitCode, 1);
     assert.match(result.stderrTail.join('\n'), /No such file or directory/);
   });

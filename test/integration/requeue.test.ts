@@ -22,7 +22,17 @@ const now = (): Date => new Date(clock);
 const RESULT: PublishResult = {
   hlsUrl: 'https://cdn.test/storage/hls/local-x/master.m3u8',
   posterUrl: 'https://cdn.test/storage/hls/local-x/poster.jpg',
-  renditions: [{ name: 'low', width: 854, height: 480, bandwidth: 900_000, averageBandwidth: 700_000, codecs: 'avc1.64001e,mp4a.40.2', playlistUrl: 'https://cdn.test/low.m3u8' }],
+  renditions: [
+    {
+      name: 'low',
+      width: 854,
+      height: 480,
+      bandwidth: 900_000,
+      averageBandwidth: 700_000,
+      codecs: 'avc1.64001e,mp4a.40.2',
+      playlistUrl: 'https://cdn.test/low.m3u8',
+    },
+  ],
   duration: 12,
   width: 1280,
   height: 720,
@@ -149,7 +159,10 @@ describe('video-compressor requeue (local source)', () => {
     const { records } = await source.listPending(10);
     const order = records.map((r) => r.id);
     assert.deepEqual(order.slice(0, 2), [jobs.pending![0]!.id, fresh.id]);
-    assert.deepEqual(order.slice(2), [...jobs.completed!, ...jobs.failed!].map((j) => j.id));
+    assert.deepEqual(
+      order.slice(2),
+      [...jobs.completed!, ...jobs.failed!].map((j) => j.id),
+    );
   });
 
   it('--status failed touches only failed records, through the source contract', async () => {

@@ -18,13 +18,24 @@ const SECONDS = 5;
 const TEST_MEDIA = testMediaConfig({ segmentSeconds: SEGMENT, x264Preset: 'veryfast' });
 
 type Rung = readonly [name: string, width: number, height: number];
-const LANDSCAPE_720: Rung[] = [['medium', 1280, 720], ['low', 854, 480]];
+const LANDSCAPE_720: Rung[] = [
+  ['medium', 1280, 720],
+  ['low', 854, 480],
+];
 
 const CASES: Array<{ label: string; clip: ClipSpec; rungs: Rung[]; fps?: number }> = [
   { label: '1080p', clip: { width: 1920, height: 1080 }, rungs: [['high', 1920, 1080], ...LANDSCAPE_720] },
   { label: '720p', clip: { width: 1280, height: 720 }, rungs: LANDSCAPE_720 },
   { label: '1366x768', clip: { width: 1366, height: 768 }, rungs: LANDSCAPE_720 },
-  { label: 'portrait 1080x1920 (phone clip rotated 90°)', clip: { width: 1920, height: 1080, rotate: 90 }, rungs: [['high', 1080, 1920], ['medium', 720, 1280], ['low', 480, 854]] },
+  {
+    label: 'portrait 1080x1920 (phone clip rotated 90°)',
+    clip: { width: 1920, height: 1080, rotate: 90 },
+    rungs: [
+      ['high', 1080, 1920],
+      ['medium', 720, 1280],
+      ['low', 480, 854],
+    ],
+  },
   { label: '320x240, below the lowest rung', clip: { width: 320, height: 240 }, rungs: [['low', 320, 240]] },
   { label: 'no audio', clip: { width: 1280, height: 720, audio: false }, rungs: LANDSCAPE_720 },
   { label: '60 fps', clip: { width: 1280, height: 720, fps: 60 }, rungs: LANDSCAPE_720, fps: 60 },
@@ -106,8 +117,15 @@ describe('transcodeLadder with real FFmpeg (segment 2 s)', () => {
       const result = await transcodeLadder({ input, outDir, media: TEST_MEDIA, runner, log: silentLogger() });
 
       const variants = parseMaster(await readFile(path.join(outDir, 'master.m3u8'), 'utf8'));
-      assert.deepEqual(variants.map((v) => v.uri), c.rungs.map(([name]) => `${name}/playlist.m3u8`), 'rungs in the master, highest first');
-      assert.deepEqual(result.renditions.map((r) => r.name), c.rungs.map(([name]) => name));
+      assert.deepEqual(
+        variants.map((v) => v.uri),
+        c.rungs.map(([name]) => `${name}/playlist.m3u8`),
+        'rungs in the master, highest first',
+      );
+      assert.deepEqual(
+        result.renditions.map((r) => r.name),
+        c.rungs.map(([name]) => name),
+      );
 
       const extinfs: number[][] = [];
       const firstPts: number[][] = [];
@@ -135,7 +153,11 @@ describe('transcodeLadder with real FFmpeg (segment 2 s)', () => {
           pts.push(facts.firstPts);
           if (k === 0) {
             const codecs: string = variant.attrs.CODECS ?? '';
-            assert.match(codecs, new RegExp(`^avc1\\.${PROFILE_HEX[facts.profile] ?? 'xx'}[0-9a-f]{4}`), `${name} CODECS ${codecs} vs ${facts.profile}`);
+            assert.match(
+              codecs,
+              new RegExp(`^avc1\\.${PROFILE_HEX[facts.profile] ?? 'xx'}[0-9a-f]{4}`),
+              `${name} CODECS ${codecs} vs ${facts.profile}`,
+            );
             assert.equal(codecs.includes('mp4a.40.2'), audio, `${name} CODECS audio`);
           }
         }
@@ -149,8 +171,12 @@ describe('transcodeLadder with real FFmpeg (segment 2 s)', () => {
       const frame = 1 / fps;
       for (const [i, list] of extinfs.entries()) {
         assert.equal(list.length, extinfs[0]?.length);
-        list.forEach((d, k) => assert.ok(Math.abs(d - (extinfs[0]?.[k] ?? 0)) <= frame + 1e-6, `rung ${i} segment ${k}: ${d} vs ${extinfs[0]?.[k]}`));
-        firstPts[i]?.forEach((t, k) => assert.ok(Math.abs(t - (firstPts[0]?.[k] ?? 0)) <= frame + 1e-6, `rung ${i} segment ${k} starts at ${t}`));
+        list.forEach((d, k) =>
+          assert.ok(Math.abs(d - (extinfs[0]?.[k] ?? 0)) <= frame + 1e-6, `rung ${i} segment ${k}: ${d} vs ${extinfs[0]?.[k]}`),
+        );
+        firstPts[i]?.forEach((t, k) =>
+          assert.ok(Math.abs(t - (firstPts[0]?.[k] ?? 0)) <= frame + 1e-6, `rung ${i} segment ${k} starts at ${t}`),
+        );
       }
 
       const poster = (await ffprobeJson(['-count_frames', '-show_streams', path.join(outDir, 'poster.jpg')])) as {

@@ -52,13 +52,18 @@ describe('admin sessions', () => {
     const hash = await hashPassword('secret', { log2N: 10, r: 8, p: 1 });
     assert.match(hash, /^scrypt:10:8:1:[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]{43}$/);
     assert.notEqual(hash, await hashPassword('secret', { log2N: 10, r: 8, p: 1 }), 'salted');
-    assert.equal(parsePasswordHash('scrypt:40:8:1:c2FsdHNhbHRzYWx0c2FsdA:aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'), null, 'unreasonable cost');
+    assert.equal(
+      parsePasswordHash('scrypt:40:8:1:c2FsdHNhbHRzYWx0c2FsdA:aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g'),
+      null,
+      'unreasonable cost',
+    );
     assert.equal(await verifyPasswordHash('secret', 'bcrypt:whatever'), false);
   });
 
   it('only returns to pages of the dashboard after login', () => {
     assert.equal(safeReturnPath('/admin/jobs?status=failed'), '/admin/jobs?status=failed');
-    for (const bad of ['https://evil.example/admin', '//evil.example', '/administrator', '/admin\\..\\x', undefined, ['/admin']]) assert.equal(safeReturnPath(bad), '/admin');
+    for (const bad of ['https://evil.example/admin', '//evil.example', '/administrator', '/admin\\..\\x', undefined, ['/admin']])
+      assert.equal(safeReturnPath(bad), '/admin');
   });
 });
 
@@ -75,7 +80,11 @@ describe('dashboard figures', () => {
   });
 
   it('draws 14 days scaled to the busiest, labels inside the chart', () => {
-    const days = Array.from({ length: 14 }, (_, i) => ({ day: `2025-10-${String(9 + i).padStart(2, '0')}`, completed: i === 13 ? 8 : 2, failed: i === 12 ? 4 : 0 }));
+    const days = Array.from({ length: 14 }, (_, i) => ({
+      day: `2025-10-${String(9 + i).padStart(2, '0')}`,
+      completed: i === 13 ? 8 : 2,
+      failed: i === 12 ? 4 : 0,
+    }));
     const chart = dailyChart(days);
     assert.equal(chart.bars.length, 14);
     assert.equal(chart.max, 8);

@@ -34,7 +34,11 @@ describe('alert rules', () => {
     assert.equal(levelOf({ samples: samplesBetween(T - 5 * MIN, T, { cpu: 95 }) }, 'cpu'), 'warning');
     assert.equal(levelOf({ samples: samplesBetween(T - 10 * MIN, T, { cpu: 90 }) }, 'cpu'), null, '90 % is not above 90 %');
     // One quiet reading in the window restarts it.
-    const dip = [...samplesBetween(T - 10 * MIN, T - 3 * MIN, { cpu: 95 }), sample(T - 3 * MIN + 5000, { cpu: 20 }), ...samplesBetween(T - 3 * MIN + 10_000, T, { cpu: 95 })];
+    const dip = [
+      ...samplesBetween(T - 10 * MIN, T - 3 * MIN, { cpu: 95 }),
+      sample(T - 3 * MIN + 5000, { cpu: 20 }),
+      ...samplesBetween(T - 3 * MIN + 10_000, T, { cpu: 95 }),
+    ];
     assert.equal(levelOf({ samples: dip }, 'cpu'), null);
   });
 
@@ -74,7 +78,11 @@ describe('alert rules', () => {
     const at = (minutesAgo: number) => snapshot({ now: NOW, lastTickAt: new Date(T - minutesAgo * MIN).toISOString() });
     assert.equal(levelOf({ worker: at(7) }, 'worker_delayed'), null, '2-minute period + 5 minutes');
     assert.equal(levelOf({ worker: at(8) }, 'worker_delayed'), 'warning');
-    assert.equal(levelOf({ worker: at(50), pollPeriodMs: 60 * MIN }, 'worker_delayed'), null, 'an hourly schedule is not late after 50 minutes');
+    assert.equal(
+      levelOf({ worker: at(50), pollPeriodMs: 60 * MIN }, 'worker_delayed'),
+      null,
+      'an hourly schedule is not late after 50 minutes',
+    );
     assert.equal(levelOf({ worker: { ...at(60), state: 'SHUTDOWN' } }, 'worker_delayed'), null);
     const neverTicked = snapshot({ now: NOW, lastTickAt: null, startedAt: new Date(T - 10 * MIN).toISOString() });
     assert.equal(levelOf({ worker: neverTicked }, 'worker_delayed'), 'warning');

@@ -134,7 +134,11 @@ describe('AlertService', () => {
     assert.match(h.repo.active()[0]?.message ?? '', /Worker crashed on local-j1: FFmpeg was killed/);
     h.service.emit({ type: 'job_completed', key: 'local-j2', processingMs: 1000, sourceBytes: 1, outputBytes: 2, rungs: 3 });
     h.deferred.shift()?.();
-    assert.deepEqual(h.changes(), ['opened:worker_crashed:critical', 'resolved:worker_crashed:critical'], 'a completed job clears the crash');
+    assert.deepEqual(
+      h.changes(),
+      ['opened:worker_crashed:critical', 'resolved:worker_crashed:critical'],
+      'a completed job clears the crash',
+    );
   });
 
   it('a crash alert survives a restart and clears at the next completed job, not at boot', () => {
@@ -148,7 +152,9 @@ describe('AlertService', () => {
 
   it('raises the failed-jobs warning and a disconnected source, then resolves both', () => {
     h.setFailed(6);
-    h.setWorker({ sources: [{ kind: 'local', connected: false, pending: 0, lastPollAt: '2025-10-22T12:00:00Z', lastError: 'database is locked' }] });
+    h.setWorker({
+      sources: [{ kind: 'local', connected: false, pending: 0, lastPollAt: '2025-10-22T12:00:00Z', lastError: 'database is locked' }],
+    });
     h.tick(1);
     assert.deepEqual(h.changes().sort(), ['opened:failed_jobs:warning', 'opened:source:local:critical']);
     h.setFailed(0);

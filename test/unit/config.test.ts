@@ -34,7 +34,15 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once with the variable name', () => {
-    const env = { API_KEY: 'short', PORT: 'eighty', CONCURRENCY: '0', SOURCES: 'local,ftp', POLL_CRON: 'every minute', LADDER: 'high:1081:23', SERVE_HLS: 'maybe' };
+    const env = {
+      API_KEY: 'short',
+      PORT: 'eighty',
+      CONCURRENCY: '0',
+      SOURCES: 'local,ftp',
+      POLL_CRON: 'every minute',
+      LADDER: 'high:1081:23',
+      SERVE_HLS: 'maybe',
+    };
     assert.throws(
       () => loadConfig({ env, envFile: false }),
       (err: unknown) => {
@@ -82,7 +90,10 @@ describe('loadConfig', () => {
     const values = Object.fromEntries([...example.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
     const fromExample = loadConfig({ env: { ...values, API_KEY: KEY }, envFile: false, cwd: '/x' });
     const defaults = loadConfig({ env: { API_KEY: KEY }, envFile: false, cwd: '/x' });
-    assert.deepEqual({ ...fromExample, worker: { ...fromExample.worker, id: '' } }, { ...defaults, worker: { ...defaults.worker, id: '' } });
+    assert.deepEqual(
+      { ...fromExample, worker: { ...fromExample.worker, id: '' } },
+      { ...defaults, worker: { ...defaults.worker, id: '' } },
+    );
   });
 });
 

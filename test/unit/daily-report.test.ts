@@ -13,7 +13,13 @@ describe('daily report', () => {
     const report = formatDailyReport(
       {
         at: new Date('2025-10-22T09:00:00Z'),
-        summary: { completed: 42, failed: 1, averageProcessingMs: 8.5 * 60_000, outputBytes: 22 * GiB, topError: { code: 'source_timeout', count: 1 } },
+        summary: {
+          completed: 42,
+          failed: 1,
+          averageProcessingMs: 8.5 * 60_000,
+          outputBytes: 22 * GiB,
+          topError: { code: 'source_timeout', count: 1 },
+        },
         pending: 12,
         activeAlerts: [],
       },
@@ -42,7 +48,12 @@ describe('daily report', () => {
   it('says n/a on a quiet day and lists open alerts in the health line', () => {
     const alert = { rule: 'disk', level: 'critical' } as Alert;
     const report = formatDailyReport(
-      { at: new Date('2025-10-22T09:00:00Z'), summary: { completed: 0, failed: 0, averageProcessingMs: null, outputBytes: 0, topError: null }, pending: 1, activeAlerts: [alert] },
+      {
+        at: new Date('2025-10-22T09:00:00Z'),
+        summary: { completed: 0, failed: 0, averageProcessingMs: null, outputBytes: 0, topError: null },
+        pending: 1,
+        activeAlerts: [alert],
+      },
       { timeZone: 'UTC' },
     );
     assert.match(report.text, /⏳ Pending: 1 video\n/);
@@ -56,7 +67,10 @@ describe('daily report', () => {
     const db = openDatabase(':memory:');
     let now = new Date('2025-10-21T08:00:00Z');
     const ledger = new Ledger({ db, now: () => now });
-    const attempt = (status: 'completed' | 'failed' | 'retrying', extra: { errorCode?: string; outputBytes?: number; processingMs?: number } = {}) => {
+    const attempt = (
+      status: 'completed' | 'failed' | 'retrying',
+      extra: { errorCode?: string; outputBytes?: number; processingMs?: number } = {},
+    ) => {
       const id = ledger.start({ key: 'local-x', source: 'local', recordId: 'x', title: null, workerId: 'w' });
       ledger.finish(id, { status, ...extra });
     };
@@ -69,7 +83,13 @@ describe('daily report', () => {
     attempt('failed', { errorCode: 'invalid_format' });
     const queries = new ReportQueries(db);
     const summary = queries.summary(new Date('2025-10-21T09:00:00Z'), new Date('2025-10-22T09:00:00Z'));
-    assert.deepEqual(summary, { completed: 2, failed: 1, averageProcessingMs: 3000, outputBytes: 1000, topError: { code: 'source_timeout', count: 2 } });
+    assert.deepEqual(summary, {
+      completed: 2,
+      failed: 1,
+      averageProcessingMs: 3000,
+      outputBytes: 1000,
+      topError: { code: 'source_timeout', count: 2 },
+    });
     assert.equal(queries.failedAttemptsSince(new Date('2025-10-21T09:30:00Z')), 3);
     const days = queries.dailyOutcomes(3, new Date('2025-10-22T09:00:00Z'));
     assert.deepEqual(days, [

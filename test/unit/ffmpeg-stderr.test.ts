@@ -7,7 +7,10 @@ const KILLED: FfmpegExitInfo = { exitCode: null, signal: 'SIGKILL', errno: null 
 
 describe('classifyFfmpegFailure', () => {
   const mediaCases: Array<[string, string[]]> = [
-    ['invalid data', ['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] Format mov detected only with low score', '/tmp/in.mp4: Invalid data found when processing input']],
+    [
+      'invalid data',
+      ['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55] Format mov detected only with low score', '/tmp/in.mp4: Invalid data found when processing input'],
+    ],
     ['missing moov', ['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5568] moov atom not found', 'in.mp4: Invalid data found when processing input']],
     ['decode error', ['Error while decoding stream #0:0: Invalid data found when processing input']],
     ['corrupt frame', ['[h264 @ 0x1] corrupt decoded frame in stream 0', 'Conversion failed!']],
@@ -65,7 +68,11 @@ describe('parseProgressLine', () => {
 
   it('clamps to 0-100 and tolerates a missing speed', () => {
     assert.equal(parseProgressLine('frame=1 time=01:00:00.00 bitrate=N/A', 60)?.percent, 100);
-    assert.deepEqual(parseProgressLine('size=0kB time=-00:00:00.02 bitrate=N/A speed=N/A', 10), { percent: 0, outTimeSeconds: 0, speed: null });
+    assert.deepEqual(parseProgressLine('size=0kB time=-00:00:00.02 bitrate=N/A speed=N/A', 10), {
+      percent: 0,
+      outTimeSeconds: 0,
+      speed: null,
+    });
   });
 
   it('ignores other stderr lines', () => {

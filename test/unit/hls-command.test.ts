@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  buildHlsCommand,
-  commandToArgs,
-  fpsExpression,
-  h264ProfileLevel,
-  keyframeInterval,
-} from '../../src/media/hls-command.js';
+import { buildHlsCommand, commandToArgs, fpsExpression, h264ProfileLevel, keyframeInterval } from '../../src/media/hls-command.js';
 import type { FfmpegCommand, LadderPlan, PlannedRung } from '../../src/media/types.js';
 
 const OUT = '/tmp/ladder out';
@@ -62,11 +56,26 @@ describe('buildHlsCommand', () => {
     const { options } = hlsOutput(build());
     assert.deepEqual(valuesOf(options, '-c:v'), ['libx264']);
     assert.deepEqual(valuesOf(options, '-preset'), ['fast']);
-    assert.deepEqual([0, 1, 2].map((i) => valuesOf(options, `-crf:v:${i}`)[0]), ['23', '28', '32']);
-    assert.deepEqual([0, 1, 2].map((i) => valuesOf(options, `-maxrate:v:${i}`)[0]), ['6000k', '3000k', '1500k']);
-    assert.deepEqual([0, 1, 2].map((i) => valuesOf(options, `-bufsize:v:${i}`)[0]), ['12000k', '6000k', '3000k']);
-    assert.deepEqual([0, 1, 2].map((i) => valuesOf(options, `-profile:v:${i}`)[0]), ['high', 'high', 'main']);
-    assert.deepEqual([0, 1, 2].map((i) => valuesOf(options, `-level:v:${i}`)[0]), ['4.0', '3.1', '3.1']);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => valuesOf(options, `-crf:v:${i}`)[0]),
+      ['23', '28', '32'],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => valuesOf(options, `-maxrate:v:${i}`)[0]),
+      ['6000k', '3000k', '1500k'],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => valuesOf(options, `-bufsize:v:${i}`)[0]),
+      ['12000k', '6000k', '3000k'],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => valuesOf(options, `-profile:v:${i}`)[0]),
+      ['high', 'high', 'main'],
+    );
+    assert.deepEqual(
+      [0, 1, 2].map((i) => valuesOf(options, `-level:v:${i}`)[0]),
+      ['4.0', '3.1', '3.1'],
+    );
   });
 
   it('forces key frames at exact multiples of the segment length, with no scene-cut key frames', () => {

@@ -73,7 +73,7 @@ describe('openDatabase', () => {
     second.close();
   });
 
-  it("reads one page per poll: the page walks jobs_poll_idx, the count reads an index and no row", () => {
+  it('reads one page per poll: the page walks jobs_poll_idx, the count reads an index and no row', () => {
     const file = path.join(tmp, `plan-${++fileCounter}.db`);
     const planDb = openDatabase(file);
     const jobs = new JobRepository({ db: planDb, now });
@@ -82,20 +82,29 @@ describe('openDatabase', () => {
     })();
     planDb.pragma('optimize');
     const plan = (sql: string): string[] =>
-      (planDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: now().toISOString(), stale: now().toISOString(), limit: 10 }) as Array<{ detail: string }>).map((r) => r.detail);
+      (
+        planDb.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: now().toISOString(), stale: now().toISOString(), limit: 10 }) as Array<{
+          detail: string;
+        }>
+      ).map((r) => r.detail);
     const page = plan(POLL_STATEMENTS.listDue);
     assert.equal(page.filter((d) => d.startsWith('SEARCH jobs USING INDEX jobs_poll_idx')).length, 2, page.join('\n'));
     assert.ok(!page.some((d) => /^SCAN jobs/.test(d)), page.join('\n'));
     const count = plan(POLL_STATEMENTS.countDue).filter((d) => d.includes('jobs'));
     assert.equal(count.length, 2);
-    assert.ok(count.every((d) => d.startsWith('SEARCH jobs USING COVERING INDEX jobs_due_idx')), count.join('\n'));
+    assert.ok(
+      count.every((d) => d.startsWith('SEARCH jobs USING COVERING INDEX jobs_due_idx')),
+      count.join('\n'),
+    );
     assert.equal(jobs.listDue({ limit: 10, leaseSeconds: LEASE }).total, 500);
     planDb.close();
   });
 
   it('refuses statuses and priorities outside the schema', () => {
     const insert = (status: string, priority: number) => () =>
-      db.prepare(`INSERT INTO jobs (id, source_url, status, priority, created_at, updated_at) VALUES (?, 'u', ?, ?, 'x', 'x')`).run(`j${status}${priority}`, status, priority);
+      db
+        .prepare(`INSERT INTO jobs (id, source_url, status, priority, created_at, updated_at) VALUES (?, 'u', ?, ?, 'x', 'x')`)
+        .run(`j${status}${priority}`, status, priority);
     assert.throws(insert('weird', 5), /CHECK/);
     assert.throws(insert('pending', 11), /CHECK/);
     assert.throws(insert('pending', 0), /CHECK/);
@@ -122,13 +131,22 @@ describe('JobRepository', () => {
     assert.ok(claimed);
     repo.fail(job.id, 'w1', failure({ nextAttemptAt: new Date(clock + 3600_000).toISOString() }));
     const other = add();
-    assert.deepEqual(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows.map((r) => r.id), [other.id]);
+    assert.deepEqual(
+      repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows.map((r) => r.id),
+      [other.id],
+    );
     assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 1);
     const waiting = repo.get(job.id);
     assert.ok(waiting);
     assert.equal(claim(waiting), null, 'a job not yet due cannot be claimed');
     tick(3600_000);
-    assert.deepEqual(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows.map((r) => r.id).sort(), [job.id, other.id].sort());
+    assert.deepEqual(
+      repo
+        .listDue({ limit: 10, leaseSeconds: LEASE })
+        .rows.map((r) => r.id)
+        .sort(),
+      [job.id, other.id].sort(),
+    );
   });
 
   it('refuses a claim when the row changed since it was listed', () => {
@@ -144,9 +162,15 @@ describe('JobRepository', () => {
     const alive = claim(add(), 'host-a:222');
     assert.ok(dead && alive);
     assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).total, 0);
-    assert.equal(repo.expireLeasesOf((worker) => worker === 'host-a:111'), 1);
+    assert.equal(
+      repo.expireLeasesOf((worker) => worker === 'host-a:111'),
+      1,
+    );
     const due = repo.listDue({ limit: 10, leaseSeconds: LEASE });
-    assert.deepEqual(due.rows.map((r) => r.id), [dead.id]);
+    assert.deepEqual(
+      due.rows.map((r) => r.id),
+      [dead.id],
+    );
     assert.equal(repo.claim(dead.id, 'host-a:333', due.rows[0]!, LEASE)?.retryCount, 1);
   });
 
@@ -169,13 +193,22 @@ describe('JobRepository', () => {
   it('cancels only pending or processing jobs', () => {
     const job = add();
     assert.equal(repo.cancel(job.id).status, 'cancelled');
-    assert.equal(code(() => repo.cancel(job.id)), 'conflict');
-    assert.equal(code(() => repo.cancel('nope')), 'not_found');
+    assert.equal(
+      code(() => repo.cancel(job.id)),
+      'conflict',
+    );
+    assert.equal(
+      code(() => repo.cancel('nope')),
+      'not_found',
+    );
   });
 
   it('retries only failed or cancelled jobs, at priority 1 with a fresh budget', () => {
     const job = add(7);
-    assert.equal(code(() => repo.retry(job.id)), 'conflict');
+    assert.equal(
+      code(() => repo.retry(job.id)),
+      'conflict',
+    );
     assert.ok(claim(job));
     repo.fail(job.id, 'w1', failure({ status: 'failed', retryCount: 3, retryErrors: ['a', 'b', 'c'], nextAttemptAt: null }));
     const retried = repo.retry(job.id);
@@ -186,7 +219,10 @@ describe('JobRepository', () => {
     assert.equal(retried.errorCode, null);
     assert.deepEqual(retried.retryErrors, ['a', 'b', 'c']);
     assert.equal(repo.listDue({ limit: 10, leaseSeconds: LEASE }).rows[0]?.id, job.id);
-    assert.equal(code(() => repo.retry('nope')), 'not_found');
+    assert.equal(
+      code(() => repo.retry('nope')),
+      'not_found',
+    );
   });
 
   it('lists newest first with a status filter, and counts by status', () => {
@@ -196,11 +232,20 @@ describe('JobRepository', () => {
     repo.cancel(b.id);
     const all = repo.list({ limit: 2, offset: 0 });
     assert.equal(all.total, 3);
-    assert.deepEqual(all.jobs.map((j) => j.id), [c.id, b.id]);
-    assert.deepEqual(repo.list({ limit: 2, offset: 2 }).jobs.map((j) => j.id), [a.id]);
+    assert.deepEqual(
+      all.jobs.map((j) => j.id),
+      [c.id, b.id],
+    );
+    assert.deepEqual(
+      repo.list({ limit: 2, offset: 2 }).jobs.map((j) => j.id),
+      [a.id],
+    );
     const pending = repo.list({ status: 'pending', limit: 10, offset: 0 });
     assert.equal(pending.total, 2);
-    assert.deepEqual(pending.jobs.map((j) => j.id), [c.id, a.id]);
+    assert.deepEqual(
+      pending.jobs.map((j) => j.id),
+      [c.id, a.id],
+    );
     assert.deepEqual(repo.countByStatus(), { pending: 2, processing: 0, completed: 0, failed: 0, cancelled: 1 });
   });
 });
@@ -222,7 +267,9 @@ describe('claims across processes', () => {
     assert.equal(claimed.length, 20, `claims: ${JSON.stringify(results)}`);
     assert.deepEqual([...claimed].sort(), [...ids].sort());
     const check = openDatabase(file);
-    const owners = new Map((check.prepare('SELECT id, claimed_by FROM jobs').all() as { id: string; claimed_by: string }[]).map((r) => [r.id, r.claimed_by]));
+    const owners = new Map(
+      (check.prepare('SELECT id, claimed_by FROM jobs').all() as { id: string; claimed_by: string }[]).map((r) => [r.id, r.claimed_by]),
+    );
     check.close();
     results.forEach((r, i) => {
       for (const id of r.won) assert.equal(owners.get(id), `racer-${i}`);
@@ -291,7 +338,15 @@ function result(): PublishResult {
     hlsUrl: 'http://cdn.test/storage/hls/local-x/master.m3u8',
     posterUrl: 'http://cdn.test/storage/hls/local-x/poster.jpg',
     renditions: [
-      { name: 'high', width: 1920, height: 1080, bandwidth: 5_000_000, averageBandwidth: 4_000_000, codecs: 'avc1.640028,mp4a.40.2', playlistUrl: 'http://cdn.test/storage/hls/local-x/high/playlist.m3u8' },
+      {
+        name: 'high',
+        width: 1920,
+        height: 1080,
+        bandwidth: 5_000_000,
+        averageBandwidth: 4_000_000,
+        codecs: 'avc1.640028,mp4a.40.2',
+        playlistUrl: 'http://cdn.test/storage/hls/local-x/high/playlist.m3u8',
+      },
     ],
     duration: 12.5,
     width: 1920,

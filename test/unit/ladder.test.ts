@@ -22,7 +22,8 @@ function source(width: number, height: number, extra: { fps?: number; duration?:
   };
 }
 
-const sizes = (info: VideoInfo, options = OPTIONS): string[] => planLadder(info, options).rungs.map((r) => `${r.name}:${r.width}x${r.height}`);
+const sizes = (info: VideoInfo, options = OPTIONS): string[] =>
+  planLadder(info, options).rungs.map((r) => `${r.name}:${r.width}x${r.height}`);
 
 describe('planLadder', () => {
   it('keeps every rung for a 1080p source', () => {
@@ -56,7 +57,17 @@ describe('planLadder', () => {
   });
 
   it('never exceeds the source and stays within 1% of its aspect ratio', () => {
-    for (const [w, h] of [[1920, 1080], [1366, 768], [1080, 1920], [1440, 1080], [2560, 1080], [720, 576], [3840, 2160], [1000, 1000], [641, 479]] as const) {
+    for (const [w, h] of [
+      [1920, 1080],
+      [1366, 768],
+      [1080, 1920],
+      [1440, 1080],
+      [2560, 1080],
+      [720, 576],
+      [3840, 2160],
+      [1000, 1000],
+      [641, 479],
+    ] as const) {
       for (const rung of planLadder(source(w, h), OPTIONS).rungs) {
         assert.ok(rung.width <= w && rung.height <= h, `${rung.width}x${rung.height} exceeds ${w}x${h}`);
         assert.equal(rung.width % 2, 0);

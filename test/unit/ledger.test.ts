@@ -18,7 +18,13 @@ beforeEach(() => {
   ledger = new Ledger({ db, now });
 });
 
-const attempt = (id: string, workerId = 'w1'): AttemptStart => ({ key: `local-${id}`, source: 'local', recordId: id, title: `t ${id}`, workerId });
+const attempt = (id: string, workerId = 'w1'): AttemptStart => ({
+  key: `local-${id}`,
+  source: 'local',
+  recordId: id,
+  title: `t ${id}`,
+  workerId,
+});
 
 /** One attempt from `startIso`, finished `ms` later with `status`. */
 function run(id: string, startIso: string, ms: number, status: 'completed' | 'failed' | 'retrying', outputBytes?: number): number {
@@ -76,7 +82,10 @@ describe('Ledger', () => {
     const first = run('a', '2024-05-10T01:00:00.000Z', 10, 'retrying');
     run('b', '2024-05-10T02:00:00.000Z', 10, 'completed');
     const third = run('a', '2024-05-10T03:00:00.000Z', 10, 'completed');
-    assert.deepEqual(ledger.recent({ limit: 10, key: 'local-a' }).map((e) => e.id), [third, first]);
+    assert.deepEqual(
+      ledger.recent({ limit: 10, key: 'local-a' }).map((e) => e.id),
+      [third, first],
+    );
     assert.equal(ledger.recent({ limit: 2 }).length, 2);
     assert.equal(ledger.recent({ limit: 10, key: 'local-zzz' }).length, 0);
   });
@@ -86,7 +95,10 @@ describe('Ledger', () => {
     const theirs = ledger.start(attempt('b', 'other'));
     const done = ledger.start(attempt('c', 'me'));
     ledger.finish(done, { status: 'completed' });
-    assert.equal(ledger.markInterrupted((worker) => worker === 'me'), 1);
+    assert.equal(
+      ledger.markInterrupted((worker) => worker === 'me'),
+      1,
+    );
     const byId = new Map(ledger.recent({ limit: 10 }).map((e) => [e.id, e.status]));
     assert.equal(byId.get(mine), 'released');
     assert.equal(byId.get(theirs), 'processing');

@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 import { avc1Codec, mp4aCodec, parseMediaPlaylist, renderMasterPlaylist } from '../../src/media/master-playlist.js';
 import type { MeasuredRendition } from '../../src/media/types.js';
 
-function rendition(name: string, width: number, height: number, bandwidth: number, extra: Partial<MeasuredRendition> = {}): MeasuredRendition {
+function rendition(
+  name: string,
+  width: number,
+  height: number,
+  bandwidth: number,
+  extra: Partial<MeasuredRendition> = {},
+): MeasuredRendition {
   return {
     name,
     width,
@@ -60,8 +66,19 @@ describe('renderMasterPlaylist', () => {
 describe('parseMediaPlaylist', () => {
   it('reads target duration, EXTINF durations, URIs and the end tag', () => {
     const playlist = parseMediaPlaylist(
-      ['#EXTM3U', '#EXT-X-VERSION:6', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD',
-        '#EXTINF:2.000000,', 'segment000.ts', '#EXTINF:1.966667,', 'segment001.ts', '#EXT-X-ENDLIST', ''].join('\r\n'),
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:6',
+        '#EXT-X-TARGETDURATION:2',
+        '#EXT-X-MEDIA-SEQUENCE:0',
+        '#EXT-X-PLAYLIST-TYPE:VOD',
+        '#EXTINF:2.000000,',
+        'segment000.ts',
+        '#EXTINF:1.966667,',
+        'segment001.ts',
+        '#EXT-X-ENDLIST',
+        '',
+      ].join('\r\n'),
     );
     assert.equal(playlist.targetDuration, 2);
     assert.equal(playlist.endList, true);

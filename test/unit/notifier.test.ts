@@ -62,8 +62,14 @@ describe('Notifier', () => {
     notifier.notify(alert('warning'));
     notifier.notify(alert('critical'));
     await notifier.settled();
-    assert.deepEqual(chat.delivered.map((m) => m.subject), ['🟡 WARNING: Memory usage', '🔴 CRITICAL: Memory usage']);
-    assert.deepEqual(mail.delivered.map((m) => m.subject), ['🔴 CRITICAL: Memory usage']);
+    assert.deepEqual(
+      chat.delivered.map((m) => m.subject),
+      ['🟡 WARNING: Memory usage', '🔴 CRITICAL: Memory usage'],
+    );
+    assert.deepEqual(
+      mail.delivered.map((m) => m.subject),
+      ['🔴 CRITICAL: Memory usage'],
+    );
     assert.match(chat.delivered[0]?.text ?? '', /Dashboard: https:\/\/vc\.example\/admin/);
   });
 
@@ -71,27 +77,51 @@ describe('Notifier', () => {
     const timers = manualScheduler();
     const flaky = fakeChannel('discord', ['fail', 'fail']);
     const healthy = fakeChannel('slack');
-    const notifier = new Notifier({ channels: [flaky.channel, healthy.channel], context, log: silentLogger(), schedule: timers.schedule, retryDelaysMs: [30_000, 60_000] });
+    const notifier = new Notifier({
+      channels: [flaky.channel, healthy.channel],
+      context,
+      log: silentLogger(),
+      schedule: timers.schedule,
+      retryDelaysMs: [30_000, 60_000],
+    });
     notifier.notify(alert('critical'));
     notifier.notify({ kind: 'report', subject: 'daily', text: 'report' });
     await notifier.settled();
     assert.equal(healthy.delivered.length, 2, 'the healthy channel got both at once');
     assert.equal(flaky.delivered.length, 0);
-    assert.deepEqual(timers.timers.map((t) => t.ms), [30_000]);
+    assert.deepEqual(
+      timers.timers.map((t) => t.ms),
+      [30_000],
+    );
     assert.equal(notifier.pending(), 2);
     timers.fire();
     await notifier.settled();
-    assert.deepEqual(timers.timers.map((t) => t.ms), [60_000], 'second failure: the next delay');
+    assert.deepEqual(
+      timers.timers.map((t) => t.ms),
+      [60_000],
+      'second failure: the next delay',
+    );
     timers.fire();
     await notifier.settled();
-    assert.deepEqual(flaky.delivered.map((m) => m.subject), ['🔴 CRITICAL: Memory usage', 'daily'], 'delivered in order after the retry');
+    assert.deepEqual(
+      flaky.delivered.map((m) => m.subject),
+      ['🔴 CRITICAL: Memory usage', 'daily'],
+      'delivered in order after the retry',
+    );
     assert.equal(notifier.pending(), 0);
   });
 
   it('drops a message after its last retry, and the oldest ones when the queue is full', async () => {
     const timers = manualScheduler();
     const dead = fakeChannel('slack', Array(10).fill('fail'));
-    const notifier = new Notifier({ channels: [dead.channel], context, log: silentLogger(), schedule: timers.schedule, retryDelaysMs: [1], maxQueue: 3 });
+    const notifier = new Notifier({
+      channels: [dead.channel],
+      context,
+      log: silentLogger(),
+      schedule: timers.schedule,
+      retryDelaysMs: [1],
+      maxQueue: 3,
+    });
     for (let i = 0; i < 5; i += 1) notifier.notify({ kind: 'report', subject: `r${i}`, text: '' });
     assert.equal(notifier.pending(), 3, 'bounded');
     await notifier.settled();

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parsePacketLines } from '../../src/media/keyframe-scan.js';
-import { analyzePackets, decidePassthrough, forcedKeyframeList, type PacketAnalysis, type VideoPacket } from '../../src/media/passthrough.js';
+import {
+  analyzePackets,
+  decidePassthrough,
+  forcedKeyframeList,
+  type PacketAnalysis,
+  type VideoPacket,
+} from '../../src/media/passthrough.js';
 import type { LadderPlan, PlannedRung, VideoInfo } from '../../src/media/types.js';
 
 /** Closed GOPs of `gop` frames, no reordering, `bytes` per frame (key frames 4×). */
@@ -11,15 +17,40 @@ function packets({ fps = 30, seconds = 6, gop = 60, bytes = 1000 } = {}): VideoP
 
 function info(overrides: Partial<VideoInfo['video']> = {}): VideoInfo {
   return {
-    formatName: 'mov,mp4', durationSeconds: 6, sizeBytes: 1, bitRate: null, audio: null,
-    video: { codec: 'h264', profile: 'High', pixFmt: 'yuv420p', width: 1280, height: 720, fps: 30, bitRate: null, rotation: 0, ...overrides },
+    formatName: 'mov,mp4',
+    durationSeconds: 6,
+    sizeBytes: 1,
+    bitRate: null,
+    audio: null,
+    video: {
+      codec: 'h264',
+      profile: 'High',
+      pixFmt: 'yuv420p',
+      width: 1280,
+      height: 720,
+      fps: 30,
+      bitRate: null,
+      rotation: 0,
+      ...overrides,
+    },
   };
 }
 
-const rung = (name: string, width: number, height: number, maxrateKbps: number): PlannedRung => ({ name, width, height, crf: 23, maxrateKbps, bufsizeKbps: 2 * maxrateKbps, fps: 30 });
+const rung = (name: string, width: number, height: number, maxrateKbps: number): PlannedRung => ({
+  name,
+  width,
+  height,
+  crf: 23,
+  maxrateKbps,
+  bufsizeKbps: 2 * maxrateKbps,
+  fps: 30,
+});
 const PLAN: LadderPlan = {
   rungs: [rung('medium', 1280, 720, 3000), rung('low', 854, 480, 1500)],
-  poster: { width: 1280, height: 720, atSeconds: 0.6 }, segmentSeconds: 2, hasAudio: false, audioBitrateKbps: 128,
+  poster: { width: 1280, height: 720, atSeconds: 0.6 },
+  segmentSeconds: 2,
+  hasAudio: false,
+  audioBitrateKbps: 128,
 };
 const GOOD: PacketAnalysis = analyzePackets(packets(), 6);
 
@@ -46,8 +77,13 @@ describe('analyzePackets', () => {
 
   it('detects open GOPs: a frame decoded after a key frame but shown before it', () => {
     const closed: VideoPacket[] = [
-      { pts: 0, size: 1, key: true }, { pts: 0.1, size: 1, key: false }, { pts: 0.033, size: 1, key: false }, { pts: 0.067, size: 1, key: false },
-      { pts: 0.2, size: 1, key: true }, { pts: 0.3, size: 1, key: false }, { pts: 0.233, size: 1, key: false },
+      { pts: 0, size: 1, key: true },
+      { pts: 0.1, size: 1, key: false },
+      { pts: 0.033, size: 1, key: false },
+      { pts: 0.067, size: 1, key: false },
+      { pts: 0.2, size: 1, key: true },
+      { pts: 0.3, size: 1, key: false },
+      { pts: 0.233, size: 1, key: false },
     ];
     assert.equal(analyzePackets(closed, 0.4).openGop, false);
     const open = [...closed.slice(0, 5), { pts: 0.133, size: 1, key: false }, ...closed.slice(5)];
@@ -103,9 +139,17 @@ describe('forcedKeyframeList', () => {
 
 describe('parsePacketLines', () => {
   it('reads ffprobe compact output (packets in any field order, the format start time)', () => {
-    const text = 'packet|pts_time=0.000000|size=100|flags=K_\npacket|size=20|pts_time=0.033333|flags=__\npacket|pts_time=N/A|size=5|flags=__\nformat|start_time=-0.021333\n\n';
+    const text =
+      'packet|pts_time=0.000000|size=100|flags=K_\npacket|size=20|pts_time=0.033333|flags=__\npacket|pts_time=N/A|size=5|flags=__\nformat|start_time=-0.021333\n\n';
     const scan = parsePacketLines(text);
-    assert.deepEqual(scan.packets.map((p) => [p.pts, p.size, p.key]), [[0, 100, true], [0.033333, 20, false], [Number.NaN, 5, false]]);
+    assert.deepEqual(
+      scan.packets.map((p) => [p.pts, p.size, p.key]),
+      [
+        [0, 100, true],
+        [0.033333, 20, false],
+        [Number.NaN, 5, false],
+      ],
+    );
     assert.equal(scan.startTime, -0.021333);
   });
 });

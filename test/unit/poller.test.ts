@@ -97,7 +97,13 @@ describe('Poller', () => {
     const snap = h.poller.snapshot();
     assert.equal(snap.state, 'IDLE');
     assert.equal(snap.sources.length, 1);
-    assert.deepEqual(snap.sources[0], { kind: 'local', connected: true, pending: 0, lastPollAt: '2026-03-01T12:00:00.000Z', lastError: null });
+    assert.deepEqual(snap.sources[0], {
+      kind: 'local',
+      connected: true,
+      pending: 0,
+      lastPollAt: '2026-03-01T12:00:00.000Z',
+      lastError: null,
+    });
     await h.poller.stop();
   });
 

@@ -62,7 +62,10 @@ class ManualTimers implements PipelineTimers {
 }
 
 /** Tools that write a tiny fake ladder; `fail` makes a given step throw. */
-function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Error>> = {}, hooks: { duringTranscode?: (signal: AbortSignal) => Promise<void> } = {}): PipelineTools {
+function fakeTools(
+  fail: Partial<Record<'download' | 'probe' | 'transcode', Error>> = {},
+  hooks: { duringTranscode?: (signal: AbortSignal) => Promise<void> } = {},
+): PipelineTools {
   return {
     download: async ({ destPath }) => {
       if (fail.download) throw fail.download;
@@ -84,7 +87,21 @@ function fakeTools(fail: Partial<Record<'download' | 'probe' | 'transcode', Erro
       return {
         info: INFO,
         plan: {} as never,
-        renditions: [{ name: 'medium', width: 1280, height: 720, fps: 30, bandwidth: 2e6, averageBandwidth: 1e6, codecs: 'avc1.64001f', playlistPath: 'medium/playlist.m3u8', segmentCount: 1, durationSeconds: 6, bytes: 10 }],
+        renditions: [
+          {
+            name: 'medium',
+            width: 1280,
+            height: 720,
+            fps: 30,
+            bandwidth: 2e6,
+            averageBandwidth: 1e6,
+            codecs: 'avc1.64001f',
+            playlistPath: 'medium/playlist.m3u8',
+            segmentCount: 1,
+            durationSeconds: 6,
+            bytes: 10,
+          },
+        ],
         masterPath: 'master.m3u8',
         posterPath: 'poster.jpg',
         outputBytes: 1234,
@@ -144,11 +161,16 @@ describe('processVideo', () => {
     assert.deepEqual([...new Set(steps)], ['downloading', 'probing', 'transcoding', 'publishing', 'updating']);
     assert.equal(ledger.outcomes[0]?.status, 'completed');
     assert.deepEqual(ledger.outcomes[0]?.logTail, ['frame=1']);
-    assert.deepEqual(events.map((e) => e.type), ['job_started', 'job_completed']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['job_started', 'job_completed'],
+    );
   });
 
   it('fails a permanent error for good, with a clear message and no retry', async () => {
-    const { root, source, ledger, deps, record } = await setup(fakeTools({ download: new AppError('source_not_found', 'The source URL answered 404 Not Found') }));
+    const { root, source, ledger, deps, record } = await setup(
+      fakeTools({ download: new AppError('source_not_found', 'The source URL answered 404 Not Found') }),
+    );
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
     const failure = source.get('abc').failure;
     assert.equal(failure?.status, 'failed');
@@ -162,7 +184,9 @@ describe('processVideo', () => {
   });
 
   it('schedules a retryable error at the next poll', async () => {
-    const { source, ledger, deps, record, events } = await setup(fakeTools({ transcode: new AppError('ffmpeg_failed', 'ffmpeg was killed by SIGSEGV') }));
+    const { source, ledger, deps, record, events } = await setup(
+      fakeTools({ transcode: new AppError('ffmpeg_failed', 'ffmpeg was killed by SIGSEGV') }),
+    );
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'retrying');
     const failure = source.get('abc').failure;
     assert.equal(failure?.status, 'pending');
@@ -188,7 +212,10 @@ describe('processVideo', () => {
     const { source, deps, record, events } = await setup(tools, { diskSpaceFactor: 1e15 });
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'failed');
     assert.equal(source.get('abc').failure?.errorCode, 'insufficient_disk');
-    assert.deepEqual(events.map((e) => e.type), ['job_started', 'job_failed', 'disk_full']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['job_started', 'job_failed', 'disk_full'],
+    );
     assert.equal(transcoded, false);
   });
 
@@ -200,7 +227,10 @@ describe('processVideo', () => {
     assert.equal(source.get('abc').status, 'pending');
     assert.equal(source.get('abc').retryCount, 0);
     assert.ok(source.calls.includes('release:abc'));
-    assert.equal(source.calls.some((c) => c.startsWith('fail:')), false);
+    assert.equal(
+      source.calls.some((c) => c.startsWith('fail:')),
+      false,
+    );
     assert.deepEqual(await readdir(path.join(root, 'temp')), []);
     assert.equal(ledger.outcomes[0]?.status, 'released');
   });
@@ -223,7 +253,10 @@ describe('processVideo', () => {
     Object.assign(holder, { source, timers });
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'cancelled');
     assert.equal(source.get('abc').status, 'cancelled');
-    assert.equal(source.calls.some((c) => c.startsWith('complete:') || c.startsWith('fail:')), false);
+    assert.equal(
+      source.calls.some((c) => c.startsWith('complete:') || c.startsWith('fail:')),
+      false,
+    );
   });
 
   it('fails for good, without downloading, a video whose worker died on every attempt', async () => {

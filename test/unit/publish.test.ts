@@ -36,7 +36,9 @@ describe('publishLadder', () => {
 
   it('fails with publish_failed when the ladder is missing', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'vc-pub-'));
-    await assert.rejects(publishLadder({ outDir: path.join(root, 'nope'), hlsDir: path.join(root, 'hls'), key: 'k', log }), (err) => isAppError(err, 'publish_failed'));
+    await assert.rejects(publishLadder({ outDir: path.join(root, 'nope'), hlsDir: path.join(root, 'hls'), key: 'k', log }), (err) =>
+      isAppError(err, 'publish_failed'),
+    );
   });
 
   it('recovers a publish interrupted between its renames', async () => {

@@ -17,8 +17,15 @@ describe('the record field table', () => {
   it('matches the local jobs table the migrations build: names, types and NOT NULL', () => {
     const db = openDatabase(':memory:');
     try {
-      const columns = (db.pragma('table_info(jobs)') as { name: string; type: string; notnull: number }[]).map((c) => ({ name: c.name, type: c.type, notNull: c.notnull }));
-      assert.deepEqual(columns.map((c) => c.name).filter((n) => !ROW_COLUMNS.includes(n)), [...RECORD_FIELDS]);
+      const columns = (db.pragma('table_info(jobs)') as { name: string; type: string; notnull: number }[]).map((c) => ({
+        name: c.name,
+        type: c.type,
+        notNull: c.notnull,
+      }));
+      assert.deepEqual(
+        columns.map((c) => c.name).filter((n) => !ROW_COLUMNS.includes(n)),
+        [...RECORD_FIELDS],
+      );
       for (const field of RECORD_FIELDS) {
         const column = columns.find((c) => c.name === field);
         const spec = RECORD_FIELD_TABLE[field] as { required?: boolean; default?: unknown; type: string };
@@ -34,7 +41,11 @@ describe('the record field table', () => {
   it('gives the API every field by its name, between the row id/source and its dates', () => {
     const db = openDatabase(':memory:');
     try {
-      const job = new JobRepository({ db, now: () => new Date('2026-01-01T00:00:00Z') }).create({ sourceUrl: 'https://example.com/a.mp4', priority: 3, title: 't' });
+      const job = new JobRepository({ db, now: () => new Date('2026-01-01T00:00:00Z') }).create({
+        sourceUrl: 'https://example.com/a.mp4',
+        priority: 3,
+        title: 't',
+      });
       const json = jobToJson(job);
       assert.deepEqual(Object.keys(json), ['id', 'source', ...RECORD_FIELDS, 'created_at', 'updated_at']);
       assert.equal(json.source_url, 'https://example.com/a.mp4');
@@ -49,7 +60,11 @@ describe('the record field table', () => {
   it('gives Appwrite a column for every field', () => {
     assert.deepEqual(Object.keys(COLUMN_SPECS), [...RECORD_FIELDS]);
     assert.deepEqual(COLUMN_SPECS.retry_errors, { kind: 'varchar', size: 1000, array: true });
-    assert.deepEqual(COLUMN_SPECS.status, { kind: 'enum', elements: ['pending', 'processing', 'completed', 'failed', 'cancelled'], default: 'pending' });
+    assert.deepEqual(COLUMN_SPECS.status, {
+      kind: 'enum',
+      elements: ['pending', 'processing', 'completed', 'failed', 'cancelled'],
+      default: 'pending',
+    });
   });
 
   it("is the WordPress plugin's register_post_meta list, field for field and type for type", async () => {
@@ -57,7 +72,10 @@ describe('the record field table', () => {
     const body = /function vc_meta_fields\(\): array \{\s*return array\(([\s\S]*?)\);/.exec(php)?.[1] ?? '';
     const entries = [...body.matchAll(/'([a-z_]+)'\s*=>\s*'([a-z]+)'/g)].map((m) => [m[1], m[2]]);
     assert.deepEqual(Object.fromEntries(entries), META_TYPES);
-    assert.deepEqual(entries.map(([field]) => field), [...RECORD_FIELDS]);
+    assert.deepEqual(
+      entries.map(([field]) => field),
+      [...RECORD_FIELDS],
+    );
     assert.equal(wordpressMetaType('duration'), 'number');
   });
 });

@@ -50,11 +50,14 @@ describe('decideFailure', () => {
 
   it('retryable error with no retries left → failed, retry_count unchanged', () => {
     const failure = decideFailure({ record: record(3), error: retryable, now: NOW, delaysMs: DELAYS });
-    assert.deepEqual({ status: failure.status, retryCount: failure.retryCount, nextAttemptAt: failure.nextAttemptAt }, {
-      status: 'failed',
-      retryCount: 3,
-      nextAttemptAt: null,
-    });
+    assert.deepEqual(
+      { status: failure.status, retryCount: failure.retryCount, nextAttemptAt: failure.nextAttemptAt },
+      {
+        status: 'failed',
+        retryCount: 3,
+        nextAttemptAt: null,
+      },
+    );
   });
 
   it('permanent error on the first attempt → failed with retry_count 0', () => {
@@ -75,7 +78,12 @@ describe('decideFailure', () => {
   });
 
   it('appends one line per attempt, newest last', () => {
-    const failure = decideFailure({ record: record(1, ['2026-03-01T09:00:00.000Z source_timeout: first']), error: retryable, now: NOW, delaysMs: DELAYS });
+    const failure = decideFailure({
+      record: record(1, ['2026-03-01T09:00:00.000Z source_timeout: first']),
+      error: retryable,
+      now: NOW,
+      delaysMs: DELAYS,
+    });
     assert.deepEqual(failure.retryErrors, [
       '2026-03-01T09:00:00.000Z source_timeout: first',
       '2026-03-01T10:00:00.000Z source_network_error: Network error (ECONNRESET): socket hang up',

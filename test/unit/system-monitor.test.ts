@@ -22,9 +22,17 @@ function scripted(values: Array<number | Error>): SystemSampler & { calls: numbe
 describe('SystemMonitor', () => {
   it('keeps a bounded history, oldest first, stamped with its clock', async () => {
     let t = Date.parse('2025-10-22T12:00:00Z');
-    const monitor = new SystemMonitor({ sampler: scripted([1, 2, 3, 4, 5]), now: () => new Date((t += 10_000)), log: silentLogger(), historyLimit: 3 });
+    const monitor = new SystemMonitor({
+      sampler: scripted([1, 2, 3, 4, 5]),
+      now: () => new Date((t += 10_000)),
+      log: silentLogger(),
+      historyLimit: 3,
+    });
     for (let i = 0; i < 5; i += 1) await monitor.sampleNow();
-    assert.deepEqual(monitor.history().map((s) => s.cpuPercent), [3, 4, 5]);
+    assert.deepEqual(
+      monitor.history().map((s) => s.cpuPercent),
+      [3, 4, 5],
+    );
     assert.equal(monitor.latest()?.cpuPercent, 5);
     assert.equal(monitor.latest()?.at, '2025-10-22T12:00:50.000Z');
   });

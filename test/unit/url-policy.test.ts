@@ -126,7 +126,11 @@ describe('isIpLiteral', () => {
 });
 
 describe('assertHostAllowed', () => {
-  const lookup = lookupFrom({ 'public.test': ['93.184.216.34', '2606:4700::1'], 'mixed.test': ['93.184.216.34', '10.0.0.8'], 'internal.test': ['192.168.0.2'] });
+  const lookup = lookupFrom({
+    'public.test': ['93.184.216.34', '2606:4700::1'],
+    'mixed.test': ['93.184.216.34', '10.0.0.8'],
+    'internal.test': ['192.168.0.2'],
+  });
 
   it('returns every address of a public name', async () => {
     assert.deepEqual(await assertHostAllowed('public.test', { allowPrivate: false, lookup }), [
@@ -158,9 +162,15 @@ describe('assertHostAllowed', () => {
 });
 
 describe('createGuardedLookup', () => {
-  const guarded = createGuardedLookup({ allowPrivate: false, lookup: lookupFrom({ 'public.test': ['93.184.216.34', '2606:4700::1'], 'internal.test': ['10.1.1.1'] }) });
+  const guarded = createGuardedLookup({
+    allowPrivate: false,
+    lookup: lookupFrom({ 'public.test': ['93.184.216.34', '2606:4700::1'], 'internal.test': ['10.1.1.1'] }),
+  });
 
-  function call(hostname: string, options: { all?: boolean; family?: number }): Promise<{ err: Error | null; address: string | LookupAddress[]; family?: number }> {
+  function call(
+    hostname: string,
+    options: { all?: boolean; family?: number },
+  ): Promise<{ err: Error | null; address: string | LookupAddress[]; family?: number }> {
     return new Promise((resolve) => guarded(hostname, options, (err, address, family) => resolve({ err, address, family })));
   }
 

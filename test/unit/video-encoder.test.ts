@@ -6,14 +6,36 @@ import { buildHlsCommand, commandToArgs } from '../../src/media/hls-command.js';
 import type { LadderPlan, PlannedRung, TopRungDecision } from '../../src/media/types.js';
 import { encoderProbeArgs, type VideoEncoderName } from '../../src/media/video-encoder.js';
 
-const rung = (name: string, width: number, height: number, crf: number, maxrateKbps: number): PlannedRung => ({ name, width, height, crf, maxrateKbps, bufsizeKbps: 2 * maxrateKbps, fps: 30 });
+const rung = (name: string, width: number, height: number, crf: number, maxrateKbps: number): PlannedRung => ({
+  name,
+  width,
+  height,
+  crf,
+  maxrateKbps,
+  bufsizeKbps: 2 * maxrateKbps,
+  fps: 30,
+});
 const PLAN: LadderPlan = {
   rungs: [rung('high', 1920, 1080, 23, 6000), rung('medium', 1280, 720, 28, 3000), rung('low', 854, 480, 32, 1500)],
-  poster: { width: 1920, height: 1080, atSeconds: 1 }, segmentSeconds: 2, hasAudio: true, audioBitrateKbps: 128,
+  poster: { width: 1920, height: 1080, atSeconds: 1 },
+  segmentSeconds: 2,
+  hasAudio: true,
+  audioBitrateKbps: 128,
 };
 
 function args(encoder: VideoEncoderName, topRung?: TopRungDecision): string[] {
-  return commandToArgs(buildHlsCommand({ input: '/in.mp4', outDir: '/out', plan: PLAN, preset: 'fast', threads: 0, encoder, vaapiDevice: '/dev/dri/renderD129', topRung }));
+  return commandToArgs(
+    buildHlsCommand({
+      input: '/in.mp4',
+      outDir: '/out',
+      plan: PLAN,
+      preset: 'fast',
+      threads: 0,
+      encoder,
+      vaapiDevice: '/dev/dri/renderD129',
+      topRung,
+    }),
+  );
 }
 function valuesOf(list: readonly string[], flag: string): string[] {
   return list.flatMap((a, i) => (a === flag ? [list[i + 1] ?? ''] : []));
@@ -93,7 +115,13 @@ describe('top-rung passthrough command', () => {
 describe('createEncoderResolver', () => {
   function recordingProber(works: readonly VideoEncoderName[]): { prober: EncoderProber; calls: VideoEncoderName[] } {
     const calls: VideoEncoderName[] = [];
-    return { calls, prober: (encoder) => { calls.push(encoder); return Promise.resolve(works.includes(encoder)); } };
+    return {
+      calls,
+      prober: (encoder) => {
+        calls.push(encoder);
+        return Promise.resolve(works.includes(encoder));
+      },
+    };
   }
 
   it('auto: first working hardware encoder in order nvenc, qsv, vaapi; probed once', async () => {
@@ -106,7 +134,10 @@ describe('createEncoderResolver', () => {
 
   it('auto: libx264 when no hardware works (a throwing prober counts as not working)', async () => {
     const calls: string[] = [];
-    const prober: EncoderProber = (encoder) => { calls.push(encoder); return encoder === 'h264_nvenc' ? Promise.reject(new Error('boom')) : Promise.resolve(false); };
+    const prober: EncoderProber = (encoder) => {
+      calls.push(encoder);
+      return encoder === 'h264_nvenc' ? Promise.reject(new Error('boom')) : Promise.resolve(false);
+    };
     assert.equal(await createEncoderResolver({ choice: 'auto', prober, log: silentLogger() })(), 'libx264');
     assert.deepEqual(calls, ['h264_nvenc', 'h264_qsv', 'h264_vaapi']);
   });

@@ -58,7 +58,8 @@ export function dashboardRouter(deps: DashboardRouterOptions): Router {
 }
 
 function describeResults(results: readonly ChannelResult[]): string {
-  if (results.length === 0) return 'No alert channel is configured: set SMTP_URL and ALERT_EMAIL_TO, SLACK_WEBHOOK_URL or DISCORD_WEBHOOK_URL.';
+  if (results.length === 0)
+    return 'No alert channel is configured: set SMTP_URL and ALERT_EMAIL_TO, SLACK_WEBHOOK_URL or DISCORD_WEBHOOK_URL.';
   const parts = results.map((r) => (r.ok ? `${r.channel}: sent` : `${r.channel}: FAILED (${r.error ?? 'unknown error'})`));
   return `Test alert — ${parts.join('; ')}.`;
 }

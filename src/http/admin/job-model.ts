@@ -26,7 +26,14 @@ export interface JobPageView extends JobRowView {
   readonly key: string;
   readonly percent: number;
   readonly facts: readonly (readonly [string, string])[];
-  readonly renditions: readonly { name: string; resolution: string; bandwidth: string; averageBandwidth: string; codecs: string; playlist: string }[];
+  readonly renditions: readonly {
+    name: string;
+    resolution: string;
+    bandwidth: string;
+    averageBandwidth: string;
+    codecs: string;
+    playlist: string;
+  }[];
   readonly posterSrc: string | null;
   /** What the player loads: same-origin when the daemon serves the ladders itself. */
   readonly playerSrc: string | null;
@@ -45,7 +52,11 @@ export function jobRowView(job: JobRow, live: ActiveJob | null): JobRowView {
   const percent = live?.percent ?? job.progress;
   const step = live?.step ?? job.step;
   const progress =
-    job.status === 'processing' ? `${percent}%${step ? ` (${step}${live?.rung ? ` ${live.rung}` : ''})` : ''}` : job.status === 'completed' ? '100%' : '—';
+    job.status === 'processing'
+      ? `${percent}%${step ? ` (${step}${live?.rung ? ` ${live.rung}` : ''})` : ''}`
+      : job.status === 'completed'
+        ? '100%'
+        : '—';
   return {
     id: job.id,
     href: `/admin/jobs/${encodeURIComponent(job.id)}`,

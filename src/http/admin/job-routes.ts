@@ -43,13 +43,18 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   router.get('/jobs/:id', async (req, res) => {
     const job = findJob(deps, req);
     const attempts = deps.ledger.recent({ key: jobKey({ source: 'local', id: job.id }), limit: ATTEMPTS_SHOWN });
-    await renderPage(req, res, 'job', { job: jobPageView(job, attempts, live(job), { serveHls: deps.serveHls }), returnTo: req.originalUrl });
+    await renderPage(req, res, 'job', {
+      job: jobPageView(job, attempts, live(job), { serveHls: deps.serveHls }),
+      returnTo: req.originalUrl,
+    });
   });
 
   router.get('/api/jobs/:id', (req, res) => {
     const job = findJob(deps, req);
     const view = jobRowView(job, live(job));
-    res.set('Cache-Control', 'no-store').json({ id: job.id, status: view.status, progress: view.progress, percent: live(job)?.percent ?? job.progress });
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ id: job.id, status: view.status, progress: view.progress, percent: live(job)?.percent ?? job.progress });
   });
 
   router.post('/jobs/:id/retry', (req, res) => {
@@ -74,7 +79,12 @@ export function jobRoutes(deps: JobRouteDeps): Router {
 /** One page of the job table, with the links of its neighbours (filter and search kept). */
 function listModel(deps: JobRouteDeps, req: Request, live: (job: JobRow) => ActiveJob | null): Record<string, unknown> {
   const query = listQuery.parse(req.query);
-  const { total, jobs } = deps.search.search({ status: query.status, text: query.q, limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE });
+  const { total, jobs } = deps.search.search({
+    status: query.status,
+    text: query.q,
+    limit: PAGE_SIZE,
+    offset: (query.page - 1) * PAGE_SIZE,
+  });
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const link = (page: number) =>
     `/admin/jobs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), page: String(page) }).toString()}`;

@@ -26,7 +26,10 @@ export function loginRouter({ credentials, guard, log }: LoginRouteDeps): Router
     skipSuccessfulRequests: true,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    logger: { error: (err, message) => log.error({ err }, message ?? 'login rate limiter'), warn: (err, message) => log.warn({ err }, message ?? 'login rate limiter') },
+    logger: {
+      error: (err, message) => log.error({ err }, message ?? 'login rate limiter'),
+      warn: (err, message) => log.warn({ err }, message ?? 'login rate limiter'),
+    },
     handler: (_req, _res, next) => next(new AppError('rate_limited', 'too many login attempts from this address; try again in 15 minutes')),
   });
 

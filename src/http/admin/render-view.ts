@@ -12,12 +12,22 @@ export const REFRESH_MS = 10_000;
 
 /** Renders views/admin/<view>.ejs. Templates escape every value (`<%=`); `<%-` is only used for includes. */
 export async function renderView(res: Response, view: string, locals: Record<string, unknown>, status = 200): Promise<void> {
-  const html = await ejs.renderFile(path.join(VIEWS_DIR, `${view}.ejs`), { page: view, refreshMs: REFRESH_MS, user: null, flash: null, csrf: '', ...locals }, { cache: true });
+  const html = await ejs.renderFile(
+    path.join(VIEWS_DIR, `${view}.ejs`),
+    { page: view, refreshMs: REFRESH_MS, user: null, flash: null, csrf: '', ...locals },
+    { cache: true },
+  );
   res.status(status).set('Cache-Control', 'no-store').type('html').send(html);
 }
 
 /** A page behind the session: adds the CSRF token, the user and the one-time flash message. */
-export async function renderPage(req: Request, res: Response, view: string, locals: Record<string, unknown> = {}, status = 200): Promise<void> {
+export async function renderPage(
+  req: Request,
+  res: Response,
+  view: string,
+  locals: Record<string, unknown> = {},
+  status = 200,
+): Promise<void> {
   const session = sessionOf(req);
   const flash = session.flash ?? null;
   delete session.flash;

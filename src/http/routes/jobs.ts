@@ -45,7 +45,8 @@ export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {
  */
 function withLiveProgress(job: JobRow, worker: WorkerControl): Record<string, unknown> {
   const json = jobToJson(job);
-  const active = job.status === 'processing' ? worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) : undefined;
+  const active =
+    job.status === 'processing' ? worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) : undefined;
   return active ? { ...json, progress: active.percent, step: active.step, rung: active.rung, eta_seconds: active.etaSeconds } : json;
 }
 

@@ -35,10 +35,16 @@ export function appwriteWebhookRouter({ config, pollNow, log }: AppwriteWebhookD
     const given = req.get('x-appwrite-webhook-signature') ?? '';
     if (!secret) throw new AppError('unauthorized', 'Appwrite webhooks are disabled: set APPWRITE_WEBHOOK_SECRET');
     if (!signatureMatches(given, appwriteSignature(secret, config.webhookUrl, body))) {
-      log.warn({ webhookId: req.get('x-appwrite-webhook-id') ?? null }, 'Appwrite webhook with a bad signature refused (check APPWRITE_WEBHOOK_SECRET and APPWRITE_WEBHOOK_URL)');
+      log.warn(
+        { webhookId: req.get('x-appwrite-webhook-id') ?? null },
+        'Appwrite webhook with a bad signature refused (check APPWRITE_WEBHOOK_SECRET and APPWRITE_WEBHOOK_URL)',
+      );
       throw new AppError('unauthorized', 'bad or missing X-Appwrite-Webhook-Signature');
     }
-    const events = (req.get('x-appwrite-webhook-events') ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+    const events = (req.get('x-appwrite-webhook-events') ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
     const wake = events.some((event) => meansNewWork(event, config, body));
     log.debug({ events, wake }, 'Appwrite webhook');
     if (wake) pollNow();
