@@ -14,7 +14,7 @@ import type { Logger } from './logging/logger.js';
 import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
 import { DailyCleanup } from './pipeline/daily-cleanup.js';
-import { ignoreEvents, type EventSink } from './domain/events.js';
+import { fanOut, ignoreEvents, type EventSink } from './domain/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
 import { processVideo } from './pipeline/process-video.js';
@@ -26,6 +26,7 @@ import { openDatabase, type Database } from './store/database.js';
 import { JobRepository } from './store/job-repository.js';
 import { JobSearch } from './store/job-search.js';
 import { Ledger } from './store/ledger.js';
+import type { CmsSource } from './sources/cms-source.js';
 
 export interface RunningDaemon {
   readonly poller: Poller;
@@ -68,7 +69,7 @@ export async function startDaemon({
   const monitoring = new Monitoring({ config, db, jobs: localJobs, log, now });
   const metrics = daemonMetrics(monitoring, localJobs);
   // Every sink returns at once (alerts defer their work): the pipeline never waits for a notification.
-  const events: EventSink = { emit: (event) => [monitoring.events, metrics, extraEvents].forEach((sink) => sink.emit(event)) };
+  const events: EventSink = fanOut(monitoring.events, metrics, extraEvents);
   const sources = await createSources({ config, jobs, log, now });
   recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
@@ -76,16 +77,7 @@ export async function startDaemon({
   const ffmpeg = await binaryVersion(config.media.ffmpegPath);
   if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
 
-  const poller = new Poller({
-    sources,
-    config: { ...config.worker, workerId: config.worker.id },
-    runJob: (source, record, options) =>
-      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
-    schedule: (expr, fn) => cron.schedule(expr, fn),
-    log: log.child({ module: 'poller' }),
-    now,
-    events,
-  });
+  const poller = createPoller({ config, sources, ledger, tools, events, log, now });
   const mounts = daemonMounts({
     config,
     apiKey,
@@ -146,6 +138,30 @@ function dailyCleanup(config: AppConfig, ledger: Ledger, log: Logger, now: () =>
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'cleanup' }),
     now,
+  });
+}
+
+interface PollerParts {
+  readonly config: AppConfig;
+  readonly sources: CmsSource[];
+  readonly ledger: Ledger;
+  readonly tools: ReturnType<typeof createPipelineTools>;
+  readonly events: EventSink;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/** The worker loop: every source polled on POLL_CRON, each claimed record run through processVideo. */
+function createPoller({ config, sources, ledger, tools, events, log, now }: PollerParts): Poller {
+  return new Poller({
+    sources,
+    config: { ...config.worker, workerId: config.worker.id },
+    runJob: (source, record, options) =>
+      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
+    schedule: (expr, fn) => cron.schedule(expr, fn),
+    log: log.child({ module: 'poller' }),
+    now,
+    events,
   });
 }
 
