@@ -116,7 +116,7 @@ async function hasMaster(dir: string, rungs: number): Promise<boolean> {
 
 /** One source, A (ours) and B (naive) alternated; figures of the last run of each. */
 export async function benchLadder(source: BenchSource, config: AppConfig): Promise<LadderRow> {
-  const runner = createFfmpegRunner({ ffmpegPath: config.media.ffmpegPath, log: silentLogger() });
+  const runner = createFfmpegRunner({ ffmpegPath: config.media.ffmpegPath, watchdog: config.media.watchdog, log: silentLogger() });
   const log = silentLogger();
   const oursDir = path.join(benchDir(), 'ours');
   const naiveDir = path.join(benchDir(), 'naive');

@@ -25,8 +25,23 @@ export const ERROR_CATALOG = {
   duration_out_of_range: { retryable: false, http: 422, summary: 'The duration is missing, under 1 s or over MAX_DURATION_SECONDS.' },
   dimensions_out_of_range: { retryable: false, http: 422, summary: 'The frame size is larger than MAX_SOURCE_PIXELS allows.' },
   media_decode_error: { retryable: false, http: 422, summary: 'FFmpeg could not decode the stream.' },
+  unsupported_source: {
+    retryable: false,
+    http: 422,
+    summary: 'The video cannot be shown faithfully in SDR H.264 (Dolby Vision profile 5, without an HDR10/HLG base layer).',
+  },
   ffmpeg_failed: { retryable: true, http: 500, summary: 'FFmpeg exited without a media diagnosis (crash, killed).' },
   ffmpeg_not_found: { retryable: true, http: 500, summary: 'The ffmpeg or ffprobe binary cannot be run.' },
+  encode_stalled: {
+    retryable: true,
+    http: 500,
+    summary: 'FFmpeg produced no new output for ENCODE_STALL_SECONDS (hung encoder, stopped process) and was killed.',
+  },
+  encode_timeout: {
+    retryable: true,
+    http: 500,
+    summary: 'FFmpeg ran longer than ENCODE_TIMEOUT_FACTOR × the source duration plus a minute and was killed.',
+  },
   verification_failed: {
     retryable: true,
     http: 500,

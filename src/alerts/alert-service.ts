@@ -28,6 +28,9 @@ export interface AlertServiceOptions {
 
 const HOUR_MS = 3_600_000;
 
+/** Failures of the encode watchdog: FFmpeg hung or ran far too long and was killed. */
+const WATCHDOG_CODES: ReadonlySet<string> = new Set(['encode_stalled', 'encode_timeout']);
+
 /**
  * Turns the rules' conclusions into alerts: opens one per rule when its condition starts,
  * announces it (again at most every ALERT_COOLDOWN, at once when it escalates to critical),
@@ -38,6 +41,8 @@ export class AlertService implements EventSink {
   private worker: (() => WorkerSnapshot) | null = null;
   private crash: Incident | null = null;
   private diskFull: Incident | null = null;
+  /** The last encode killed by the watchdog (encode_stalled, encode_timeout), until a job completes. */
+  private encodeStuck: (Incident & { readonly final: boolean }) | null = null;
   /** Per rule: when and at which level it was last announced (restored from the store at start). */
   private readonly announced = new Map<string, { at: number; level: AlertLevel }>();
   private scheduled = false;
@@ -49,6 +54,7 @@ export class AlertService implements EventSink {
       // Event-made alerts outlive a restart: they clear on the next completed job, not on boot.
       if (alert.rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
       if (alert.rule === 'disk_full') this.diskFull = { at: alert.firstSeenAt, message: alert.message };
+      if (alert.rule === 'encode_stuck') this.encodeStuck = { at: alert.firstSeenAt, message: alert.message, final: alert.level === 'critical' };
     }
   }
 
@@ -64,6 +70,13 @@ export class AlertService implements EventSink {
       case 'job_completed':
         this.crash = null;
         this.diskFull = null;
+        this.encodeStuck = null;
+        break;
+      case 'job_failed':
+        if (WATCHDOG_CODES.has(event.code)) {
+          const then = event.final ? 'failed for good' : 'will be retried';
+          this.encodeStuck = { at, message: `${event.key}: ${event.message} (${event.code}; ${then})`, final: event.final };
+        }
         break;
       case 'worker_crashed':
         this.crash = { at, message: `Worker crashed${event.key ? ` on ${event.key}` : ''}: ${event.reason}` };
@@ -92,6 +105,7 @@ export class AlertService implements EventSink {
           pollPeriodMs: this.options.pollPeriodMs,
           crash: this.crash,
           diskFull: this.diskFull,
+          encodeStuck: this.encodeStuck,
         },
         this.options.thresholds,
       );

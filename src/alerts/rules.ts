@@ -28,6 +28,8 @@ export interface RuleInput {
   readonly crash: Incident | null;
   /** A job was refused for lack of disk space. */
   readonly diskFull: Incident | null;
+  /** An encode killed by the watchdog; `final` when the job then failed for good. */
+  readonly encodeStuck: (Incident & { readonly final: boolean }) | null;
 }
 
 /** What the rules concluded. */
@@ -46,6 +48,7 @@ const RULE_TITLES: Record<string, string> = {
   worker_delayed: 'Worker loop delayed',
   worker_crashed: 'Worker crashed',
   disk_full: 'Not enough disk space for a job',
+  encode_stuck: 'An encode hung or ran too long',
 };
 
 /** A short name for a rule, for message subjects and the dashboard. */
@@ -74,6 +77,10 @@ export function evaluateRules(input: RuleInput, t: AlertThresholds): RuleResult 
   if (input.crash) active.push({ rule: 'worker_crashed', level: 'critical', message: input.crash.message });
   // Critical: the refused job failed for good (insufficient_disk is not retried) and more will follow.
   if (input.diskFull) active.push({ rule: 'disk_full', level: 'critical', message: input.diskFull.message });
+  // The watchdog freed the worker; a warning while retries are left, critical once the job failed for good.
+  if (input.encodeStuck) {
+    active.push({ rule: 'encode_stuck', level: input.encodeStuck.final ? 'critical' : 'warning', message: input.encodeStuck.message });
+  }
   for (const source of input.worker.sources) {
     const rule = `source:${source.kind}`;
     if (source.lastPollAt === null) unknown.push(rule);

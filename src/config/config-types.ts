@@ -61,6 +61,14 @@ export interface DownloadConfig {
   readonly allowPrivate: boolean;
 }
 
+/** Bounds of every ladder run of FFmpeg (the encode watchdog of src/media/encode-watchdog.ts). */
+export interface EncodeWatchdogConfig {
+  /** No advance of FFmpeg's output time for this long kills the run (encode_stalled). */
+  readonly stallSeconds: number;
+  /** A run longer than timeoutFactor × the source duration + 60 s is killed (encode_timeout). */
+  readonly timeoutFactor: number;
+}
+
 export interface MediaConfig {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
@@ -78,6 +86,7 @@ export interface MediaConfig {
   readonly maxDurationSeconds: number;
   readonly maxPixels: number;
   readonly maxFps: number;
+  readonly watchdog: EncodeWatchdogConfig;
 }
 
 /** The dashboard's login. Disabled while neither password variable is set. */

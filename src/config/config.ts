@@ -150,6 +150,7 @@ function buildMediaConfig(raw: RawEnv): MediaConfig {
     maxDurationSeconds: raw.MAX_DURATION_SECONDS,
     maxPixels: raw.MAX_SOURCE_PIXELS,
     maxFps: raw.MAX_FPS,
+    watchdog: { stallSeconds: raw.ENCODE_STALL_SECONDS, timeoutFactor: raw.ENCODE_TIMEOUT_FACTOR },
   };
 }
 

@@ -137,6 +137,9 @@ export const envSchema = z.object({
   MAX_DURATION_SECONDS: z.coerce.number().min(1).default(86_400),
   MAX_SOURCE_PIXELS: int(8192 * 4320, 1, 1_000_000_000),
   MAX_FPS: int(60, 1, 240),
+  // Encode watchdog: a hung or runaway FFmpeg is killed instead of holding its worker for ever.
+  ENCODE_STALL_SECONDS: int(300, 1, 86_400),
+  ENCODE_TIMEOUT_FACTOR: z.coerce.number().min(1).max(1000).default(10),
   // Appwrite source (SOURCES=appwrite, appwrite:setup)
   APPWRITE_ENDPOINT: z
     .url({ protocol: /^https?$/ })

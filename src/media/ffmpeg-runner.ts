@@ -1,20 +1,25 @@
-import { AppError } from '../errors.js';
+import type { EncodeWatchdogConfig } from '../config/config.js';
+import { abortReason, AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { startEncodeWatchdog, type EncodeWatchdog, type WatchdogClock } from './encode-watchdog.js';
 import { commandToArgs } from './hls-command.js';
-import { runProcess, succeeded } from './process-runner.js';
+import { runProcess, succeeded, type ProcessResult } from './process-runner.js';
 import type { EncodeProgress, FfmpegCommand } from './types.js';
 
 /** Options of one run. */
 export interface FfmpegRunOptions {
   readonly signal?: AbortSignal;
-  /** Source duration, the 100% mark of the progress. */
+  /** Source duration: the 100% mark of the progress and the base of the watchdog's timeout. */
   readonly durationSeconds: number;
   readonly onProgress?: (progress: EncodeProgress) => void;
 }
 
 /** Runs an FfmpegCommand. An interface so the pipeline and tests can substitute it. */
 export interface FfmpegRunner {
-  /** Resolves with FFmpeg's last stderr lines; rejects with an AppError (or the abort reason). */
+  /**
+   * Resolves with FFmpeg's last stderr lines; rejects with an AppError (encode_stalled and
+   * encode_timeout when the watchdog killed it) or, when `signal` aborted, with the abort reason.
+   */
   run(cmd: FfmpegCommand, options: FfmpegRunOptions): Promise<{ logTail: string[] }>;
 }
 
@@ -28,30 +33,62 @@ export interface FfmpegExitInfo {
 
 const TAIL_LINES = 50;
 
-/** A runner that spawns the ffmpeg binary through the process runner, as nice(1) asks when `nice` > 0. */
-export function createFfmpegRunner({ ffmpegPath, log, nice = 0 }: { ffmpegPath: string; log: Logger; nice?: number }): FfmpegRunner {
-  return { run: (cmd, options) => runOnce(cmd, options, { ffmpegPath, nice }, log) };
+/** Construction options of {@link createFfmpegRunner}. */
+export interface FfmpegRunnerOptions {
+  readonly ffmpegPath: string;
+  readonly log: Logger;
+  /** nice(1) level; 0 (the default) runs FFmpeg unchanged. */
+  readonly nice?: number;
+  /**
+   * Bounds every run (MediaConfig.watchdog): a stalled run is killed with encode_stalled, an overlong
+   * one with encode_timeout. Omitted: unbounded (one-off tools and tests only; the daemon always passes it).
+   */
+  readonly watchdog?: EncodeWatchdogConfig;
+  /** The watchdog's clock; real timers unless a test passes a manual one. */
+  readonly clock?: WatchdogClock;
 }
 
-async function runOnce(
-  cmd: FfmpegCommand,
-  options: FfmpegRunOptions,
-  binary: { ffmpegPath: string; nice: number },
-  log: Logger,
-): Promise<{ logTail: string[] }> {
+interface RunContext {
+  readonly ffmpegPath: string;
+  readonly nice: number;
+  readonly log: Logger;
+  readonly watchdog: EncodeWatchdogConfig | null;
+  readonly clock: WatchdogClock | undefined;
+}
+
+/** A runner that spawns the ffmpeg binary through the process runner, as nice(1) asks when `nice` > 0. */
+export function createFfmpegRunner({ ffmpegPath, log, nice = 0, watchdog, clock }: FfmpegRunnerOptions): FfmpegRunner {
+  const context: RunContext = { ffmpegPath, nice, log, watchdog: watchdog ?? null, clock };
+  return { run: (cmd, options) => runOnce(cmd, options, context) };
+}
+
+async function runOnce(cmd: FfmpegCommand, options: FfmpegRunOptions, ctx: RunContext): Promise<{ logTail: string[] }> {
+  const { log } = ctx;
   const args = commandToArgs(cmd);
-  log.debug({ ffmpegPath: binary.ffmpegPath, nice: binary.nice, args }, 'ffmpeg command');
+  log.debug({ ffmpegPath: ctx.ffmpegPath, nice: ctx.nice, args }, 'ffmpeg command');
   const tail: string[] = [];
-  const result = await runProcess({
-    binary: binary.ffmpegPath,
-    args,
-    // nice(1) rather than renicing after the start: every thread FFmpeg creates inherits the level.
-    nice: binary.nice,
-    signal: options.signal,
-    stderrTailLines: 0,
-    onStderrLine: (line) => collectLine(line, tail, options),
-    onSpawn: (pid) => log.debug({ ffmpegPid: pid }, 'ffmpeg started'),
-  });
+  const watchdog = ctx.watchdog
+    ? startEncodeWatchdog({ limits: ctx.watchdog, durationSeconds: options.durationSeconds, clock: ctx.clock, logTail: () => tail })
+    : null;
+  const signals = [options.signal, watchdog?.signal].filter((s): s is AbortSignal => s !== undefined);
+  let result: ProcessResult;
+  try {
+    result = await runProcess({
+      binary: ctx.ffmpegPath,
+      args,
+      // nice(1) rather than renicing after the start: every thread FFmpeg creates inherits the level.
+      nice: ctx.nice,
+      // Aborting kills FFmpeg (SIGKILL, which also ends a stopped process) and rejects once it has exited.
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      stderrTailLines: 0,
+      onStderrLine: (line) => collectLine(line, tail, options, watchdog),
+      onSpawn: (pid) => log.debug({ ffmpegPid: pid }, 'ffmpeg started'),
+    });
+  } catch (err) {
+    throw watchdogFailure(err, options.signal, log);
+  } finally {
+    watchdog?.stop();
+  }
   if (succeeded(result)) return { logTail: tail };
   const exit: FfmpegExitInfo = { exitCode: result.exitCode, signal: result.signal, errno: result.errno };
   const failure = classifyFfmpegFailure(tail, exit);
@@ -59,17 +96,33 @@ async function runOnce(
   throw failure;
 }
 
-/** Progress lines go to onProgress; the rest, non-empty, into the bounded tail. */
-function collectLine(line: string, tail: string[], options: FfmpegRunOptions): void {
+/** A rejected run: the caller's abort wins with its own reason, even when the watchdog fired too. */
+function watchdogFailure(err: unknown, outer: AbortSignal | undefined, log: Logger): unknown {
+  if (outer?.aborted === true) return abortReason(outer, 'ffmpeg run');
+  if (isAppError(err, 'encode_stalled') || isAppError(err, 'encode_timeout')) {
+    log.warn({ code: err.code, context: { ...err.context, logTail: undefined } }, err.message);
+  }
+  return err;
+}
+
+/** Progress lines go to the watchdog and onProgress; the rest, non-empty, into the bounded tail. */
+function collectLine(line: string, tail: string[], options: FfmpegRunOptions, watchdog: EncodeWatchdog | null): void {
   const progress = parseProgressLine(line, options.durationSeconds);
   if (progress) {
+    watchdog?.progress(progress.outTimeSeconds);
     options.onProgress?.(progress);
     return;
   }
-  if (line.trim() === '') return;
+  if (line.trim() === '' || NOISE.test(line)) return;
   tail.push(line);
   if (tail.length > TAIL_LINES) tail.shift();
 }
+
+/**
+ * swscale's note on the full-range (yuvj) format the poster's JPEG encoder needs, once per slice
+ * thread: true of every job, and it would push the real problems out of the tail.
+ */
+const NOISE = /deprecated pixel format used, make sure you did set range correctly/;
 
 const PROGRESS_TIME = /time=\s*(-?)(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/;
 const PROGRESS_SPEED = /speed=\s*([\d.]+)x/;

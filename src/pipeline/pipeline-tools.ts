@@ -11,7 +11,12 @@ import type { PipelineTools } from './process-video.js';
 /** Binds the download and media steps to their config slices: what processVideo and the CLI run. */
 export function createPipelineTools({ config, log }: { config: Pick<AppConfig, 'download' | 'media'>; log: Logger }): PipelineTools {
   const { media } = config;
-  const runner = createFfmpegRunner({ ffmpegPath: media.ffmpegPath, nice: media.nice, log: log.child({ module: 'ffmpeg' }) });
+  const runner = createFfmpegRunner({
+    ffmpegPath: media.ffmpegPath,
+    nice: media.nice,
+    watchdog: media.watchdog,
+    log: log.child({ module: 'ffmpeg' }),
+  });
   const prober = ffmpegEncoderProber({ ffmpegPath: media.ffmpegPath, vaapiDevice: media.vaapiDevice });
   const resolveEncoder = createEncoderResolver({ choice: media.videoEncoder, prober, log: log.child({ module: 'ffmpeg' }) });
   // VIDEO_ENCODER=auto: probe at start, not in the first job's time.

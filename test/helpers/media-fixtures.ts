@@ -37,6 +37,7 @@ export function testMediaConfig(overrides: Partial<MediaConfig> = {}): MediaConf
     maxDurationSeconds: 86_400,
     maxPixels: 8192 * 4320,
     maxFps: 60,
+    watchdog: { stallSeconds: 300, timeoutFactor: 10 },
     ...overrides,
   };
 }
@@ -74,7 +75,7 @@ export function fixtureDir(): string {
   return dir;
 }
 
-function once(key: string, make: () => Promise<string>): Promise<string> {
+export function once(key: string, make: () => Promise<string>): Promise<string> {
   let pending = cache.get(key);
   if (!pending) {
     pending = make();
@@ -83,7 +84,7 @@ function once(key: string, make: () => Promise<string>): Promise<string> {
   return pending;
 }
 
-async function ffmpeg(args: string[]): Promise<void> {
+export async function ffmpeg(args: string[]): Promise<void> {
   await run(FFMPEG, ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...args], { maxBuffer: 8 * 1024 * 1024 });
 }
 

@@ -7,22 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { AppError, isAppError } from '../../src/errors.js';
 import { describeExit, runProcess, succeeded } from '../../src/media/process-runner.js';
 import { FFMPEG } from '../helpers/media-fixtures.js';
+import { alive } from '../helpers/process-alive.js';
 
 let dir = '';
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'vc-process-runner-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
-
-/** Whether a process with this pid still exists (signal 0 only checks). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const sh = (script: string): { binary: string; args: string[] } => ({ binary: 'sh', args: ['-c', script] });
 

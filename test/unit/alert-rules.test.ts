@@ -17,6 +17,7 @@ function input(o: Partial<RuleInput> = {}): RuleInput {
     pollPeriodMs: 2 * MIN,
     crash: null,
     diskFull: null,
+    encodeStuck: null,
     ...o,
   };
 }
@@ -92,6 +93,9 @@ describe('alert rules', () => {
     const crash = { at: NOW.toISOString(), message: 'Worker crashed on local-j1: ffmpeg was killed' };
     assert.deepEqual(rules({ crash }).active, [{ rule: 'worker_crashed', level: 'critical', message: crash.message }]);
     assert.equal(levelOf({ diskFull: { at: NOW.toISOString(), message: 'x' } }, 'disk_full'), 'critical');
+    const stuck = { at: NOW.toISOString(), message: 'local-j2: no progress for 300 s', final: false };
+    assert.equal(levelOf({ encodeStuck: stuck }, 'encode_stuck'), 'warning', 'retries are left');
+    assert.equal(levelOf({ encodeStuck: { ...stuck, final: true } }, 'encode_stuck'), 'critical', 'failed for good');
     const down = snapshot({
       now: NOW,
       sources: [

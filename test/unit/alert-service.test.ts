@@ -65,6 +65,17 @@ describe('AlertService', () => {
     h = harness();
   });
 
+  it('a job killed by the encode watchdog raises encode_stuck with its reason, until a job completes', () => {
+    h.service.emit({ type: 'job_failed', key: 'local-j1', code: 'source_timeout', message: 'slow', final: false });
+    h.service.emit({ type: 'job_failed', key: 'local-j2', code: 'encode_stalled', message: 'no progress for 300 s', final: false });
+    for (const fn of h.deferred.splice(0)) fn();
+    assert.deepEqual(h.changes(), ['opened:encode_stuck:warning']);
+    assert.match(h.repo.active()[0]?.message ?? '', /local-j2: no progress for 300 s \(encode_stalled; will be retried\)/);
+    h.service.emit({ type: 'job_completed', key: 'local-j3', processingMs: 1, sourceBytes: 1, outputBytes: 1, rungs: 1 });
+    for (const fn of h.deferred.splice(0)) fn();
+    assert.deepEqual(h.changes(), ['opened:encode_stuck:warning', 'resolved:encode_stuck:warning']);
+  });
+
   it('opens an alert once, stores it, and repeats it at most every ALERT_COOLDOWN', () => {
     h.tick(0, { memory: 85 });
     assert.deepEqual(h.changes(), ['opened:memory:warning']);

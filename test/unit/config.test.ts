@@ -75,6 +75,25 @@ describe('loadConfig', () => {
     assert.equal(config.server.publicBaseUrl, 'http://localhost:5000');
   });
 
+  it('bounds FFmpeg runs with the encode watchdog: ENCODE_STALL_SECONDS and ENCODE_TIMEOUT_FACTOR', () => {
+    const load = (env: Record<string, string>) => loadConfig({ env: { API_KEY: KEY, ...env }, envFile: false });
+    assert.deepEqual(load({}).media.watchdog, { stallSeconds: 300, timeoutFactor: 10 });
+    assert.deepEqual(load({ ENCODE_STALL_SECONDS: '2', ENCODE_TIMEOUT_FACTOR: '2.5' }).media.watchdog, {
+      stallSeconds: 2,
+      timeoutFactor: 2.5,
+    });
+    for (const [name, value] of [
+      ['ENCODE_STALL_SECONDS', '0'],
+      ['ENCODE_STALL_SECONDS', '1.5'],
+      ['ENCODE_TIMEOUT_FACTOR', '0.5'],
+    ] as const) {
+      assert.throws(
+        () => load({ [name]: value }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith(`${name}:`)),
+      );
+    }
+  });
+
   it('leaves API_KEY optional for one-shot commands', () => {
     assert.equal(loadConfig({ env: {}, envFile: false }).server.apiKey, null);
   });
