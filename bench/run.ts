@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: ladder vs the naive recipe, daemon overhead, API under load, download vs curl,
+ * `npm run bench`: ladder vs the naive recipe, the cost of the picture/sound steps, daemon overhead, API under load, download vs curl,
  * poll cost; writes bench/results/latest.md. BENCH_QUICK=1 proves it runs (tiny sources, one run
  * each, 200 MB download): its figures mean nothing. Run the real bench on a quiet machine: A and B
  * alternate, so slow drift hits both, but a busy neighbour still skews the wall times.
@@ -13,6 +13,7 @@ import { benchDaemon, daemonTable } from './daemon-bench.js';
 import { deployedApp } from '../test/helpers/spawn-daemon.js';
 import { benchDownload, downloadTable } from './download-bench.js';
 import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
+import { benchPicture, pictureTable } from './picture-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
 import { makeSources } from './sources.js';
 import { QUICK, RUNS, sh } from './measure.js';
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
     rows.push(await benchLadder(source, config));
   }
   report.push(...section('Ladder: ours vs naive (three sequential ffmpeg, -preset fast, CRF 23/28/32, -hls_time 10)', ladderTable(rows)));
+  report.push(
+    ...section('Picture and sound steps: what each source shape costs over a plain one', pictureTable(await benchPicture(config))),
+  );
   const daemonSource = sources.find((s) => s.name.startsWith('720p')) ?? sources[0];
   if (daemonSource) {
     console.log('daemon overhead and API load…');

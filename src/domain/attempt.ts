@@ -20,6 +20,8 @@ export interface AttemptOutcome {
   readonly errorCode?: string;
   readonly error?: string;
   readonly logTail?: readonly string[];
+  /** What was done to the source on its way into the ladder (media's Conversion names). */
+  readonly conversions?: readonly string[];
 }
 
 /** Where the pipeline records attempts; implemented by the store's ledger. */

@@ -1,7 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import { AppError, isAppError } from '../errors.js';
 import { describeExit, runProcess, succeeded, type ProcessResult } from './process-runner.js';
-import type { AudioStreamInfo, VideoInfo, VideoStreamInfo } from './types.js';
+import { parseRate, toNumberOrNull, toVideoInfo, type RawProbe } from './probe-parse.js';
+import type { VideoInfo } from './types.js';
 
 /** How ffprobe is run: the binary, an optional abort signal and a time limit. */
 export interface FfprobeOptions {
@@ -24,32 +25,6 @@ export interface StreamSummary {
   readonly fps: number;
   /** Frames actually decoded (only when `countFrames` was asked). */
   readonly decodedFrames: number | null;
-}
-
-interface RawStream {
-  codec_type?: string;
-  codec_name?: string;
-  profile?: string;
-  level?: number;
-  pix_fmt?: string;
-  width?: number;
-  height?: number;
-  avg_frame_rate?: string;
-  r_frame_rate?: string;
-  bit_rate?: string;
-  duration?: string;
-  nb_frames?: string;
-  nb_read_frames?: string;
-  channels?: number;
-  sample_rate?: string;
-  tags?: Record<string, string>;
-  disposition?: Record<string, number>;
-  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
-}
-
-interface RawProbe {
-  streams?: RawStream[];
-  format?: { format_name?: string; duration?: string; size?: string; bit_rate?: string };
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -108,78 +83,6 @@ export async function probeStreams(file: string, options: FfprobeOptions & { rea
     fps: parseRate(s.r_frame_rate),
     decodedFrames: toNumberOrNull(s.nb_read_frames),
   }));
-}
-
-/** Converts ffprobe's JSON into VideoInfo, applying rotation to the display size. Pure. */
-function toVideoInfo(raw: RawProbe, file = ''): VideoInfo {
-  const streams = raw.streams ?? [];
-  if (streams.length === 0) {
-    throw new AppError('invalid_format', 'The file contains no media streams.', { context: { file } });
-  }
-  const videoRaw = streams.find((s) => s.codec_type === 'video' && s.disposition?.attached_pic !== 1);
-  if (!videoRaw) {
-    const kinds = streams.map((s) => s.codec_type ?? 'unknown');
-    throw new AppError('no_video_stream', `The file has no video stream (streams: ${kinds.join(', ')}).`, {
-      context: { file, streams: kinds },
-    });
-  }
-  const audioRaw = streams.find((s) => s.codec_type === 'audio');
-  const format = raw.format ?? {};
-  const duration = toNumberOrNull(format.duration) ?? toNumberOrNull(videoRaw.duration) ?? Number.NaN;
-  return {
-    formatName: format.format_name ?? 'unknown',
-    durationSeconds: duration,
-    sizeBytes: toNumberOrNull(format.size) ?? 0,
-    bitRate: toNumberOrNull(format.bit_rate),
-    video: toVideoStream(videoRaw),
-    audio: audioRaw ? toAudioStream(audioRaw) : null,
-  };
-}
-
-function toVideoStream(s: RawStream): VideoStreamInfo {
-  const rotation = rotationOf(s);
-  const width = s.width ?? 0;
-  const height = s.height ?? 0;
-  const swap = rotation === 90 || rotation === 270;
-  const avg = parseRate(s.avg_frame_rate);
-  return {
-    codec: s.codec_name ?? 'unknown',
-    profile: s.profile ?? null,
-    pixFmt: s.pix_fmt ?? null,
-    width: swap ? height : width,
-    height: swap ? width : height,
-    fps: avg > 0 ? avg : parseRate(s.r_frame_rate),
-    bitRate: toNumberOrNull(s.bit_rate),
-    rotation,
-    frameCount: toNumberOrNull(s.nb_frames),
-  };
-}
-
-function toAudioStream(s: RawStream): AudioStreamInfo {
-  return { codec: s.codec_name ?? 'unknown', channels: s.channels ?? 0, sampleRate: toNumberOrNull(s.sample_rate) ?? 0 };
-}
-
-/** Clockwise display rotation: the legacy rotate tag, else the display matrix (counter-clockwise, hence negated). */
-function rotationOf(s: RawStream): number {
-  const tag = toNumberOrNull(s.tags?.rotate);
-  const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix')?.rotation;
-  const degrees = tag ?? (typeof matrix === 'number' ? -matrix : 0);
-  const normalised = (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
-  return normalised;
-}
-
-/** "30000/1001" → 29.97; "0/0" or garbage → 0. */
-function parseRate(text: string | undefined): number {
-  if (!text) return 0;
-  const [num, den = '1'] = text.split('/');
-  const value = Number(num) / Number(den);
-  return Number.isFinite(value) && value > 0 ? value : 0;
-}
-
-function toNumberOrNull(text: string | number | undefined): number | null {
-  if (text === undefined || text === '' || text === 'N/A') return null;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : null;
 }
 
 async function fileSize(file: string): Promise<number> {

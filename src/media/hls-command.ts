@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { audioFilterGraph } from './audio-plan.js';
+import { BT709_COPY_BSF, BT709_OUTPUT_OPTIONS } from './colour.js';
 import { forcedKeyframeList } from './passthrough.js';
+import { pictureFilters } from './picture.js';
 import type { FfmpegCommand, LadderPlan, PlannedRung, TopRungDecision } from './types.js';
 import {
   encoderBranchTail,
@@ -73,10 +76,10 @@ export function buildHlsCommand(input: HlsCommandInput): FfmpegCommand {
 }
 
 /**
- * `[0:v]split` into `[v0]..[vN-1]` (fps, scale, 8-bit 4:2:0, square pixels; none for a copied top
- * rung) and `[vp]`, the poster:
- * the first frame at or after `poster.atSeconds`; the second trim ends that branch after one frame
- * so the split stops feeding it.
+ * `[0:v]`, through the picture steps (deinterlace, colour; none for a plain source), split into
+ * `[v0]..[vN-1]` (fps, scale, 8-bit 4:2:0, square pixels; none for a copied top rung) and `[vp]`,
+ * the poster: the first frame at or after `poster.atSeconds`; the second trim ends that branch
+ * after one frame so the split stops feeding it. With audio, `[a0]..[aN-1]` (see audioFilterGraph).
  */
 export function buildFilterGraph(plan: LadderPlan, options: { encoder?: VideoEncoderName; copyTopRung?: boolean } = {}): string {
   const tail = encoderBranchTail(options.encoder ?? 'libx264');
@@ -86,25 +89,29 @@ export function buildFilterGraph(plan: LadderPlan, options: { encoder?: VideoEnc
   const branches = encoded.map(({ rung, i }) => `[r${i}]fps=${fpsExpression(rung.fps)},scale=${rung.width}:${rung.height},${tail}[v${i}]`);
   const { width, height, atSeconds } = plan.poster;
   const poster = `[rp]trim=start=${atSeconds},setpts=PTS-STARTPTS,trim=end_frame=1,scale=${width}:${height},setsar=1[vp]`;
-  return [`[0:v]split=${encoded.length + 1}${labels}[rp]`, ...branches, poster].join(';');
+  const steps = [...pictureFilters(plan.picture, plan.poster), `split=${encoded.length + 1}`];
+  const audio = plan.audio === null ? [] : [audioFilterGraph(plan.audio, plan.rungs.length)];
+  return [`[0:v]${steps.join(',')}${labels}[rp]`, ...branches, poster, ...audio].join(';');
 }
 
 function hlsVideoOptions(plan: LadderPlan, settings: EncoderSettings, copy: { keyframeTimes: readonly number[] } | null): string[] {
   const opts: string[] = [];
   plan.rungs.forEach((_, i) => {
     opts.push('-map', copy !== null && i === 0 ? '0:v:0' : `[v${i}]`);
-    if (plan.hasAudio) opts.push('-map', '0:a:0');
+    if (plan.audio !== null) opts.push('-map', `[a${i}]`);
   });
   // One encoder for every stream: global -c:v; with a copied top rung each stream gets its own.
   if (copy === null) opts.push(...encoderSelectOptions(settings, ''));
-  else opts.push('-c:v:0', 'copy');
+  else opts.push('-c:v:0', 'copy', '-bsf:v:0', BT709_COPY_BSF);
+  // Encoders write the tags into each rung's VUI; the copied rung gets them from the bitstream filter.
+  opts.push(...BT709_OUTPUT_OPTIONS);
   plan.rungs.forEach((rung, i) => {
     if (copy !== null && i === 0) return;
     if (copy !== null) opts.push(...encoderSelectOptions(settings, `:${i}`));
     opts.push(...encoderRungOptions(settings.encoder, rung, i, h264ProfileLevel(rung)));
   });
   opts.push(...gopOptions(plan, settings.encoder, copy));
-  if (plan.hasAudio) opts.push('-c:a', 'aac', '-b:a', `${plan.audioBitrateKbps}k`, '-ac', '2');
+  if (plan.audio !== null) opts.push('-c:a', 'aac', '-b:a', `${plan.audioBitrateKbps}k`, '-ac', '2');
   return opts;
 }
 
@@ -124,7 +131,9 @@ function gopOptions(plan: LadderPlan, encoder: VideoEncoderName, copy: { keyfram
 }
 
 function hlsMuxerOptions(plan: LadderPlan, outDir: string): string[] {
-  const streamMap = plan.rungs.map((rung, i) => (plan.hasAudio ? `v:${i},a:${i},name:${rung.name}` : `v:${i},name:${rung.name}`)).join(' ');
+  const streamMap = plan.rungs
+    .map((rung, i) => (plan.audio !== null ? `v:${i},a:${i},name:${rung.name}` : `v:${i},name:${rung.name}`))
+    .join(' ');
   return [
     // Audio packets wait for x264's look-ahead in every rung; a larger queue avoids spurious aborts.
     '-max_muxing_queue_size',

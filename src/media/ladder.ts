@@ -1,4 +1,7 @@
 import type { LadderRungSpec } from '../config/parsers.js';
+import { planAudio } from './audio-plan.js';
+import { PROGRESSIVE, type InterlaceVerdict } from './interlace.js';
+import { planPicture } from './picture.js';
 import type { LadderPlan, PlannedRung, VideoInfo } from './types.js';
 
 /** The MediaConfig fields the planner needs. */
@@ -20,11 +23,14 @@ const POSTER_MAX_SECONDS = 5;
 
 /**
  * Plans the rungs for a source. Pure.
+ * Sizes come from the display size (coded size × sample aspect ratio, then rotation), so
+ * anamorphic sources keep their shape in square pixels.
  * A rung's height is the target of the frame's shorter side (portrait keeps its orientation).
  * Never upscales: rungs above the source's short side are dropped, a rung equal to it is kept, and
  * a source smaller than the lowest rung gets that rung's name and CRF at its own (even) size.
+ * `interlace` is the source's verdict (detectInterlace); progressive when absent.
  */
-export function planLadder(info: VideoInfo, options: LadderOptions): LadderPlan {
+export function planLadder(info: VideoInfo, options: LadderOptions, interlace: InterlaceVerdict = PROGRESSIVE): LadderPlan {
   const { width: srcW, height: srcH } = info.video;
   const srcShort = Math.min(srcW, srcH);
   const fps = rungFps(info.video.fps, options.maxFps);
@@ -39,8 +45,9 @@ export function planLadder(info: VideoInfo, options: LadderOptions): LadderPlan 
     rungs,
     poster: { width: top?.width ?? floorEven(srcW), height: top?.height ?? floorEven(srcH), atSeconds: posterTime(info) },
     segmentSeconds: options.segmentSeconds,
-    hasAudio: info.audio !== null,
     audioBitrateKbps: options.audioBitrateKbps,
+    picture: planPicture(info.video, interlace),
+    audio: planAudio(info.audio),
   };
 }
 

@@ -1,3 +1,4 @@
+import { pictureConversions, pictureIsPlain } from './picture.js';
 import type { LadderPlan, TopRungDecision, VideoInfo } from './types.js';
 
 /** One video packet in decode order, as the key-frame scan reads it. */
@@ -108,6 +109,8 @@ export function streamIneligibility(info: VideoInfo, plan: LadderPlan): string |
   if (v.profile === null || !PLAIN_PROFILES.has(v.profile)) return `profile ${String(v.profile)}`;
   // MPEG-TS has no display matrix: a rotated source must be turned upright by the encoder.
   if (v.rotation !== 0) return `rotated ${v.rotation}°`;
+  // Interlaced, anamorphic, HDR or non-BT.709 pictures must be converted, hence encoded.
+  if (!pictureIsPlain(plan.picture)) return pictureConversions(plan.picture).join(', ');
   if (top.width !== v.width || top.height !== v.height)
     return `source ${v.width}x${v.height} is not the top rung's ${top.width}x${top.height}`;
   if (Math.abs(top.fps - v.fps) > EPSILON) return `frame rate ${v.fps.toFixed(3)} above MAX_FPS`;

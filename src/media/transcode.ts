@@ -6,7 +6,10 @@ import type { Logger } from '../logging/logger.js';
 import { findMediaDiagnosis, type FfmpegRunner } from './ffmpeg-runner.js';
 import { probe } from './ffprobe.js';
 import { buildHlsCommand, LADDER_FILES } from './hls-command.js';
+import { audioConversions } from './audio-plan.js';
+import { detectInterlace } from './interlace.js';
 import { planLadder } from './ladder.js';
+import { pictureConversions } from './picture.js';
 import { renderMasterPlaylist } from './master-playlist.js';
 import { measureRenditions } from './measure-renditions.js';
 import { scanVideoPackets } from './keyframe-scan.js';
@@ -50,9 +53,17 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   const { input, outDir, media, log, signal } = options;
   const probeOptions = { ffprobePath: media.ffprobePath, signal };
   const info = options.info ?? (await probeAndValidate(input, media, probeOptions));
-  const plan = planLadder(info, media);
+  const interlace = await detectInterlace(input, info, { ffmpegPath: media.ffmpegPath, signal });
+  const plan = planLadder(info, media, interlace);
+  const conversions = [...pictureConversions(plan.picture), ...audioConversions(info, plan.audio)];
   log.info(
-    { rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`), hasAudio: plan.hasAudio },
+    {
+      rungs: plan.rungs.map((r) => `${r.name}:${r.width}x${r.height}@${r.fps.toFixed(2)}`),
+      audioTrack: plan.audio?.index ?? null,
+      interlace: interlace.how === 'trusted' ? undefined : interlace,
+      colour: plan.picture.colour.kind === 'none' ? undefined : plan.picture.colour,
+      conversions,
+    },
     'ladder planned',
   );
 
@@ -96,6 +107,7 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
     outputBytes,
     encodeMs,
     topRung,
+    conversions,
     logTail,
   };
 }
@@ -139,7 +151,8 @@ async function runWithFallback(
   try {
     return await options.runner.run(build(encoder), runOptions);
   } catch (err) {
-    const fallible = isAppError(err, 'ffmpeg_failed') || isAppError(err, 'media_decode_error');
+    // A hung hardware encoder (driver, GPU) is stalled, not the source's fault: libx264 gets its turn too.
+    const fallible = isAppError(err, 'ffmpeg_failed') || isAppError(err, 'media_decode_error') || isAppError(err, 'encode_stalled');
     if (encoder === 'libx264' || options.signal?.aborted === true || !fallible) throw err;
     const message = `${encoder} failed (${err.message}); the job was redone with libx264.`;
     options.log.warn({ encoder, code: err.code }, message);

@@ -34,6 +34,8 @@ function isImageContainer(formatName: string): boolean {
 
 /**
  * Rejects sources the ladder cannot be made from. Throws AppError:
+ * unsupported_source (Dolby Vision without a compatible base layer, i.e. profile 5: its pictures are in Dolby's own colour space, and
+ * without a standard base layer they would come out green and purple),
  * no_video_stream (an image or a single frame), duration_out_of_range (unknown, too short, too long),
  * dimensions_out_of_range (a 0 side, or more pixels than allowed).
  * Audio-only files are already rejected by probe() with no_video_stream.
@@ -45,6 +47,14 @@ export function validateSource(info: VideoInfo, limits: SourceLimits): void {
     throw new AppError('no_video_stream', `The file is a still image (${video.codec} in ${info.formatName}), not a video.`, {
       context: { codec: video.codec, formatName: info.formatName, frameCount: frames },
     });
+  }
+  const dv = video.dolbyVision;
+  if (dv !== null && dv.compatibilityId === 0) {
+    throw new AppError(
+      'unsupported_source',
+      `The video is Dolby Vision profile ${dv.profile} with no HDR10/HLG base layer; export it as HDR10, HLG or SDR.`,
+      { context: { dolbyVision: dv } },
+    );
   }
   const duration = info.durationSeconds;
   if (!Number.isFinite(duration) || duration < limits.minDurationSeconds || duration > limits.maxDurationSeconds) {

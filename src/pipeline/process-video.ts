@@ -251,6 +251,7 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
       outputBytes: publish.outputBytes,
       duration: info.durationSeconds,
       logTail: output.logTail,
+      conversions: output.conversions,
     },
   };
 }

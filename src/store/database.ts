@@ -92,6 +92,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX jobs_due_idx ON jobs (status, next_attempt_at, heartbeat_at);
   `,
+  // v4: what a completed attempt did to the source (deinterlaced, tonemapped, …), a JSON array.
+  `
+  ALTER TABLE ledger ADD COLUMN conversions TEXT;
+  `,
 ];
 
 /**

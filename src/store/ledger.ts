@@ -25,6 +25,8 @@ export interface LedgerEntry {
   readonly errorCode: string | null;
   readonly error: string | null;
   readonly logTail: readonly string[] | null;
+  /** What a completed attempt did to the source (deinterlaced, tonemapped, …); null before v4 or when not recorded. */
+  readonly conversions: readonly string[] | null;
 }
 
 /** What {@link Ledger.start} records, and how an attempt ended: the pipeline's contract. */
@@ -101,7 +103,7 @@ export class Ledger {
         `UPDATE ledger SET status = @status, finished_at = @finishedAt,
            processing_ms = COALESCE(@processingMs, CAST(ROUND((julianday(@finishedAt) - julianday(started_at)) * 86400000) AS INTEGER)),
            source_bytes = @sourceBytes, output_bytes = @outputBytes, duration = @duration,
-           error_code = @errorCode, error = @error, log_tail = @logTail
+           error_code = @errorCode, error = @error, log_tail = @logTail, conversions = @conversions
          WHERE id = @id`,
       )
       .run({
@@ -115,6 +117,7 @@ export class Ledger {
         errorCode: outcome.errorCode ?? null,
         error: outcome.error ?? null,
         logTail: outcome.logTail === undefined ? null : JSON.stringify(outcome.logTail),
+        conversions: outcome.conversions === undefined ? null : JSON.stringify(outcome.conversions),
       });
   }
 
@@ -195,5 +198,6 @@ function toEntry(raw: Record<string, unknown>): LedgerEntry {
     errorCode: textOrNull(raw.error_code),
     error: textOrNull(raw.error),
     logTail: jsonArrayOrNull(raw.log_tail)?.map(String) ?? null,
+    conversions: jsonArrayOrNull(raw.conversions)?.map(String) ?? null,
   };
 }

@@ -277,6 +277,22 @@ describe('GET /api/jobs/:id', () => {
     assert.equal(res.body.attempts[0].status, 'retrying');
     assert.equal(res.body.attempts[0].error_code, 'source_timeout');
     assert.deepEqual(res.body.attempts[0].log_tail, ['x']);
+    assert.equal(res.body.conversions, null, 'no attempt completed yet');
+  });
+
+  it('shows what the completed attempt did to the source', async () => {
+    const job = add(2);
+    const key = `local-${job.id}`;
+    const failed = ledger.start({ key, source: 'local', recordId: job.id, title: null, workerId: 'w1' });
+    ledger.finish(failed, { status: 'retrying', errorCode: 'source_timeout', error: 'slow' });
+    const done = ledger.start({ key, source: 'local', recordId: job.id, title: null, workerId: 'w1' });
+    ledger.finish(done, { status: 'completed', conversions: ['deinterlaced', 'anamorphic'] });
+    const res = await request(build()).get(`/api/jobs/${job.id}`).set('X-API-Key', KEY);
+    assert.deepEqual(res.body.conversions, ['deinterlaced', 'anamorphic']);
+    assert.deepEqual(
+      res.body.attempts.map((a: { conversions: unknown }) => a.conversions),
+      [['deinterlaced', 'anamorphic'], null],
+    );
   });
 
   it('shows the live progress of a job this daemon is running', async () => {

@@ -17,6 +17,7 @@ import { planLadder } from '../../src/media/ladder.js';
 import { planPassthrough, transcodeLadder, type MediaWarning } from '../../src/media/transcode.js';
 import type { TranscodeOutput } from '../../src/media/types.js';
 import { FFMPEG, FFPROBE, ffprobeJson, makeClip, testMediaConfig, type ClipSpec } from '../helpers/media-fixtures.js';
+import { firstStream } from '../helpers/viewer-measures.js';
 
 const run = promisify(execFile);
 const MEDIA = testMediaConfig({ segmentSeconds: 2 });
@@ -90,6 +91,15 @@ describe('top-rung passthrough', () => {
   it('writes the master from the segments as usual (the copied rung declares the source profile)', async () => {
     const master = await readFile(path.join(out, 'master.m3u8'), 'utf8');
     assert.match(master, /CODECS="avc1\.42e0[0-9a-f]{2},mp4a\.40\.2"[^\n]*\nmedium\/playlist\.m3u8/);
+  });
+
+  it('tags the copied rung BT.709 like the encoded ones (the untagged source says nothing)', async () => {
+    const source = await firstStream(await makeClip(ELIGIBLE), 'video');
+    assert.equal(source.color_primaries, undefined);
+    for (const rung of ['medium', 'low']) {
+      const v = await firstStream(path.join(out, rung, 'segment000.ts'), 'video');
+      assert.deepEqual([v.color_primaries, v.color_transfer, v.color_space, v.color_range], ['bt709', 'bt709', 'bt709', 'tv'], rung);
+    }
   });
 });
 

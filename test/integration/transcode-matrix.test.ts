@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/logging/logger.js';
 import { createFfmpegRunner } from '../../src/media/ffmpeg-runner.js';
 import { transcodeLadder } from '../../src/media/transcode.js';
+import { firstStream } from '../helpers/viewer-measures.js';
 import { FFMPEG, ffprobeJson, makeClip, sizeOf, testMediaConfig, type ClipSpec } from '../helpers/media-fixtures.js';
 
 const SEGMENT = 2;
@@ -159,6 +160,8 @@ describe('transcodeLadder with real FFmpeg (segment 2 s)', () => {
               `${name} CODECS ${codecs} vs ${facts.profile}`,
             );
             assert.equal(codecs.includes('mp4a.40.2'), audio, `${name} CODECS audio`);
+            const v = await firstStream(file, 'video');
+            assert.deepEqual([v.pix_fmt, v.color_primaries, v.color_transfer, v.color_space], ['yuv420p', 'bt709', 'bt709', 'bt709'], name);
           }
         }
         firstPts.push(pts);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildHlsCommand, commandToArgs, fpsExpression, h264ProfileLevel, keyframeInterval } from '../../src/media/hls-command.js';
+import { PLAIN_PICTURE } from '../../src/media/picture.js';
 import type { FfmpegCommand, LadderPlan, PlannedRung } from '../../src/media/types.js';
 
 const OUT = '/tmp/ladder out';
@@ -13,8 +14,9 @@ const PLAN: LadderPlan = {
   rungs: [rung('high', 1920, 1080, 23, 6000), rung('medium', 1280, 720, 28, 3000), rung('low', 854, 480, 32, 1500)],
   poster: { width: 1920, height: 1080, atSeconds: 0.6 },
   segmentSeconds: 2,
-  hasAudio: true,
   audioBitrateKbps: 128,
+  picture: PLAIN_PICTURE,
+  audio: { index: 0, channels: 2, mix: 'none' },
 };
 
 function build(plan: LadderPlan = PLAN, threads = 0): FfmpegCommand {
@@ -45,7 +47,7 @@ describe('buildHlsCommand', () => {
 
   it('maps one video and one audio stream per variant and names them in var_stream_map', () => {
     const { options } = hlsOutput(build());
-    assert.deepEqual(valuesOf(options, '-map'), ['[v0]', '0:a:0', '[v1]', '0:a:0', '[v2]', '0:a:0']);
+    assert.deepEqual(valuesOf(options, '-map'), ['[v0]', '[a0]', '[v1]', '[a1]', '[v2]', '[a2]']);
     assert.deepEqual(valuesOf(options, '-var_stream_map'), ['v:0,a:0,name:high v:1,a:1,name:medium v:2,a:2,name:low']);
     assert.deepEqual(valuesOf(options, '-c:a'), ['aac']);
     assert.deepEqual(valuesOf(options, '-b:a'), ['128k']);
@@ -109,7 +111,7 @@ describe('buildHlsCommand', () => {
   });
 
   it('leaves audio out entirely for a silent source', () => {
-    const { options } = hlsOutput(build({ ...PLAN, hasAudio: false }));
+    const { options } = hlsOutput(build({ ...PLAN, audio: null }));
     assert.deepEqual(valuesOf(options, '-map'), ['[v0]', '[v1]', '[v2]']);
     assert.deepEqual(valuesOf(options, '-var_stream_map'), ['v:0,name:high v:1,name:medium v:2,name:low']);
     assert.ok(!options.includes('-c:a'));

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { LadderRungSpec } from '../../src/config/parsers.js';
 import { deriveMaxrateKbps, fitShortSide, planLadder, type LadderOptions } from '../../src/media/ladder.js';
 import type { VideoInfo } from '../../src/media/types.js';
+import { videoInfo, videoStream } from '../helpers/video-info.js';
 
 const LADDER: LadderRungSpec[] = [
   { name: 'high', height: 1080, crf: 23, maxrateKbps: 0 },
@@ -12,14 +13,10 @@ const LADDER: LadderRungSpec[] = [
 const OPTIONS: LadderOptions = { ladder: LADDER, segmentSeconds: 10, maxFps: 60, audioBitrateKbps: 128 };
 
 function source(width: number, height: number, extra: { fps?: number; duration?: number; audio?: boolean } = {}): VideoInfo {
-  return {
-    formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  return videoInfo(videoStream(width, height, { fps: extra.fps ?? 30 }), {
     durationSeconds: extra.duration ?? 60,
-    sizeBytes: 1_000_000,
-    bitRate: null,
-    video: { codec: 'h264', profile: 'High', pixFmt: 'yuv420p', width, height, fps: extra.fps ?? 30, bitRate: null, rotation: 0 },
-    audio: extra.audio === false ? null : { codec: 'aac', channels: 2, sampleRate: 48000 },
-  };
+    ...(extra.audio === false ? { audio: null } : {}),
+  });
 }
 
 const sizes = (info: VideoInfo, options = OPTIONS): string[] =>
@@ -120,8 +117,8 @@ describe('planLadder', () => {
 
   it('records audio presence, segment length and audio bitrate', () => {
     const plan = planLadder(source(1280, 720, { audio: false }), { ...OPTIONS, segmentSeconds: 4, audioBitrateKbps: 96 });
-    assert.deepEqual([plan.hasAudio, plan.segmentSeconds, plan.audioBitrateKbps], [false, 4, 96]);
-    assert.equal(planLadder(source(1280, 720), OPTIONS).hasAudio, true);
+    assert.deepEqual([plan.audio, plan.segmentSeconds, plan.audioBitrateKbps], [null, 4, 96]);
+    assert.deepEqual(planLadder(source(1280, 720), OPTIONS).audio, { index: 0, channels: 2, mix: 'none' });
   });
 });
 

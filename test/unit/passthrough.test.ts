@@ -9,6 +9,9 @@ import {
   type VideoPacket,
 } from '../../src/media/passthrough.js';
 import type { LadderPlan, PlannedRung, VideoInfo } from '../../src/media/types.js';
+import { PROGRESSIVE, type InterlaceVerdict } from '../../src/media/interlace.js';
+import { PLAIN_PICTURE, planPicture } from '../../src/media/picture.js';
+import { videoInfo, videoStream } from '../helpers/video-info.js';
 
 /** Closed GOPs of `gop` frames, no reordering, `bytes` per frame (key frames 4×). */
 function packets({ fps = 30, seconds = 6, gop = 60, bytes = 1000 } = {}): VideoPacket[] {
@@ -16,24 +19,7 @@ function packets({ fps = 30, seconds = 6, gop = 60, bytes = 1000 } = {}): VideoP
 }
 
 function info(overrides: Partial<VideoInfo['video']> = {}): VideoInfo {
-  return {
-    formatName: 'mov,mp4',
-    durationSeconds: 6,
-    sizeBytes: 1,
-    bitRate: null,
-    audio: null,
-    video: {
-      codec: 'h264',
-      profile: 'High',
-      pixFmt: 'yuv420p',
-      width: 1280,
-      height: 720,
-      fps: 30,
-      bitRate: null,
-      rotation: 0,
-      ...overrides,
-    },
-  };
+  return videoInfo(videoStream(1280, 720, overrides), { durationSeconds: 6, audio: null, formatName: 'mov,mp4' });
 }
 
 const rung = (name: string, width: number, height: number, maxrateKbps: number): PlannedRung => ({
@@ -49,8 +35,9 @@ const PLAN: LadderPlan = {
   rungs: [rung('medium', 1280, 720, 3000), rung('low', 854, 480, 1500)],
   poster: { width: 1280, height: 720, atSeconds: 0.6 },
   segmentSeconds: 2,
-  hasAudio: false,
   audioBitrateKbps: 128,
+  picture: PLAIN_PICTURE,
+  audio: null,
 };
 const GOOD: PacketAnalysis = analyzePackets(packets(), 6);
 
@@ -152,4 +139,25 @@ describe('parsePacketLines', () => {
     );
     assert.equal(scan.startTime, -0.021333);
   });
+});
+
+describe('passthrough of pictures that need converting', () => {
+  const plain = decidePassthrough(info(), PLAN, GOOD);
+  it('copies a plain progressive BT.709 source', () => {
+    assert.equal(plain.copied, true);
+  });
+  const cases: Array<[string, Partial<VideoInfo['video']>, InterlaceVerdict, string]> = [
+    ['interlaced', { fieldOrder: 'tt' }, { interlaced: true, parity: 'tff', how: 'tagged' }, 'deinterlaced'],
+    ['anamorphic', { sampleAspect: { num: 4, den: 3 } }, PROGRESSIVE, 'anamorphic'],
+    ['HDR', { colour: { primaries: 'bt2020', transfer: 'arib-std-b67', matrix: 'bt2020nc', range: 'tv' } }, PROGRESSIVE, 'tonemapped'],
+    ['BT.601', { colour: { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', range: 'tv' } }, PROGRESSIVE, 'colour_converted'],
+    ['full range', { colour: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', range: 'pc' } }, PROGRESSIVE, 'colour_converted'],
+  ];
+  for (const [label, video, interlace, reason] of cases) {
+    it(`encodes a ${label} source (${reason})`, () => {
+      const source = info(video);
+      const plan = { ...PLAN, picture: planPicture(source.video, interlace) };
+      assert.deepEqual(decidePassthrough(source, plan, GOOD), { copied: false, reason });
+    });
+  }
 });

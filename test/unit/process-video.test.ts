@@ -13,15 +13,9 @@ import type { JobLedger, AttemptOutcome } from '../../src/domain/attempt.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
 import type { PipelineTimers } from '../../src/pipeline/timers.js';
 import { MemorySource } from '../fakes/memory-source.js';
+import { videoInfo, videoStream } from '../helpers/video-info.js';
 
-const INFO: VideoInfo = {
-  formatName: 'mov,mp4',
-  durationSeconds: 6,
-  sizeBytes: 100,
-  bitRate: null,
-  video: { codec: 'h264', profile: 'High', pixFmt: 'yuv420p', width: 1280, height: 720, fps: 30, bitRate: null, rotation: 0 },
-  audio: null,
-};
+const INFO: VideoInfo = videoInfo(videoStream(1280, 720), { durationSeconds: 6, audio: null, formatName: 'mov,mp4' });
 
 class FakeLedger implements JobLedger {
   readonly outcomes: AttemptOutcome[] = [];
@@ -87,6 +81,7 @@ function fakeTools(
       return {
         info: INFO,
         plan: {} as never,
+        conversions: [],
         renditions: [
           {
             name: 'medium',

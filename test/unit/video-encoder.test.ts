@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../../src/logging/logger.js';
 import { createEncoderResolver, type EncoderProber } from '../../src/media/encoder-select.js';
 import { buildHlsCommand, commandToArgs } from '../../src/media/hls-command.js';
+import { PLAIN_PICTURE } from '../../src/media/picture.js';
 import type { LadderPlan, PlannedRung, TopRungDecision } from '../../src/media/types.js';
 import { encoderProbeArgs, type VideoEncoderName } from '../../src/media/video-encoder.js';
 
@@ -19,8 +20,9 @@ const PLAN: LadderPlan = {
   rungs: [rung('high', 1920, 1080, 23, 6000), rung('medium', 1280, 720, 28, 3000), rung('low', 854, 480, 32, 1500)],
   poster: { width: 1920, height: 1080, atSeconds: 1 },
   segmentSeconds: 2,
-  hasAudio: true,
   audioBitrateKbps: 128,
+  picture: PLAIN_PICTURE,
+  audio: { index: 0, channels: 2, mix: 'none' },
 };
 
 function args(encoder: VideoEncoderName, topRung?: TopRungDecision): string[] {
@@ -88,7 +90,7 @@ describe('encoder argument builders', () => {
 describe('top-rung passthrough command', () => {
   const a = args('libx264', { copied: true, reason: 'eligible', keyframeTimes: [0, 2, 4] });
   it('maps the source video as rung 0 and stream-copies it', () => {
-    assert.deepEqual(valuesOf(a, '-map').slice(0, 2), ['0:v:0', '0:a:0']);
+    assert.deepEqual(valuesOf(a, '-map').slice(0, 2), ['0:v:0', '[a0]']);
     assert.deepEqual(valuesOf(a, '-c:v:0'), ['copy']);
     assert.ok(!a.includes('-crf:v:0'), 'no rate option for the copied stream');
     assert.deepEqual(valuesOf(a, '-c:v'), ['mjpeg'], 'no global video encoder, only the poster');

@@ -79,7 +79,7 @@ export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live:
     ...jobRowView(job, live),
     key,
     percent: live?.percent ?? job.progress,
-    facts: facts(job, attempts.length, live),
+    facts: facts(job, attempts, live),
     renditions: (job.renditions ?? []).map((r) => ({
       name: r.name,
       resolution: `${r.width}×${r.height}`,
@@ -104,19 +104,22 @@ export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live:
   };
 }
 
-function facts(job: JobRow, attempts: number, live: ActiveJob | null): [string, string][] {
+function facts(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null): [string, string][] {
+  // Newest first: the conversions of the attempt that made the ladder on show.
+  const made = attempts.find((a) => a.status === 'completed' && a.conversions !== null);
   const list: [string, string][] = [
     // The query string of a signed URL is a credential: show where the file is, not the key to it.
     ['Source URL', redactUrl(job.sourceUrl)],
     ['Key', `local-${job.id}`],
     ['Priority', String(job.priority)],
     ['Created', formatTimestamp(job.createdAt)],
-    ['Attempts', `${attempts} (retry count ${job.retryCount})`],
+    ['Attempts', `${attempts.length} (retry count ${job.retryCount})`],
   ];
   if (job.duration !== null) list.push(['Duration', `${job.duration.toFixed(1)} s`]);
   if (job.width !== null && job.height !== null) list.push(['Source size', `${job.width}×${job.height}`]);
   if (job.processingMs !== null) list.push(['Processing time', formatMinutes(job.processingMs)]);
   if (job.outputBytes !== null) list.push(['Output size', formatBytes(job.outputBytes)]);
+  if (made?.conversions) list.push(['Conversions', made.conversions.length > 0 ? made.conversions.join(', ') : 'none (plain source)']);
   if (job.completedAt !== null) list.push(['Completed', formatTimestamp(job.completedAt)]);
   if (job.nextAttemptAt !== null) list.push(['Next attempt', formatTimestamp(job.nextAttemptAt)]);
   if (live?.etaSeconds != null) list.push(['ETA', formatMinutes(live.etaSeconds * 1000)]);

@@ -36,6 +36,7 @@ export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {
     error_code: entry.errorCode,
     error: entry.error,
     log_tail: entry.logTail,
+    conversions: entry.conversions,
   };
 }
 
@@ -83,7 +84,9 @@ export function jobsRouter({ jobs, ledger, worker }: JobsRouteDeps): Router {
     const job = jobs?.get(id) ?? null;
     if (!job) throw new AppError('not_found', `no job ${id}`);
     const attempts = ledger.recent({ key: jobKey({ source: 'local', id }), limit: ATTEMPTS_SHOWN });
-    res.json({ ...withLiveProgress(job, worker), attempts: attempts.map(attemptToJson) });
+    // What the ladder on show was made with: the newest completed attempt's conversions.
+    const conversions = attempts.find((a) => a.status === 'completed')?.conversions ?? null;
+    res.json({ ...withLiveProgress(job, worker), conversions, attempts: attempts.map(attemptToJson) });
   });
 
   router.post('/jobs/:id/retry', (req, res) => {
