@@ -54,7 +54,8 @@ export class AlertService implements EventSink {
       // Event-made alerts outlive a restart: they clear on the next completed job, not on boot.
       if (alert.rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
       if (alert.rule === 'disk_full') this.diskFull = { at: alert.firstSeenAt, message: alert.message };
-      if (alert.rule === 'encode_stuck') this.encodeStuck = { at: alert.firstSeenAt, message: alert.message, final: alert.level === 'critical' };
+      if (alert.rule === 'encode_stuck')
+        this.encodeStuck = { at: alert.firstSeenAt, message: alert.message, final: alert.level === 'critical' };
     }
   }
 

@@ -150,7 +150,12 @@ describe('passthrough of pictures that need converting', () => {
     ['interlaced', { fieldOrder: 'tt' }, { interlaced: true, parity: 'tff', how: 'tagged' }, 'deinterlaced'],
     ['anamorphic', { sampleAspect: { num: 4, den: 3 } }, PROGRESSIVE, 'anamorphic'],
     ['HDR', { colour: { primaries: 'bt2020', transfer: 'arib-std-b67', matrix: 'bt2020nc', range: 'tv' } }, PROGRESSIVE, 'tonemapped'],
-    ['BT.601', { colour: { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', range: 'tv' } }, PROGRESSIVE, 'colour_converted'],
+    [
+      'BT.601',
+      { colour: { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', range: 'tv' } },
+      PROGRESSIVE,
+      'colour_converted',
+    ],
     ['full range', { colour: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', range: 'pc' } }, PROGRESSIVE, 'colour_converted'],
   ];
   for (const [label, video, interlace, reason] of cases) {
