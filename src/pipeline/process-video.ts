@@ -8,13 +8,13 @@ import type { PublishResult } from '../domain/rendition.js';
 import { jobKey } from '../domain/job-key.js';
 import { Heartbeat } from './heartbeat.js';
 import { publishLadder } from './publish.js';
+import { etaSeconds, publishResultOf } from './publish-result.js';
 import { redactUrl } from './url-policy.js';
 import { decideFailure, describeSchedule } from './retry-policy.js';
 import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
 import type { EventSink } from '../domain/events.js';
 import type { JobLedger, AttemptOutcome } from '../domain/attempt.js';
 import { retryWhileUnreachable } from './write-back.js';
-import { hlsUrl } from '../domain/storage-layout.js';
 import type { PipelineTimers } from './timers.js';
 
 /** The media and network steps, bound to their config by the caller (main.ts, tests). */
@@ -242,7 +242,8 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
   report('publishing');
   signal.throwIfAborted();
   await publishLadder({ outDir: workspace.outDir, hlsDir: deps.config.hlsDir, key, log });
-  const publish = buildPublishResult(ctx, info, output);
+  const { publicBaseUrl } = deps.config;
+  const publish = publishResultOf({ key, publicBaseUrl, info, output, started: ctx.started, now: deps.now() });
   return {
     publish,
     ledger: {
@@ -253,29 +254,6 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
       logTail: output.logTail,
       conversions: output.conversions,
     },
-  };
-}
-
-function buildPublishResult(ctx: StageContext, info: VideoInfo, output: TranscodeOutput): PublishResult {
-  const base = ctx.deps.config.publicBaseUrl;
-  return {
-    hlsUrl: hlsUrl(base, ctx.key, output.masterPath),
-    posterUrl: hlsUrl(base, ctx.key, output.posterPath),
-    renditions: output.renditions.map((r) => ({
-      name: r.name,
-      width: r.width,
-      height: r.height,
-      bandwidth: r.bandwidth,
-      averageBandwidth: r.averageBandwidth,
-      codecs: r.codecs,
-      playlistUrl: hlsUrl(base, ctx.key, r.playlistPath),
-    })),
-    duration: info.durationSeconds,
-    width: info.video.width,
-    height: info.video.height,
-    processingMs: ctx.deps.now().getTime() - ctx.started.getTime(),
-    outputBytes: output.outputBytes,
-    completedAt: ctx.deps.now().toISOString(),
   };
 }
 
@@ -315,11 +293,6 @@ async function settleFailure(o: { record: VideoRecord; error: AppError; deps: Pr
     );
     return 'released';
   }
-}
-
-function etaSeconds(info: VideoInfo, p: EncodeProgress): number {
-  const remaining = Math.max(0, info.durationSeconds - p.outTimeSeconds);
-  return Math.round(remaining / Math.max(0.01, p.speed ?? 1));
 }
 
 function logTailOf(error: AppError): string[] | undefined {

@@ -1,0 +1,40 @@
+import type { PublishResult } from '../domain/rendition.js';
+import { hlsUrl } from '../domain/storage-layout.js';
+import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.js';
+
+/** What a finished attempt tells its record: the public URLs of the published ladder and its figures. */
+export function publishResultOf(o: {
+  readonly key: string;
+  readonly publicBaseUrl: string;
+  readonly info: VideoInfo;
+  readonly output: TranscodeOutput;
+  readonly started: Date;
+  readonly now: Date;
+}): PublishResult {
+  const { key, publicBaseUrl: base, info, output } = o;
+  return {
+    hlsUrl: hlsUrl(base, key, output.masterPath),
+    posterUrl: hlsUrl(base, key, output.posterPath),
+    renditions: output.renditions.map((r) => ({
+      name: r.name,
+      width: r.width,
+      height: r.height,
+      bandwidth: r.bandwidth,
+      averageBandwidth: r.averageBandwidth,
+      codecs: r.codecs,
+      playlistUrl: hlsUrl(base, key, r.playlistPath),
+    })),
+    duration: info.durationSeconds,
+    width: info.video.width,
+    height: info.video.height,
+    processingMs: o.now.getTime() - o.started.getTime(),
+    outputBytes: output.outputBytes,
+    completedAt: o.now.toISOString(),
+  };
+}
+
+/** Seconds left of an encode at its current speed. */
+export function etaSeconds(info: VideoInfo, p: EncodeProgress): number {
+  const remaining = Math.max(0, info.durationSeconds - p.outTimeSeconds);
+  return Math.round(remaining / Math.max(0.01, p.speed ?? 1));
+}
