@@ -1,3 +1,4 @@
+import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import type { CmsSource } from '../../src/sources/cms-source.js';
@@ -120,35 +121,5 @@ export class ContractSteps {
 
 /** A result as the pipeline writes it back. */
 export function publishResult(): PublishResult {
-  const base = 'https://media.test/storage/hls/contract-1';
-  return {
-    hlsUrl: `${base}/master.m3u8`,
-    posterUrl: `${base}/poster.jpg`,
-    renditions: [
-      {
-        name: 'low',
-        width: 854,
-        height: 480,
-        bandwidth: 900_000,
-        averageBandwidth: 700_000,
-        codecs: 'avc1.64001e,mp4a.40.2',
-        playlistUrl: `${base}/low/playlist.m3u8`,
-      },
-      {
-        name: 'high',
-        width: 1280,
-        height: 720,
-        bandwidth: 2_500_000,
-        averageBandwidth: 2_000_000,
-        codecs: 'avc1.64001f,mp4a.40.2',
-        playlistUrl: `${base}/high/playlist.m3u8`,
-      },
-    ],
-    duration: 5.02,
-    width: 1280,
-    height: 720,
-    processingMs: 1234.4,
-    outputBytes: 3_000_000_000,
-    completedAt: '2026-01-02T03:04:05.000Z',
-  };
+  return publishResultFor('contract-1', { rungs: ['low', 'high'] });
 }

@@ -1,10 +1,10 @@
+import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import type { Failure } from '../../src/domain/record.js';
-import type { PublishResult } from '../../src/domain/rendition.js';
 import { appwriteTime } from '../fakes/appwrite-store.js';
 import { FULL_KEY, type FakeAppwrite } from '../fakes/appwrite-server.js';
 import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
@@ -137,7 +137,7 @@ describe('Appwrite source', () => {
         log: silentLogger(),
       });
       await worker.claim((await worker.listPending(1)).records[0]!, 'w');
-      await worker.complete('m1', result());
+      await worker.complete('m1', publishResultFor('appwrite-m1'));
       const row = videoRow(mapped, 'm1');
       assert.equal(row.status, 'completed');
       assert.equal(row.stream_url, 'https://media.test/storage/hls/appwrite-m1/master.m3u8');
@@ -227,27 +227,3 @@ describe('Appwrite source', () => {
     assert.ok(!capture.text().includes('read-only-key') && !capture.text().includes('no-such-key') && !capture.text().includes(FULL_KEY));
   });
 });
-
-function result(): PublishResult {
-  return {
-    hlsUrl: 'https://media.test/storage/hls/appwrite-m1/master.m3u8',
-    posterUrl: 'https://media.test/storage/hls/appwrite-m1/poster.jpg',
-    renditions: [
-      {
-        name: 'low',
-        width: 854,
-        height: 480,
-        bandwidth: 900_000,
-        averageBandwidth: 700_000,
-        codecs: 'avc1.64001e,mp4a.40.2',
-        playlistUrl: 'https://media.test/storage/hls/appwrite-m1/low/playlist.m3u8',
-      },
-    ],
-    duration: 5.02,
-    width: 1280,
-    height: 720,
-    processingMs: 1234.4,
-    outputBytes: 3_000_000_000,
-    completedAt: '2026-01-02T03:04:05.000Z',
-  };
-}

@@ -1,3 +1,4 @@
+import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -19,27 +20,7 @@ const LEASE = 300;
 let clock = Date.parse('2026-03-01T10:00:00.000Z');
 const now = (): Date => new Date(clock);
 
-const RESULT: PublishResult = {
-  hlsUrl: 'https://cdn.test/storage/hls/local-x/master.m3u8',
-  posterUrl: 'https://cdn.test/storage/hls/local-x/poster.jpg',
-  renditions: [
-    {
-      name: 'low',
-      width: 854,
-      height: 480,
-      bandwidth: 900_000,
-      averageBandwidth: 700_000,
-      codecs: 'avc1.64001e,mp4a.40.2',
-      playlistUrl: 'https://cdn.test/low.m3u8',
-    },
-  ],
-  duration: 12,
-  width: 1280,
-  height: 720,
-  processingMs: 4000,
-  outputBytes: 123_456,
-  completedAt: '2026-03-01T10:00:05.000Z',
-};
+const RESULT: PublishResult = publishResultFor('local-x', { base: 'https://cdn.test' });
 
 /** A store with jobs in every state: 3 completed, 2 failed, 1 processing, 1 cancelled, 1 pending. */
 function seed(repo: JobRepository): Record<string, JobRow[]> {
