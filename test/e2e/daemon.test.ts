@@ -72,6 +72,7 @@ describe('daemon end to end (embedded store)', () => {
     assert.equal(job.width, 1280);
     assert.ok(Math.abs(job.duration - 5) < 0.2);
     assert.ok(job.output_bytes > 0 && job.processing_ms > 0);
+    assert.deepEqual(job.conversions, [], 'a plain progressive BT.709 clip needs no conversion');
     // Played over HTTP like a player would: the master, a variant, every segment decodes.
     const master = await fetch(`${vc.baseUrl}/storage/hls/local-${job.id}/master.m3u8`);
     assert.equal(master.status, 200);
