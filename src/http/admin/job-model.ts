@@ -39,6 +39,8 @@ export interface JobPageView extends JobRowView {
   readonly playerSrc: string | null;
   readonly logTail: readonly string[];
   readonly logSource: string | null;
+  /** Shown instead of an empty log: nothing ran yet, or FFmpeg ran and printed no warning. */
+  readonly logNote: string;
   readonly attempts: readonly { started: string; finished: string; status: string; worker: string; time: string; error: string }[];
   readonly retryErrors: readonly string[];
 }
@@ -92,6 +94,7 @@ export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live:
     playerSrc: sameOrigin(job.hlsUrl, 'master.m3u8'),
     logTail: (withLog?.logTail ?? []).slice(-LOG_LINES_SHOWN),
     logSource: withLog ? `attempt started ${formatTimestamp(withLog.startedAt)} (${withLog.status})` : null,
+    logNote: attempts.some((a) => a.finishedAt !== null) ? 'FFmpeg printed no warnings or errors.' : 'No log recorded yet.',
     attempts: attempts.map((a) => ({
       started: formatTimestamp(a.startedAt),
       finished: formatTimestamp(a.finishedAt),
