@@ -3,7 +3,9 @@
  * vs curl fetching the same file, alternated; and the daemon's peak RSS meanwhile, read from /proc.
  * The file is zeros with a video Content-Type: the daemon downloads all of it, then FFmpeg refuses
  * it (`invalid_format`, not retried), so each run is one download. Our time is the downloader's
- * own figure from the daemon's log ("source downloaded", ms), which excludes claiming the job.
+ * own figure from the daemon's log ("source downloaded", ms): it includes starting the download's
+ * child process and excludes claiming the job. The RSS is the daemon's; the child exits after each
+ * download.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';

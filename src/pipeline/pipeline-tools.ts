@@ -5,7 +5,7 @@ import { createFfmpegRunner } from '../media/ffmpeg-runner.js';
 import { probe } from '../media/ffprobe.js';
 import { transcodeLadder } from '../media/transcode.js';
 import { validateSource } from '../media/validate-source.js';
-import { downloadSource } from './download.js';
+import { downloadInChild } from './download-child.js';
 import type { PipelineTools } from './process-video.js';
 
 /** Binds the download and media steps to their config slices: what processVideo and the CLI run. */
@@ -22,8 +22,16 @@ export function createPipelineTools({ config, log }: { config: Pick<AppConfig, '
   // VIDEO_ENCODER=auto: probe at start, not in the first job's time.
   if (media.videoEncoder === 'auto') void resolveEncoder();
   return {
+    // In a short-lived child process: a long-lived one downloads at a fraction of the speed (docs/performance.md).
     download: ({ url, destPath, signal, log: jobLog, onProgress }) =>
-      downloadSource({ url, destPath, config: config.download, signal, log: jobLog, onProgress: (p) => onProgress(p.bytes, p.totalBytes) }),
+      downloadInChild({
+        url,
+        destPath,
+        config: config.download,
+        signal,
+        log: jobLog,
+        onProgress: (p) => onProgress(p.bytes, p.totalBytes),
+      }),
     probe: async (file, signal) => {
       const info = await probe(file, { ffprobePath: config.media.ffprobePath, signal });
       validateSource(info, config.media);
