@@ -53,7 +53,8 @@ describe('a worker killed mid-job', () => {
         () => {
           if (child.exitCode !== null) throw new Error(`the worker exited early: ${output()}`);
           const row = videoRow(fake, 'orphaned');
-          return row.claimed_by === 'doomed' && row.step === 'downloading';
+          // The request itself must have arrived: the download runs in a child process that starts after the step is set.
+          return row.claimed_by === 'doomed' && row.step === 'downloading' && downloads === 1;
         },
         { timeoutMs: 60_000 },
       ).catch((err: Error) => {
