@@ -69,6 +69,17 @@ export interface EncodeWatchdogConfig {
   readonly timeoutFactor: number;
 }
 
+/** The outputs made from the encoded rungs after the ladder (src/media/previews); the poster and metadata.json always are. */
+export interface PreviewConfig {
+  /** PREVIEWS=on: thumbnails, storyboard and preview.mp4; off: none of them. */
+  readonly enabled: boolean;
+  readonly thumbnailCount: number;
+  /** Never wider than the top rung. */
+  readonly thumbnailWidth: number;
+  /** Seconds between storyboard tiles; raised for long videos so one has at most ~500 tiles. */
+  readonly storyboardIntervalSeconds: number;
+}
+
 export interface MediaConfig {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
@@ -87,6 +98,7 @@ export interface MediaConfig {
   readonly maxPixels: number;
   readonly maxFps: number;
   readonly watchdog: EncodeWatchdogConfig;
+  readonly previews: PreviewConfig;
 }
 
 /** The dashboard's login. Disabled while neither password variable is set. */

@@ -151,6 +151,12 @@ function buildMediaConfig(raw: RawEnv): MediaConfig {
     maxPixels: raw.MAX_SOURCE_PIXELS,
     maxFps: raw.MAX_FPS,
     watchdog: { stallSeconds: raw.ENCODE_STALL_SECONDS, timeoutFactor: raw.ENCODE_TIMEOUT_FACTOR },
+    previews: {
+      enabled: raw.PREVIEWS === 'on',
+      thumbnailCount: raw.THUMBNAIL_COUNT,
+      thumbnailWidth: raw.THUMBNAIL_WIDTH,
+      storyboardIntervalSeconds: raw.STORYBOARD_INTERVAL,
+    },
   };
 }
 

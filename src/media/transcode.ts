@@ -10,11 +10,12 @@ import { audioConversions } from './audio-plan.js';
 import { detectInterlace } from './interlace.js';
 import { planLadder } from './ladder.js';
 import { pictureConversions } from './picture.js';
+import { makePreviews, type PreviewStepResult } from './previews/make-previews.js';
 import { renderMasterPlaylist } from './master-playlist.js';
 import { measureRenditions } from './measure-renditions.js';
 import { scanVideoPackets } from './keyframe-scan.js';
 import { analyzePackets, decidePassthrough, streamIneligibility } from './passthrough.js';
-import type { EncodeProgress, FfmpegCommand, LadderPlan, TopRungDecision, TranscodeOutput, VideoInfo } from './types.js';
+import type { EncodeProgress, FfmpegCommand, LadderPlan, MeasuredRendition, TopRungDecision, TranscodeOutput, VideoInfo } from './types.js';
 import { validateSource } from './validate-source.js';
 import type { VideoEncoderName } from './video-encoder.js';
 import { verifyLadder } from './verify.js';
@@ -47,7 +48,7 @@ export interface MediaWarning {
 /**
  * Source → verified HLS ladder in `outDir`: probe and validate (unless `info` is given), plan,
  * one FFmpeg run for every rung and the poster, measure the renditions, write master.m3u8 from
- * the measurements, verify. Throws the media AppErrors, or the abort reason when `signal` aborts.
+ * the measurements, make the previews and metadata.json from the rungs, verify. Throws the media AppErrors, or the abort reason when `signal` aborts.
  */
 export async function transcodeLadder(options: TranscodeOptions): Promise<TranscodeOutput> {
   const { input, outDir, media, log, signal } = options;
@@ -87,29 +88,35 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   options.onProgress?.({ percent: 100, outTimeSeconds: info.durationSeconds, speed: null });
   throwIfAborted(signal);
 
-  const renditions = await measureRenditions(outDir, plan.rungs, probeOptions);
-  await writeFile(path.join(outDir, LADDER_FILES.master), renderMasterPlaylist(renditions));
-  await verifyLadder(outDir, { expectedDurationSeconds: info.durationSeconds, renditions, ...probeOptions }).catch((err: unknown) => {
-    throw explainVerification(err, logTail);
-  });
-
+  const encoded = { info, plan, topRung, conversions, encodeMs, logTail };
+  const { renditions, previews } = await finishLadder(outDir, media, encoded, signal);
   const outputBytes = await directoryBytes(outDir);
-  log.info(
-    { encodeMs, outputBytes, renditions: renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount })) },
-    'ladder transcoded',
-  );
-  return {
-    info,
-    plan,
-    renditions,
-    masterPath: LADDER_FILES.master,
-    posterPath: LADDER_FILES.poster,
-    outputBytes,
-    encodeMs,
-    topRung,
-    conversions,
-    logTail,
-  };
+  const rungFacts = renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount }));
+  log.info({ encodeMs, previewsMs: previews.previewsMs, outputBytes, renditions: rungFacts }, 'ladder transcoded');
+  return { ...encoded, ...LADDER_PATHS, renditions, outputBytes, previews: previews.outputs, previewsMs: previews.previewsMs };
+}
+
+const LADDER_PATHS = { masterPath: LADDER_FILES.master, posterPath: LADDER_FILES.poster } as const;
+
+/**
+ * After the encode: measure the rungs, write master.m3u8 from the measurements, make the previews
+ * and metadata.json from the encoded rungs, verify everything.
+ */
+async function finishLadder(
+  outDir: string,
+  media: MediaConfig,
+  encoded: Pick<TranscodeOutput, 'info' | 'plan' | 'topRung' | 'conversions' | 'encodeMs' | 'logTail'>,
+  signal: AbortSignal | undefined,
+): Promise<{ renditions: MeasuredRendition[]; previews: PreviewStepResult }> {
+  const probeOptions = { ffprobePath: media.ffprobePath, signal };
+  const renditions = await measureRenditions(outDir, encoded.plan.rungs, probeOptions);
+  await writeFile(path.join(outDir, LADDER_FILES.master), renderMasterPlaylist(renditions));
+  const previews = await makePreviews({ ...encoded, ...LADDER_PATHS, outDir, media, renditions, signal });
+  const expected = { expectedDurationSeconds: encoded.info.durationSeconds, renditions, previews: previews.expectations };
+  await verifyLadder(outDir, { ...expected, ...probeOptions }).catch((err: unknown) => {
+    throw explainVerification(err, encoded.logTail);
+  });
+  return { renditions, previews };
 }
 
 const OFF: TopRungDecision = { copied: false, reason: 'PASSTHROUGH=off' };

@@ -151,6 +151,21 @@ export interface TranscodeOutput {
   readonly conversions: readonly Conversion[];
   /** Last lines of FFmpeg's stderr. */
   readonly logTail: readonly string[];
+  /** Thumbnails, storyboard, preview and metadata.json, made from the encoded rungs. */
+  readonly previews: PreviewOutputs;
+  /** How long making the previews and metadata.json took (after the encode). */
+  readonly previewsMs: number;
+}
+
+/** The outputs of the previews step, relative to outDir (design §7); empty or null when PREVIEWS=off. */
+export interface PreviewOutputs {
+  /** `thumbnails/thumb-01.jpg` … */
+  readonly thumbnails: readonly string[];
+  /** `storyboard/storyboard.vtt` (its cues point at `sprite-N.jpg` beside it). */
+  readonly storyboard: string | null;
+  readonly preview: string | null;
+  /** `metadata.json`: always written. */
+  readonly metadata: string;
 }
 
 /**

@@ -4,6 +4,8 @@ import { AppError } from '../errors.js';
 import { probeStreams } from './ffprobe.js';
 import { LADDER_FILES } from './hls-command.js';
 import { parseMediaPlaylist } from './master-playlist.js';
+import { checkPreviews } from './previews/verify-previews.js';
+import type { PreviewExpectations } from './previews/types.js';
 import type { MeasuredRendition } from './types.js';
 
 /** What a ladder must contain to be published. */
@@ -14,19 +16,24 @@ export interface VerifyOptions {
   readonly signal?: AbortSignal;
   /** Allowed difference between a rung's total duration and the source; 1 s by default. */
   readonly toleranceSeconds?: number;
+  /** What the previews step made (thumbnails, storyboard, preview, metadata.json); unchecked when absent. */
+  readonly previews?: PreviewExpectations;
 }
 
 /**
  * Checks a finished ladder before it is published: the master lists every rung; each media
  * playlist is complete (#EXT-X-ENDLIST), its segments exist and are non-empty, its total duration
  * is within ±1 s of the source and #EXT-X-TARGETDURATION covers every EXTINF (rounded); the poster
- * decodes. Every problem is collected, then one AppError('verification_failed') lists them.
+ * decodes; with `previews`, every thumbnail, sprite sheet and cue, the preview and metadata.json
+ * (src/media/previews/verify-previews.ts). Every problem is collected, then one
+ * AppError('verification_failed') lists them.
  */
 export async function verifyLadder(outDir: string, options: VerifyOptions): Promise<void> {
   const problems: string[] = [];
   await checkMaster(outDir, options, problems);
   for (const rendition of options.renditions) await checkRendition(outDir, rendition, options, problems);
   await checkPoster(outDir, options, problems);
+  if (options.previews) await checkPreviews(options.previews, { ...options, outDir }, problems);
   if (problems.length > 0) {
     throw new AppError('verification_failed', `The ladder did not verify: ${problems.join('; ')}`, { context: { outDir, problems } });
   }

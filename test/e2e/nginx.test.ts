@@ -115,6 +115,24 @@ describe('nginx site (nginx/video-compressor.conf)', () => {
     assert.equal(poster.headers['access-control-allow-origin'], '*');
   });
 
+  it('serves the previews with their types: thumbnails, storyboard cues and sprites, preview loop, metadata', async () => {
+    const expected: Array<[string, string, string]> = [
+      ['thumbnails/thumb-01.jpg', 'image/jpeg', 'public, max-age=300'],
+      ['storyboard/storyboard.vtt', 'text/vtt', 'public, max-age=300'],
+      ['storyboard/sprite-1.jpg', 'image/jpeg', 'public, max-age=300'],
+      ['preview.mp4', 'video/mp4', 'public, max-age=300'],
+      ['metadata.json', 'application/json', 'public, max-age=60'],
+    ];
+    for (const [file, type, cache] of expected) {
+      const res = await get(ladder(file));
+      assert.equal(res.status, 200, file);
+      assert.equal(res.headers['content-type'], type, file);
+      assert.equal(res.headers['cache-control'], cache, file);
+      assert.equal(res.headers['access-control-allow-origin'], '*', file);
+    }
+    assert.match((await get(ladder('storyboard/storyboard.vtt'))).body.toString(), /^WEBVTT/);
+  });
+
   it('answers the CORS preflight with 204 and the headers a player needs', async () => {
     for (const file of ['master.m3u8', 'low/segment000.ts']) {
       const preflight = await nginx.request('OPTIONS', ladder(file), {

@@ -38,6 +38,7 @@ export function testMediaConfig(overrides: Partial<MediaConfig> = {}): MediaConf
     maxPixels: 8192 * 4320,
     maxFps: 60,
     watchdog: { stallSeconds: 300, timeoutFactor: 10 },
+    previews: { enabled: true, thumbnailCount: 5, thumbnailWidth: 640, storyboardIntervalSeconds: 4 },
     ...overrides,
   };
 }

@@ -131,6 +131,9 @@ describe('/storage/hls', () => {
     ['/storage/hls/local-jabc/master.m3u8', 'application/vnd.apple.mpegurl', /max-age=10$/],
     ['/storage/hls/local-jabc/high/segment000.ts', 'video/mp2t', /max-age=31536000, immutable/],
     ['/storage/hls/local-jabc/poster.jpg', 'image/jpeg', /max-age=300/],
+    ['/storage/hls/local-jabc/preview.mp4', 'video/mp4', /max-age=300$/],
+    ['/storage/hls/local-jabc/storyboard/storyboard.vtt', 'text/vtt', /max-age=300$/],
+    ['/storage/hls/local-jabc/metadata.json', 'application/json', /max-age=60$/],
   ];
   for (const [url, type, cache] of served) {
     it(`serves ${path.basename(url)} as ${type} with CORS, without auth`, async () => {

@@ -103,6 +103,8 @@ function fakeTools(
         topRung: { copied: false, reason: 'codec hevc' },
         encodeMs: 5,
         logTail: ['frame=1'],
+        previews: { thumbnails: [], storyboard: null, preview: null, metadata: 'metadata.json' },
+        previewsMs: 0,
       };
     },
   };

@@ -7,6 +7,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.ts': 'video/mp2t',
   '.jpg': 'image/jpeg',
   '.jpeg': 'image/jpeg',
+  '.mp4': 'video/mp4',
+  '.vtt': 'text/vtt; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
 };
 
 // A published ladder is never rewritten in place except by a reprocess, which replaces playlists:
@@ -16,6 +19,10 @@ const CACHE_CONTROL: Record<string, string> = {
   '.ts': 'public, max-age=31536000, immutable',
   '.jpg': 'public, max-age=300',
   '.jpeg': 'public, max-age=300',
+  // preview.mp4, the storyboard and metadata.json are replaced in place by a reprocess, like the poster.
+  '.mp4': 'public, max-age=300',
+  '.vtt': 'public, max-age=300',
+  '.json': 'public, max-age=60',
 };
 
 /**

@@ -1,0 +1,36 @@
+import type { MeasuredRendition } from '../types.js';
+import type { PreviewMoment, Size } from './plan.js';
+
+/** What the previews step made (null: not made, PREVIEWS=off); paths relative to the ladder directory. */
+export interface PreviewsMade {
+  readonly thumbnails: {
+    readonly files: readonly string[];
+    readonly size: Size;
+    readonly timesSeconds: readonly number[];
+    readonly rung: string;
+  } | null;
+  readonly storyboard: {
+    readonly vtt: string;
+    readonly sprites: readonly string[];
+    readonly tiles: number;
+    readonly tile: Size;
+    readonly columns: number;
+    readonly rows: number;
+    readonly intervalSeconds: number;
+    readonly rung: string;
+  } | null;
+  readonly preview: {
+    readonly file: string;
+    readonly size: Size;
+    readonly moments: readonly PreviewMoment[];
+    readonly rung: string;
+  } | null;
+}
+
+/** What the verifier checks the previews and metadata.json against. */
+export interface PreviewExpectations {
+  readonly made: PreviewsMade;
+  /** metadata.json, relative to the ladder directory. */
+  readonly metadata: string;
+  readonly renditions: readonly MeasuredRendition[];
+}
