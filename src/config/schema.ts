@@ -140,7 +140,7 @@ export const envSchema = z.object({
   // Encode watchdog: a hung or runaway FFmpeg is killed instead of holding its worker for ever.
   ENCODE_STALL_SECONDS: int(300, 1, 86_400),
   ENCODE_TIMEOUT_FACTOR: z.coerce.number().min(1).max(1000).default(10),
-  // Previews made from the encoded rungs (design §7): thumbnails, storyboard, animated preview.
+  // Previews made from the encoded rungs (docs/media.md): thumbnails, storyboard, animated preview.
   PREVIEWS: z.enum(['on', 'off']).default('on'),
   THUMBNAIL_COUNT: int(5, 1, 50),
   THUMBNAIL_WIDTH: int(640, 64, 3840),

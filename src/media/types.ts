@@ -157,7 +157,7 @@ export interface TranscodeOutput {
   readonly previewsMs: number;
 }
 
-/** The outputs of the previews step, relative to outDir (design §7); empty or null when PREVIEWS=off. */
+/** The outputs of the previews step, relative to outDir (docs/media.md); empty or null when PREVIEWS=off. */
 export interface PreviewOutputs {
   /** `thumbnails/thumb-01.jpg` … */
   readonly thumbnails: readonly string[];

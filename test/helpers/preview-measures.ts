@@ -3,6 +3,7 @@
  * durations with ffprobe, the storyboard VTT with its own small parser, an MP4's top-level box
  * order from its bytes, a rung's segments from its playlist and the disk.
  */
+import { ssim } from './viewer-measures.js';
 import { execFile } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -104,13 +105,10 @@ export async function stillSimilarity(
   /** Compares only this part of the still (a storyboard tile of a sprite sheet). */
   crop?: { x: number; y: number },
 ): Promise<number> {
-  const scale = `scale=${size.width}:${size.height},format=yuv420p,setpts=PTS-STARTPTS`;
+  const scale = `scale=${size.width}:${size.height},format=yuv420p`;
   const cut = crop === undefined ? '' : `crop=${size.width}:${size.height}:${crop.x}:${crop.y},`;
-  const graph = `[0:v]${cut}${scale}[d];[1:v]trim=start=${Math.max(0, atSeconds).toFixed(3)},${scale}[r];[d][r]ssim=shortest=1`;
-  const { stderr } = await run(FFMPEG, ['-hide_banner', '-nostdin', '-i', still, '-i', video, '-lavfi', graph, '-f', 'null', '-']);
-  const all = /SSIM .*All:([\d.]+)/.exec(stderr)?.[1];
-  if (all === undefined) throw new Error(`no SSIM in ffmpeg's report:\n${stderr.slice(-2000)}`);
-  return Number(all);
+  const reference = { file: video, filter: `trim=start=${Math.max(0, atSeconds).toFixed(3)},${scale}` };
+  return ssim({ file: still, filter: `${cut}${scale}` }, reference, { shortest: true });
 }
 
 /** Writes the frame of `video` at `atSeconds` (decoded from the start) to `png`. */

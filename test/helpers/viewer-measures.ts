@@ -60,8 +60,14 @@ export async function colourGrid(file: string, cols: number, rows: number, atSec
 }
 
 /** SSIM ("All") of `distorted` against `reference`, each through its own filter chain first (same size, same rate). */
-export async function ssim(distorted: { file: string; filter: string }, reference: { file: string; filter: string }): Promise<number> {
-  const graph = `[0:v]${distorted.filter},setpts=PTS-STARTPTS[d];[1:v]${reference.filter},setpts=PTS-STARTPTS[r];[d][r]ssim`;
+export async function ssim(
+  distorted: { file: string; filter: string },
+  reference: { file: string; filter: string },
+  /** Stop at the shorter input (a still against a video) instead of repeating its last frame. */
+  options: { shortest?: boolean } = {},
+): Promise<number> {
+  const compare = options.shortest === true ? 'ssim=shortest=1' : 'ssim';
+  const graph = `[0:v]${distorted.filter},setpts=PTS-STARTPTS[d];[1:v]${reference.filter},setpts=PTS-STARTPTS[r];[d][r]${compare}`;
   const stderr = await ffmpegReport(['-i', distorted.file, '-i', reference.file, '-lavfi', graph]);
   const all = /SSIM .*All:([\d.]+)/.exec(stderr)?.[1];
   if (all === undefined) throw new Error(`no SSIM in ffmpeg's report:\n${stderr.slice(-2000)}`);

@@ -8,9 +8,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaConfig } from '../../config/config.js';
-import type { Conversion, LadderPlan, MeasuredRendition, PreviewOutputs, TopRungDecision, VideoInfo } from '../types.js';
+import type { MeasuredRendition, PreviewOutputs } from '../types.js';
 import { parseMediaPlaylist } from '../master-playlist.js';
-import { buildMetadata, writeMetadata } from './metadata.js';
+import { buildMetadata, writeMetadata, type LadderFacts } from './metadata.js';
 import { PREVIEW_FILES, planPreviews } from './plan.js';
 import { makePreviewClip } from './preview-clip.js';
 import { stepTimeoutMs, type StepRunOptions } from './run-step.js';
@@ -22,17 +22,9 @@ import type { PreviewExpectations, PreviewsMade } from './types.js';
 export type { PreviewExpectations, PreviewsMade } from './types.js';
 
 /** A measured ladder in `outDir`, and what metadata.json reports about how it was made. */
-export interface PreviewStepInput {
+export interface PreviewStepInput extends LadderFacts {
   readonly outDir: string;
   readonly media: MediaConfig;
-  readonly info: VideoInfo;
-  readonly plan: LadderPlan;
-  readonly topRung: TopRungDecision;
-  readonly conversions: readonly Conversion[];
-  readonly renditions: readonly MeasuredRendition[];
-  readonly masterPath: string;
-  readonly posterPath: string;
-  readonly encodeMs: number;
   readonly signal?: AbortSignal;
 }
 

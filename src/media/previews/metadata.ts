@@ -4,23 +4,20 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Conversion, LadderPlan, MeasuredRendition, TopRungDecision, VideoInfo } from '../types.js';
+import type { LadderPlan, MeasuredRendition, TranscodeOutput, VideoInfo } from '../types.js';
 import type { PreviewsMade } from './types.js';
 
 export const METADATA_SCHEMA_VERSION = 1;
 
+/** The facts of a ladder that metadata.json reports (paths relative to the ladder directory). */
+export type LadderFacts = Pick<
+  TranscodeOutput,
+  'info' | 'plan' | 'topRung' | 'conversions' | 'renditions' | 'masterPath' | 'posterPath' | 'encodeMs'
+>;
+
 /** Everything metadata.json is made of. */
-export interface MetadataInput {
-  readonly info: VideoInfo;
-  readonly plan: LadderPlan;
-  readonly topRung: TopRungDecision;
-  readonly conversions: readonly Conversion[];
-  readonly renditions: readonly MeasuredRendition[];
-  /** Relative to the ladder directory. */
-  readonly masterPath: string;
-  readonly posterPath: string;
+export interface MetadataInput extends LadderFacts {
   readonly previews: PreviewsMade;
-  readonly encodeMs: number;
   readonly previewsMs: number;
 }
 

@@ -1,12 +1,12 @@
 /**
- * The pure part of the previews step: file names (design §7), when the thumbnails and the preview's
+ * The pure part of the previews step: file names (the storage layout of docs/media.md), when the thumbnails and the preview's
  * moments are taken, which rung each output is made from and at what size, the storyboard's
  * interval and sheet grid. No I/O.
  */
 import type { PreviewConfig } from '../../config/config.js';
 import type { MeasuredRendition } from '../types.js';
 
-/** Names inside a ladder directory, fixed by design §7. */
+/** Names inside a ladder directory, the storage layout of docs/media.md. */
 export const PREVIEW_FILES = {
   thumbnailsDir: 'thumbnails',
   storyboardDir: 'storyboard',
