@@ -61,6 +61,12 @@ export const RECORD_FIELD_TABLE = {
   processing_ms: { type: 'integer', min: 0 },
   output_bytes: { type: 'integer', min: 0 },
   completed_at: { type: 'datetime' },
+  /** Previews (PREVIEWS=on): evenly spaced stills, the seek-bar storyboard (WebVTT), a short silent loop. */
+  thumbnail_urls: { type: 'string[]', maxLength: 2048 },
+  storyboard_url: { type: 'url' },
+  preview_url: { type: 'url' },
+  /** metadata.json: source facts, conversions, renditions, previews; written with every ladder. */
+  metadata_url: { type: 'url' },
 } as const satisfies Readonly<Record<string, FieldSpec>>;
 
 type Table = typeof RECORD_FIELD_TABLE;

@@ -15,6 +15,11 @@ export interface PublishResult {
   readonly hlsUrl: string;
   readonly posterUrl: string;
   readonly renditions: readonly Rendition[];
+  /** Empty with PREVIEWS=off, as storyboardUrl and previewUrl are null. */
+  readonly thumbnailUrls: readonly string[];
+  readonly storyboardUrl: string | null;
+  readonly previewUrl: string | null;
+  readonly metadataUrl: string;
   /** Of the source, seconds. */
   readonly duration: number;
   readonly width: number;

@@ -79,6 +79,10 @@ export function completeValues(result: PublishResult): FieldValues {
     poster_url: result.posterUrl,
     // A text column in every CMS: JSON with the API's snake_case names.
     renditions: JSON.stringify(fieldToJson('renditions', result.renditions)),
+    thumbnail_urls: [...result.thumbnailUrls],
+    storyboard_url: result.storyboardUrl,
+    preview_url: result.previewUrl,
+    metadata_url: result.metadataUrl,
     duration: result.duration,
     width: result.width,
     height: result.height,

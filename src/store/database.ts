@@ -96,6 +96,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE ledger ADD COLUMN conversions TEXT;
   `,
+  // v5: the previews' URLs written back with the ladder's.
+  `
+  ALTER TABLE jobs ADD COLUMN thumbnail_urls TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE jobs ADD COLUMN storyboard_url TEXT;
+  ALTER TABLE jobs ADD COLUMN preview_url TEXT;
+  ALTER TABLE jobs ADD COLUMN metadata_url TEXT;
+  `,
 ];
 
 /**

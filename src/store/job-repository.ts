@@ -55,7 +55,8 @@ const SQL = {
   heartbeat: `UPDATE jobs SET progress = @progress, step = @step, heartbeat_at = @now, updated_at = @now
     WHERE id = @id AND claimed_by = @workerId AND status = 'processing'`,
   complete: `UPDATE jobs SET status = 'completed', hls_url = @hlsUrl, poster_url = @posterUrl,
-      renditions = @renditions, duration = @duration, width = @width, height = @height,
+      renditions = @renditions, thumbnail_urls = @thumbnailUrls, storyboard_url = @storyboardUrl,
+      preview_url = @previewUrl, metadata_url = @metadataUrl, duration = @duration, width = @width, height = @height,
       processing_ms = @processingMs, output_bytes = @outputBytes, completed_at = @completedAt,
       progress = 100, step = NULL, error = NULL, error_code = NULL, next_attempt_at = NULL, updated_at = @now
     WHERE id = @id AND claimed_by = @workerId AND status = 'processing'`,
@@ -136,6 +137,10 @@ export class JobRepository {
       hlsUrl: result.hlsUrl,
       posterUrl: result.posterUrl,
       renditions: JSON.stringify(result.renditions.map(renditionToJson)),
+      thumbnailUrls: JSON.stringify(result.thumbnailUrls),
+      storyboardUrl: result.storyboardUrl,
+      previewUrl: result.previewUrl,
+      metadataUrl: result.metadataUrl,
       duration: result.duration,
       width: result.width,
       height: result.height,

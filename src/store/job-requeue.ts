@@ -20,6 +20,7 @@ const requeueSql = (scope: RequeueScope): string => `UPDATE jobs SET
     status = 'pending', priority = @priority, retry_count = 0, last_retry_at = NULL, next_attempt_at = NULL,
     error = NULL, error_code = NULL,
     hls_url = NULL, poster_url = NULL, renditions = NULL, processing_ms = NULL, output_bytes = NULL, completed_at = NULL,
+    thumbnail_urls = '[]', storyboard_url = NULL, preview_url = NULL, metadata_url = NULL,
     progress = 0, step = NULL, claimed_by = NULL, claimed_at = NULL, heartbeat_at = NULL, updated_at = @now
   WHERE id IN (SELECT id FROM jobs WHERE status IN (${inList(scope)}) LIMIT @limit)`;
 

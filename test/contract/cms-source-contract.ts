@@ -183,6 +183,11 @@ export function cmsSourceContract(name: string, factory: () => Promise<SourceUnd
       assert.equal(stored.hlsUrl, expected.hlsUrl);
       assert.equal(stored.posterUrl, expected.posterUrl);
       assert.deepEqual(stored.renditions, expected.renditions);
+      assert.deepEqual(
+        [stored.thumbnailUrls, stored.storyboardUrl, stored.previewUrl, stored.metadataUrl],
+        [expected.thumbnailUrls, expected.storyboardUrl, expected.previewUrl, expected.metadataUrl],
+        'the previews',
+      );
       assert.equal(stored.duration, 5.02);
       assert.deepEqual([stored.width, stored.height], [1280, 720]);
       assert.equal(stored.processingMs, 1234, 'whole milliseconds');

@@ -1,3 +1,4 @@
+import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -334,25 +335,5 @@ function startClaimer(file: string, workerId: string): Claimer {
 }
 
 function result(): PublishResult {
-  return {
-    hlsUrl: 'http://cdn.test/storage/hls/local-x/master.m3u8',
-    posterUrl: 'http://cdn.test/storage/hls/local-x/poster.jpg',
-    renditions: [
-      {
-        name: 'high',
-        width: 1920,
-        height: 1080,
-        bandwidth: 5_000_000,
-        averageBandwidth: 4_000_000,
-        codecs: 'avc1.640028,mp4a.40.2',
-        playlistUrl: 'http://cdn.test/storage/hls/local-x/high/playlist.m3u8',
-      },
-    ],
-    duration: 12.5,
-    width: 1920,
-    height: 1080,
-    processingMs: 1234,
-    outputBytes: 999,
-    completedAt: '2024-05-01T12:00:05Z',
-  };
+  return publishResultFor('local-x', { base: 'http://cdn.test' });
 }

@@ -1,3 +1,4 @@
+import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAppError } from '../../src/errors.js';
@@ -27,17 +28,7 @@ interface Harness {
   until: (check: () => boolean) => Promise<void>;
 }
 
-const RESULT: PublishResult = {
-  hlsUrl: 'https://cdn.test/storage/hls/local-x/master.m3u8',
-  posterUrl: 'https://cdn.test/storage/hls/local-x/poster.jpg',
-  renditions: [],
-  duration: 1,
-  width: 640,
-  height: 360,
-  processingMs: 1,
-  outputBytes: 1,
-  completedAt: new Date(NOW).toISOString(),
-};
+const RESULT: PublishResult = { ...publishResultFor('local-x', { base: 'https://cdn.test' }), completedAt: new Date(NOW).toISOString() };
 
 /** A poller whose jobs run until the test finishes them, with a manual cron. */
 function harness(concurrency = 1, source = new MemorySource({ workerId: 'test:1', now }), events: DaemonEvent[] = []): Harness {

@@ -34,6 +34,10 @@ function vc_meta_fields(): array {
 		'processing_ms'   => 'integer',
 		'output_bytes'    => 'integer',
 		'completed_at'    => 'string',
+		'thumbnail_urls'  => 'array',
+		'storyboard_url'  => 'string',
+		'preview_url'     => 'string',
+		'metadata_url'    => 'string',
 	);
 }
 
