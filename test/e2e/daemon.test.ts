@@ -73,6 +73,20 @@ describe('daemon end to end (embedded store)', () => {
     assert.ok(Math.abs(job.duration - 5) < 0.2);
     assert.ok(job.output_bytes > 0 && job.processing_ms > 0);
     assert.deepEqual(job.conversions, [], 'a plain progressive BT.709 clip needs no conversion');
+    // The previews, written back and served like the ladder.
+    const base = `http://localhost:${vc.daemon.port}/storage/hls/local-${job.id}`;
+    assert.deepEqual(
+      job.thumbnail_urls,
+      [1, 2, 3, 4, 5].map((n) => `${base}/thumbnails/thumb-0${n}.jpg`),
+    );
+    assert.deepEqual(
+      [job.storyboard_url, job.preview_url, job.metadata_url],
+      [`${base}/storyboard/storyboard.vtt`, `${base}/preview.mp4`, `${base}/metadata.json`],
+    );
+    const metadata = (await (await fetch(job.metadata_url.replace(`http://localhost:${vc.daemon.port}`, vc.baseUrl))).json()) as {
+      schema_version: number;
+    };
+    assert.equal(metadata.schema_version, 1);
     // Played over HTTP like a player would: the master, a variant, every segment decodes.
     const master = await fetch(`${vc.baseUrl}/storage/hls/local-${job.id}/master.m3u8`);
     assert.equal(master.status, 200);
