@@ -15,6 +15,7 @@ import { benchDownload, downloadTable } from './download-bench.js';
 import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
 import { benchPicture, pictureTable } from './picture-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
+import { benchPreviews, previewsTable } from './previews-bench.js';
 import { makeSources } from './sources.js';
 import { QUICK, RUNS, sh } from './measure.js';
 
@@ -53,6 +54,13 @@ async function main(): Promise<void> {
   report.push(
     ...section('Picture and sound steps: what each source shape costs over a plain one', pictureTable(await benchPicture(config))),
   );
+  const previewsSource = sources.find((s) => s.name.startsWith('1080p30 H.264')) ?? sources[0];
+  if (previewsSource) {
+    console.log('previews on vs off…');
+    report.push(
+      ...section('Previews (thumbnails, storyboard, preview.mp4): on vs off', previewsTable(await benchPreviews(previewsSource, config))),
+    );
+  }
   const daemonSource = sources.find((s) => s.name.startsWith('720p')) ?? sources[0];
   if (daemonSource) {
     console.log('daemon overhead and API load…');
