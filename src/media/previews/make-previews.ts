@@ -16,6 +16,7 @@ import { makePreviewClip } from './preview-clip.js';
 import { stepTimeoutMs, type StepRunOptions } from './run-step.js';
 import { timeline, type TimedSegment } from './segments.js';
 import { makeStoryboard } from './storyboard.js';
+import { choosePoster } from './poster-choice.js';
 import { makeThumbnails } from './thumbnails.js';
 import type { PreviewExpectations, PreviewsMade } from './types.js';
 
@@ -68,13 +69,16 @@ async function makeAll(input: PreviewStepInput): Promise<PreviewsMade> {
     signal: input.signal,
     timeoutMs: stepTimeoutMs(info.durationSeconds),
   };
-  const files = await makeThumbnails(outDir, plan.thumbnails, await readTimeline(outDir, plan.thumbnails.from), run);
+  const top = await readTimeline(outDir, plan.thumbnails.from);
+  const files = await makeThumbnails(outDir, plan.thumbnails, top, run);
+  const poster = { outDir, posterPath: input.posterPath, thumbnails: files, times: plan.thumbnails.times };
+  const posterSeconds = await choosePoster({ ...poster, top: plan.thumbnails.from, segments: top }, run);
   const storyboard = await makeStoryboard(outDir, plan.storyboard, info.durationSeconds, run);
   const encoder = { preset: media.x264Preset, threads: media.threads };
   const preview = await makePreviewClip(outDir, plan.preview, await readTimeline(outDir, plan.preview.from), encoder, run);
   const { tile, columns, rows, intervalSeconds } = plan.storyboard;
   return {
-    thumbnails: { files, size: plan.thumbnails.size, timesSeconds: plan.thumbnails.times, rung: plan.thumbnails.from.name },
+    thumbnails: { files, size: plan.thumbnails.size, timesSeconds: plan.thumbnails.times, rung: plan.thumbnails.from.name, posterSeconds },
     storyboard: { ...storyboard, tile, columns, rows, intervalSeconds, rung: plan.storyboard.from.name },
     preview: { file: preview, size: plan.preview.size, moments: plan.preview.moments, rung: plan.preview.from.name },
   };

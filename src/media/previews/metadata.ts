@@ -52,6 +52,7 @@ export function buildMetadata(input: MetadataInput): Record<string, unknown> {
     },
     master: input.masterPath,
     poster: input.posterPath,
+    poster_seconds: previews.thumbnails?.posterSeconds ?? null,
     renditions: input.renditions.map(renditionMetadata),
     thumbnails: previews.thumbnails && {
       files: previews.thumbnails.files,

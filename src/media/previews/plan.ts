@@ -15,6 +15,9 @@ export const PREVIEW_FILES = {
   metadata: 'metadata.json',
 } as const;
 
+/** The thumbnails as an FFmpeg image sequence (what thumbnailFile names, from 01). */
+export const THUMBNAIL_PATTERN = `${PREVIEW_FILES.thumbnailsDir}/thumb-%02d.jpg`;
+
 /** `thumbnails/thumb-01.jpg` for i = 0 (two digits at least). */
 export function thumbnailFile(i: number): string {
   return `${PREVIEW_FILES.thumbnailsDir}/thumb-${String(i + 1).padStart(2, '0')}.jpg`;

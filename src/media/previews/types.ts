@@ -8,6 +8,8 @@ export interface PreviewsMade {
     readonly size: Size;
     readonly timesSeconds: readonly number[];
     readonly rung: string;
+    /** The moment the poster was cut again from (the best thumbnail's); null: the ladder's own poster stayed. */
+    readonly posterSeconds: number | null;
   } | null;
   readonly storyboard: {
     readonly vtt: string;
