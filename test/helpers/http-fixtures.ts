@@ -49,6 +49,24 @@ export async function startServer(handler: RequestListener): Promise<TestServer>
 }
 
 /** Dispatches on the path (without query); unknown paths answer 404. */
+/**
+ * Servers started for one suite, all closed together: `serve(handler)` in the tests, `closeAll` in
+ * the suite's after hook.
+ */
+export function serverPool(): { serve: (handler: RequestListener) => Promise<TestServer>; closeAll: () => Promise<void> } {
+  const servers: TestServer[] = [];
+  return {
+    serve: async (handler) => {
+      const server = await startServer(handler);
+      servers.push(server);
+      return server;
+    },
+    closeAll: async () => {
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+    },
+  };
+}
+
 export function routes(table: Record<string, RequestListener>): RequestListener {
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -10,7 +10,17 @@ import { downloadSource, type DownloadOptions, type DownloadProgress } from '../
 import { downloadInChild } from '../../src/pipeline/download-child.js';
 import type { ChildMessage, DownloadRequest } from '../../src/pipeline/download-child-protocol.js';
 import { POLICY_ON, fakeLookup, makeDownloadDir, options, removeDownloadDir } from '../helpers/download-fixtures.js';
-import { partialBody, redirect, routes, sendBody, slowBody, startServer, videoBytes, type TestServer } from '../helpers/http-fixtures.js';
+import {
+  partialBody,
+  redirect,
+  routes,
+  sendBody,
+  serverPool,
+  slowBody,
+  startServer,
+  videoBytes,
+  type TestServer,
+} from '../helpers/http-fixtures.js';
 
 before(makeDownloadDir);
 after(removeDownloadDir);
@@ -129,15 +139,8 @@ describe('downloadInChild: success, redirects and logs', { timeout: 30_000 }, ()
 });
 
 describe('downloadInChild: policy and limits', { timeout: 30_000 }, () => {
-  const servers: TestServer[] = [];
-  async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-    const server = await startServer(handler);
-    servers.push(server);
-    return server;
-  }
-  after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-  });
+  const { serve, closeAll } = serverPool();
+  after(closeAll);
 
   it('refuses 127.0.0.1 and localhost when private addresses are not allowed', async () => {
     const server = await serve(sendBody(videoBytes(4096)));

@@ -3,31 +3,15 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { downloadSource } from '../../src/pipeline/download.js';
 import type { LookupFn } from '../../src/pipeline/url-policy.js';
-import {
-  closedPortUrl,
-  neverRespond,
-  partialBody,
-  sendBody,
-  slowBody,
-  startServer,
-  videoBytes,
-  type TestServer,
-} from '../helpers/http-fixtures.js';
+import { closedPortUrl, neverRespond, partialBody, sendBody, serverPool, slowBody, videoBytes } from '../helpers/http-fixtures.js';
 import { expectFailure, makeDownloadDir, options, removeDownloadDir } from '../helpers/download-fixtures.js';
 
 before(makeDownloadDir);
 after(removeDownloadDir);
 
 describe('downloadSource: size limits, timeouts and broken transfers', { timeout: 10_000 }, () => {
-  const servers: TestServer[] = [];
-  async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
-    const server = await startServer(handler);
-    servers.push(server);
-    return server;
-  }
-  after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-  });
+  const { serve, closeAll } = serverPool();
+  after(closeAll);
 
   it('refuses an announced Content-Length over maxBytes without reading the body', async () => {
     const { handler, stats } = slowBody({ totalBytes: 10 * 1024 * 1024, chunkBytes: 64 * 1024, intervalMs: 10, contentLength: true });
