@@ -6,6 +6,7 @@ import { type RecordField, type RecordFieldValues } from '../../src/domain/recor
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { addVideo, appwriteConfig, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
 import { cmsSourceContract } from './cms-source-contract.js';
+import { manualClock, RIVAL_ID, WORKER_ID } from './source-under-test.js';
 import { storedFromFields } from './stored-record.js';
 
 const LEASE_SECONDS = 120;
@@ -20,29 +21,24 @@ after(async () => {
 cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', async () => {
   fake.table(DATABASE, TABLE).rows.clear();
   // The source's clock. The server stamps $updatedAt (the lock token) with its own, later, time.
-  let clock = Date.parse('2024-05-01T12:00:00.000Z');
-  const now = (): Date => new Date(clock);
+  const clock = manualClock();
+  const now = (): Date => clock.now();
   const config = appwriteConfig(fake);
   const source = (workerId: string): AppwriteSource =>
     new AppwriteSource({ config, workerId, leaseSeconds: LEASE_SECONDS, log: silentLogger(), now });
   let n = 0;
   return {
-    source: source('host-a:1'),
-    workerId: 'host-a:1',
-    rival: source('host-b:2'),
-    rivalId: 'host-b:2',
+    source: source(WORKER_ID),
+    workerId: WORKER_ID,
+    rival: source(RIVAL_ID),
+    rivalId: RIVAL_ID,
     leaseSeconds: LEASE_SECONDS,
-    clock: {
-      now,
-      advance: async (ms) => {
-        clock += ms;
-      },
-    },
+    clock,
     createRecord: async ({ priority = 5, title } = {}) => {
       const id = `video-${(n += 1)}`;
       const sourceUrl = `https://cdn.test/${id}.mp4`;
       addVideo(fake, id, { source_url: sourceUrl, priority, ...(title === undefined ? {} : { title }) }, now());
-      clock += 1000;
+      clock.tick(1000);
       return { id, sourceUrl };
     },
     readRecord: async (id): Promise<RecordFieldValues> => {

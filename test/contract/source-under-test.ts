@@ -14,6 +14,29 @@ export interface ContractClock {
   advance(ms: number): Promise<void>;
 }
 
+/** A clock the test drives by hand (sources whose time can be injected), from a fixed instant. */
+export interface ManualClock extends ContractClock {
+  /** Moves time on at once, e.g. between records so that their creation times order them. */
+  tick(ms: number): void;
+}
+
+export function manualClock(start = '2024-05-01T12:00:00.000Z'): ManualClock {
+  let at = Date.parse(start);
+  return {
+    now: () => new Date(at),
+    tick: (ms) => {
+      at += ms;
+    },
+    advance: async (ms) => {
+      at += ms;
+    },
+  };
+}
+
+/** The worker ids of every contract run: the source under test, and a rival daemon on another host. */
+export const WORKER_ID = 'host-a:1';
+export const RIVAL_ID = 'host-b:2';
+
 export interface NewRecord {
   readonly priority?: number;
   readonly title?: string;

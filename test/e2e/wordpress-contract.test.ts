@@ -12,6 +12,7 @@ import type { WordpressConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { WordpressSource } from '../../src/sources/wordpress-source.js';
 import { cmsSourceContract } from '../contract/cms-source-contract.js';
+import { RIVAL_ID, WORKER_ID } from '../contract/source-under-test.js';
 import { storedFromFields } from '../contract/stored-record.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { startWordpressSite, uploadMedia, type WordpressRole, type WordpressSite } from '../helpers/wordpress-site.js';
@@ -52,10 +53,10 @@ cmsSourceContract('WordPress (real site and plugin)', async () => {
     if (res.status !== 200) throw new Error(`editing media ${id}: ${res.status} ${JSON.stringify(res.body)}`);
   };
   return {
-    source: source('host-a:1'),
-    workerId: 'host-a:1',
-    rival: source('host-b:2'),
-    rivalId: 'host-b:2',
+    source: source(WORKER_ID),
+    workerId: WORKER_ID,
+    rival: source(RIVAL_ID),
+    rivalId: RIVAL_ID,
     leaseSeconds: LEASE_SECONDS,
     // Round trips to PHP take real time, and the plugin stamps its claims in whole seconds.
     marginMs: 30_000,
