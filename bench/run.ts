@@ -16,7 +16,7 @@ import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
 import { benchPicture, pictureTable } from './picture-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
 import { benchPreviews, previewsTable } from './previews-bench.js';
-import { makeSources } from './sources.js';
+import { makeSources, type BenchSource } from './sources.js';
 import { QUICK, RUNS, sh } from './measure.js';
 
 /**
@@ -32,46 +32,60 @@ function section(title: string, lines: readonly string[]): string[] {
   return ['', `## ${title}`, '', ...lines];
 }
 
+/** BENCH_ONLY=previews,poll runs only those sections and writes bench/results/only-previews-poll.md. */
+const SECTIONS = ['ladder', 'picture', 'previews', 'daemon', 'download', 'poll'] as const;
+type Section = (typeof SECTIONS)[number];
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s): s is Section => (SECTIONS as readonly string[]).includes(s));
+
 async function main(): Promise<void> {
   const config = loadConfig({ envFile: false, env: { API_KEY: TEST_API_KEY, ...MEDIA_ENV } });
   const ffmpegVersion = (await sh('ffmpeg', ['-version'])).split('\n')[0] ?? '';
   console.log(`bench: ${QUICK ? 'QUICK (proves it runs; figures are meaningless)' : 'full'}, ${RUNS} run(s) of each side`);
   const sources = await makeSources();
   const report: string[] = [
-    `# Benchmark (${new Date().toISOString().slice(0, 10)})${QUICK ? ' — QUICK MODE, not figures' : ''}`,
+    `# Benchmark (${new Date().toISOString().slice(0, 10)})${QUICK ? ' — QUICK MODE, not figures' : ''}${ONLY.length > 0 ? ` — only ${ONLY.join(', ')}` : ''}`,
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; ${ffmpegVersion}; Node ${process.version}.`,
     `Ours: LADDER=${LADDER}, X264_PRESET=fast, HLS_SEGMENT_SECONDS=10, VIDEO_ENCODER=${config.media.videoEncoder}, PASSTHROUGH=${config.media.passthrough}.`,
     `Daemon: dist/cli.js with ecosystem.config.js's Node flags (${(await deployedApp()).node_args.join(' ') || 'none'}) and environment.`,
     `Sources: ${sources.map((s) => `${s.name} (${s.durationSeconds} s)`).join(', ')}. Median of ${RUNS} alternated run(s) per side.`,
   ];
-  const rows: LadderRow[] = [];
-  for (const source of sources) {
-    console.log(`ladder: ${source.name}…`);
-    rows.push(await benchLadder(source, config));
-  }
-  report.push(...section('Ladder: ours vs naive (three sequential ffmpeg, -preset fast, CRF 23/28/32, -hls_time 10)', ladderTable(rows)));
-  report.push(
-    ...section('Picture and sound steps: what each source shape costs over a plain one', pictureTable(await benchPicture(config))),
-  );
-  const previewsSource = sources.find((s) => s.name.startsWith('1080p30 H.264')) ?? sources[0];
-  if (previewsSource) {
-    console.log('previews on vs off…');
-    report.push(
-      ...section('Previews (thumbnails, storyboard, preview.mp4): on vs off', previewsTable(await benchPreviews(previewsSource, config))),
-    );
-  }
-  const daemonSource = sources.find((s) => s.name.startsWith('720p')) ?? sources[0];
-  if (daemonSource) {
-    console.log('daemon overhead and API load…');
-    report.push(
-      ...section('Daemon overhead and API under load', daemonTable(await benchDaemon(daemonSource, MEDIA_ENV), daemonSource.name)),
-    );
-  }
-  console.log('download…');
-  report.push(...section('Download vs curl', downloadTable(await benchDownload())));
-  report.push(...section('Poll cost (embedded store)', pollTable(await benchPoll())));
-  const file = path.join(new URL('./results/', import.meta.url).pathname, 'latest.md');
+  const byName = (prefix: string): BenchSource | undefined => sources.find((s) => s.name.startsWith(prefix)) ?? sources[0];
+  const sections: Record<Section, () => Promise<string[]>> = {
+    ladder: async () => {
+      const rows: LadderRow[] = [];
+      for (const source of sources) {
+        console.log(`ladder: ${source.name}…`);
+        rows.push(await benchLadder(source, config));
+      }
+      return section('Ladder: ours vs naive (three sequential ffmpeg, -preset fast, CRF 23/28/32, -hls_time 10)', ladderTable(rows));
+    },
+    picture: async () =>
+      section('Picture and sound steps: what each source shape costs over a plain one', pictureTable(await benchPicture(config))),
+    previews: async () => {
+      const source = byName('1080p30 H.264');
+      console.log('previews on vs off…');
+      return source
+        ? section('Previews (thumbnails, storyboard, preview.mp4): on vs off', previewsTable(await benchPreviews(source, config)))
+        : [];
+    },
+    daemon: async () => {
+      const source = byName('720p');
+      console.log('daemon overhead and API load…');
+      return source ? section('Daemon overhead and API under load', daemonTable(await benchDaemon(source, MEDIA_ENV), source.name)) : [];
+    },
+    download: async () => section('Download vs curl', downloadTable(await benchDownload())),
+    poll: async () => section('Poll cost (embedded store)', pollTable(await benchPoll())),
+  };
+  for (const name of SECTIONS) if (ONLY.length === 0 || ONLY.includes(name)) report.push(...(await sections[name]()));
+  const file = path.join(new URL('./results/', import.meta.url).pathname, ONLY.length > 0 ? `only-${ONLY.join('-')}.md` : 'latest.md');
+  await writeReport(file, report);
+}
+
+async function writeReport(file: string, report: readonly string[]): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${report.join('\n')}\n`);
   console.log(`\nwritten to ${file}`);

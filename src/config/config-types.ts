@@ -99,6 +99,8 @@ export interface MediaConfig {
   readonly maxFps: number;
   readonly watchdog: EncodeWatchdogConfig;
   readonly previews: PreviewConfig;
+  /** QUALITY_METRICS=on: metadata.json gives every rung's SSIM and PSNR against the source (src/media/previews/quality-metrics.ts). */
+  readonly qualityMetrics: boolean;
 }
 
 /** The dashboard's login. Disabled while neither password variable is set. */

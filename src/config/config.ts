@@ -157,6 +157,7 @@ function buildMediaConfig(raw: RawEnv): MediaConfig {
       thumbnailWidth: raw.THUMBNAIL_WIDTH,
       storyboardIntervalSeconds: raw.STORYBOARD_INTERVAL,
     },
+    qualityMetrics: raw.QUALITY_METRICS === 'on',
   };
 }
 

@@ -145,6 +145,8 @@ export const envSchema = z.object({
   THUMBNAIL_COUNT: int(5, 1, 50),
   THUMBNAIL_WIDTH: int(640, 64, 3840),
   STORYBOARD_INTERVAL: z.coerce.number().min(1).max(60).default(4),
+  // SSIM and PSNR of every rung against the source in metadata.json (one extra decode of the source).
+  QUALITY_METRICS: z.enum(['on', 'off']).default('off'),
   // Appwrite source (SOURCES=appwrite, appwrite:setup)
   APPWRITE_ENDPOINT: z
     .url({ protocol: /^https?$/ })

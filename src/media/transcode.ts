@@ -89,7 +89,7 @@ export async function transcodeLadder(options: TranscodeOptions): Promise<Transc
   throwIfAborted(signal);
 
   const encoded = { info, plan, topRung, conversions, encodeMs, logTail };
-  const { renditions, previews } = await finishLadder(outDir, media, encoded, signal);
+  const { renditions, previews } = await finishLadder(input, outDir, media, encoded, signal);
   const outputBytes = await directoryBytes(outDir);
   const rungFacts = renditions.map((r) => ({ name: r.name, bandwidth: r.bandwidth, segments: r.segmentCount }));
   log.info({ encodeMs, previewsMs: previews.previewsMs, outputBytes, renditions: rungFacts }, 'ladder transcoded');
@@ -100,9 +100,11 @@ const LADDER_PATHS = { masterPath: LADDER_FILES.master, posterPath: LADDER_FILES
 
 /**
  * After the encode: measure the rungs, write master.m3u8 from the measurements, make the previews
- * and metadata.json from the encoded rungs, verify everything.
+ * and metadata.json from the encoded rungs (with QUALITY_METRICS=on, the rungs' scores against
+ * `source`), verify everything.
  */
 async function finishLadder(
+  source: string,
   outDir: string,
   media: MediaConfig,
   encoded: Pick<TranscodeOutput, 'info' | 'plan' | 'topRung' | 'conversions' | 'encodeMs' | 'logTail'>,
@@ -111,7 +113,7 @@ async function finishLadder(
   const probeOptions = { ffprobePath: media.ffprobePath, signal };
   const renditions = await measureRenditions(outDir, encoded.plan.rungs, probeOptions);
   await writeFile(path.join(outDir, LADDER_FILES.master), renderMasterPlaylist(renditions));
-  const previews = await makePreviews({ ...encoded, ...LADDER_PATHS, outDir, media, renditions, signal });
+  const previews = await makePreviews({ ...encoded, ...LADDER_PATHS, source, outDir, media, renditions, signal });
   const expected = { expectedDurationSeconds: encoded.info.durationSeconds, renditions, previews: previews.expectations };
   await verifyLadder(outDir, { ...expected, ...probeOptions }).catch((err: unknown) => {
     throw explainVerification(err, encoded.logTail);

@@ -39,6 +39,7 @@ export function testMediaConfig(overrides: Partial<MediaConfig> = {}): MediaConf
     maxFps: 60,
     watchdog: { stallSeconds: 300, timeoutFactor: 10 },
     previews: { enabled: true, thumbnailCount: 5, thumbnailWidth: 640, storyboardIntervalSeconds: 4 },
+    qualityMetrics: false,
     ...overrides,
   };
 }

@@ -71,6 +71,37 @@ describe('the poster', () => {
     assert.ok(metadata.poster_seconds !== null && metadata.poster_seconds >= 3, `poster taken at ${String(metadata.poster_seconds)} s`);
   });
 
+  it("of a plain video is the key frame that starts the chosen thumbnail's group of pictures", async () => {
+    // Key frames every 2 s (60 frames at 30 fps): only those are decoded to reach the poster.
+    const file = path.join(fixtureDir(), 'gop-2s.mp4');
+    await ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=30:duration=10',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '60',
+      file,
+    ]);
+    const dir = await ladder(file, true);
+    const metadata = JSON.parse(await readFile(path.join(dir, 'metadata.json'), 'utf8')) as {
+      poster_seconds: number;
+      thumbnails: { times_seconds: number[] };
+    };
+    const at = metadata.poster_seconds;
+    assert.ok(Math.abs(at / 2 - Math.round(at / 2)) < 0.02, `poster at ${at} s: not a key frame`);
+    const times = metadata.thumbnails.times_seconds;
+    assert.ok(
+      times.some((t) => t >= at && t - at < 2),
+      `poster at ${at} s, thumbnails at ${times.join(', ')}`,
+    );
+    assert.ok((await meanLevel(path.join(dir, 'poster.jpg'))) > 40);
+  });
+
   it("with PREVIEWS=off stays the ladder's own (here the black opening: why it is chosen otherwise)", async () => {
     const dir = await ladder(await blackStart(), false);
     assert.ok((await meanLevel(path.join(dir, 'poster.jpg'))) < 20);
@@ -93,9 +124,9 @@ describe('the poster', () => {
     ];
     const stats = parseStillStats(lines);
     assert.deepEqual(stats, [
-      { meanLuma: 16.2, spread: 1 },
-      { meanLuma: 120, spread: 160 },
-      { meanLuma: 240, spread: 245 },
+      { meanLuma: 16.2, spread: 1, seconds: 0 },
+      { meanLuma: 120, spread: 160, seconds: 1 },
+      { meanLuma: 240, spread: 245, seconds: 2 },
     ]);
     assert.equal(bestStill(stats), 1, 'the blown-out one has more spread but is refused');
     assert.equal(bestStill([stats[0]!]), null, 'all black: keep the ladder poster');

@@ -15,10 +15,11 @@ import {
   thumbnailTimes,
   windowCount,
 } from '../../src/media/previews/plan.js';
-import { previewArgs } from '../../src/media/previews/preview-clip.js';
-import { showinfoTime, storyboardArgs } from '../../src/media/previews/storyboard.js';
+import { passArgs } from '../../src/media/previews/pass-branch.js';
+import { previewBranch } from '../../src/media/previews/preview-clip.js';
+import { showinfoTime, storyboardBranch } from '../../src/media/previews/storyboard.js';
 import { spanInput, spanOf, spanTrim, timeline } from '../../src/media/previews/segments.js';
-import { thumbnailArgs } from '../../src/media/previews/thumbnails.js';
+import { thumbnailBranches } from '../../src/media/previews/thumbnails.js';
 import { coverageProblems, parseStoryboardVtt, renderVtt, storyboardCues, vttTimestamp } from '../../src/media/previews/vtt.js';
 import type { MeasuredRendition } from '../../src/media/types.js';
 
@@ -91,15 +92,17 @@ describe('previews plan', () => {
     short.slice(1).forEach((m, i) => assert.ok(m.startSeconds >= (short[i]?.startSeconds ?? 0) + (short[i]?.seconds ?? 0) - 0.001));
   });
 
-  it('picks the top rung for thumbnails, the lowest for the storyboard, the smallest ≥ 480 wide for the preview', () => {
+  it('decodes one rung for all but the poster: the smallest at least as wide as the thumbnails and the preview', () => {
     const plan = planPreviews(LADDER, 60, CONFIG);
-    assert.equal(plan.thumbnails.from.name, 'high');
-    assert.equal(plan.storyboard.from.name, 'low');
+    assert.equal(plan.from.name, 'low');
+    assert.equal(plan.poster.from.name, 'high');
+    assert.deepEqual(plan.thumbnails.size, { width: 640, height: 360 });
     assert.deepEqual(plan.storyboard.tile, { width: 160, height: 90 });
-    assert.equal(plan.preview.from.name, 'low');
     assert.deepEqual(plan.preview.size, { width: 480, height: 270 });
+    // Thumbnails 1000 wide need a wider rung than the low one (854).
+    assert.equal(planPreviews(LADDER, 60, { ...CONFIG, thumbnailWidth: 1000 }).from.name, 'medium');
     const tiny = planPreviews([rendition('low', 320, 240)], 60, CONFIG);
-    assert.equal(tiny.preview.from.name, 'low');
+    assert.equal(tiny.from.name, 'low');
     assert.deepEqual(tiny.preview.size, { width: 320, height: 240 });
     assert.deepEqual(tiny.thumbnails.size, { width: 320, height: 240 });
   });
@@ -156,16 +159,28 @@ describe('previews FFmpeg arguments', () => {
     segments: Array.from({ length: 6 }, (_, i) => ({ uri: `segment00${i}.ts`, durationSeconds: 10 })),
   });
 
-  it('thumbnails: input i is the segment holding t_i, trimmed there, mapped to its own one-frame output', () => {
-    const args = thumbnailArgs('/out', plan.thumbnails, SEGMENTS);
-    // 8.4, 19.2, 30, 40.8, 51.6 s
+  it('the pass: one input, its clock restarted, split into one branch per output', () => {
+    const branches = [storyboardBranch('/out', plan.storyboard), ...thumbnailBranches('/out', plan.thumbnails, 60)];
+    const args = passArgs('/out/low/playlist.m3u8', branches);
     assert.deepEqual(
       args.filter((_, i) => args[i - 1] === '-i'),
-      ['segment000.ts', 'segment001.ts', 'segment003.ts', 'segment004.ts', 'segment005.ts'].map((s) => `/out/high/${s}`),
+      ['/out/low/playlist.m3u8'],
     );
-    assert.ok(args.includes('4:v:0') && args.includes('/out/thumbnails/thumb-05.jpg'));
-    assert.ok(args.includes('setpts=PTS-STARTPTS,trim=start=8.400,setpts=PTS-STARTPTS,scale=640:360:flags=lanczos,setsar=1'));
+    const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
+    assert.match(graph, /^\[0:v:0\]setpts=PTS-STARTPTS,split=6\[s0\]\[s1\]\[s2\]\[s3\]\[s4\]\[s5\];/);
+    assert.deepEqual(
+      args.filter((_, i) => args[i - 1] === '-map'),
+      ['[o0]', '[o1]', '[o2]', '[o3]', '[o4]', '[o5]'],
+    );
     assert.ok(!args.includes('-ss'), 'no demuxer seek');
+  });
+
+  it('thumbnails: the first frame at or after t_i, scaled, one JPEG each; t_i never past the rung', () => {
+    const [first] = thumbnailBranches('/out', plan.thumbnails, 60);
+    assert.equal(first?.graph('[a]', '[b]'), '[a]trim=start=8.400,trim=end_frame=1,scale=640:360:flags=lanczos,setsar=1[b]');
+    assert.deepEqual(first?.output.slice(-3), ['-update', '1', '/out/thumbnails/thumb-01.jpg']);
+    const short = thumbnailBranches('/out', plan.thumbnails, 50).at(-1);
+    assert.match(short?.graph('[a]', '[b]') ?? '', /trim=start=49\.900,/);
   });
 
   it('segment spans: the segments holding a moment and its offset in the first', () => {
@@ -180,24 +195,24 @@ describe('previews FFmpeg arguments', () => {
   });
 
   it('storyboard: first frame of each window, tiled, timestamps passed through', () => {
-    const args = storyboardArgs('/out', plan.storyboard);
-    const vf = args[args.indexOf('-vf') + 1] ?? '';
-    assert.match(vf, /^select='isnan\(prev_selected_t\)\+gte\(floor\(max\(t,0\)\/4\)-floor\(max\(prev_selected_t,0\)\/4\),1\)',showinfo,/);
-    assert.match(vf, /tile=10x2$/);
-    assert.equal(args[args.indexOf('-fps_mode') + 1], 'passthrough');
+    const branch = storyboardBranch('/out', plan.storyboard);
+    const graph = branch.graph('[a]', '[b]');
+    assert.match(
+      graph,
+      /^\[a\]select='isnan\(prev_selected_t\)\+gte\(floor\(max\(t,0\)\/4\)-floor\(max\(prev_selected_t,0\)\/4\),1\)',showinfo,/,
+    );
+    assert.match(graph, /tile=10x2\[b\]$/);
+    assert.equal(branch.output[branch.output.indexOf('-fps_mode') + 1], 'passthrough');
     assert.equal(showinfoTime('[Parsed_showinfo_1 @ 0x5] n:   1 pts: 360000 pts_time:4       pos: 1'), 4);
     assert.equal(showinfoTime('[Parsed_showinfo_1 @ 0x5] config in time_base: 1/90000'), null);
   });
 
-  it('preview: the moments read from their segments, concatenated, silent, capped CRF, faststart', () => {
-    const args = previewArgs('/out', plan.preview, SEGMENTS, { preset: 'fast', threads: 0 });
-    assert.equal(args.filter((a) => a === '-i').length, 4);
-    // 11.375, 23.375, 35.375, 47.375 s: each inside one segment.
-    assert.deepEqual(args.slice(2, 6), ['-t', '3.125', '-i', '/out/low/segment001.ts']);
-    const graph = args[args.indexOf('-filter_complex') + 1] ?? '';
-    assert.match(graph, /^\[0:v:0\]setpts=PTS-STARTPTS,trim=start=1\.375:duration=1\.250,setpts=PTS-STARTPTS\[m0\];/);
-    assert.match(graph, /\[m0\]\[m1\]\[m2\]\[m3\]concat=n=4:v=1:a=0,scale=480:270/);
-    for (const flag of ['-an', '+faststart', '1200k']) assert.ok(args.includes(flag), flag);
+  it('preview: the moments trimmed from the one decode, concatenated, silent, capped CRF, faststart', () => {
+    const branch = previewBranch('/out', plan.preview, { preset: 'fast', threads: 0 });
+    const graph = branch.graph('[a]', '[b]');
+    assert.match(graph, /^\[a\]split=4\[p0\]\[p1\]\[p2\]\[p3\];\[p0\]trim=start=11\.375:duration=1\.250,setpts=PTS-STARTPTS\[m0\];/);
+    assert.match(graph, /\[m0\]\[m1\]\[m2\]\[m3\]concat=n=4:v=1:a=0,scale=480:270.*\[b\]$/);
+    for (const flag of ['+faststart', '1200k', '/out/preview.mp4']) assert.ok(branch.output.includes(flag), flag);
   });
 });
 

@@ -1,23 +1,26 @@
 /**
  * The previews step, run after the ladder is encoded and measured: thumbnails, storyboard and the
- * animated preview are made from the encoded rungs (never a second decode of the source), then
- * metadata.json describes the whole ladder. Each output is its own short FFmpeg run: as extra
- * outputs of the ladder's process, an output whose first frame comes late would make FFmpeg 5.1
- * buffer every other branch's raw frames until then.
+ * animated preview come from one decode of one encoded rung (never a second decode of the source),
+ * the poster from a few key frames of the top rung, then metadata.json describes the whole ladder
+ * (with QUALITY_METRICS=on, each rung's SSIM and PSNR, which does decode the source once more).
+ * They are not extra outputs of the ladder's process: there, an output whose first frame comes
+ * late made FFmpeg 5.1 buffer every other branch's raw frames until then.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaConfig } from '../../config/config.js';
 import type { MeasuredRendition, PreviewOutputs } from '../types.js';
 import { parseMediaPlaylist } from '../master-playlist.js';
 import { buildMetadata, writeMetadata, type LadderFacts } from './metadata.js';
-import { PREVIEW_FILES, planPreviews } from './plan.js';
-import { makePreviewClip } from './preview-clip.js';
-import { stepTimeoutMs, type StepRunOptions } from './run-step.js';
+import { passArgs } from './pass-branch.js';
+import { PREVIEW_FILES, planPreviews, thumbnailFile } from './plan.js';
+import { previewBranch } from './preview-clip.js';
+import { measureQuality } from './quality-metrics.js';
+import { runFfmpegStep, stepTimeoutMs, type StepRunOptions } from './run-step.js';
 import { timeline, type TimedSegment } from './segments.js';
-import { makeStoryboard } from './storyboard.js';
+import { storyboardBranch, tileTimeCollector, writeStoryboard } from './storyboard.js';
 import { choosePoster } from './poster-choice.js';
-import { makeThumbnails } from './thumbnails.js';
+import { thumbnailBranches } from './thumbnails.js';
 import type { PreviewExpectations, PreviewsMade } from './types.js';
 
 export type { PreviewExpectations, PreviewsMade } from './types.js';
@@ -27,6 +30,8 @@ export interface PreviewStepInput extends LadderFacts {
   readonly outDir: string;
   readonly media: MediaConfig;
   readonly signal?: AbortSignal;
+  /** The source file: QUALITY_METRICS=on compares the rungs with it. */
+  readonly source: string;
 }
 
 export interface PreviewStepResult {
@@ -47,7 +52,12 @@ export async function makePreviews(input: PreviewStepInput): Promise<PreviewStep
   await clearPreviews(input.outDir);
   const made = input.media.previews.enabled ? await makeAll(input) : NONE;
   const previewsMs = Date.now() - started;
-  const metadata = await writeMetadata(input.outDir, PREVIEW_FILES.metadata, buildMetadata({ ...input, previews: made, previewsMs }));
+  const quality = input.media.qualityMetrics ? await measureQuality(input) : null;
+  const metadata = await writeMetadata(
+    input.outDir,
+    PREVIEW_FILES.metadata,
+    buildMetadata({ ...input, previews: made, previewsMs, quality }),
+  );
   return {
     outputs: {
       thumbnails: made.thumbnails?.files ?? [],
@@ -55,7 +65,7 @@ export async function makePreviews(input: PreviewStepInput): Promise<PreviewStep
       preview: made.preview?.file ?? null,
       metadata,
     },
-    expectations: { made, metadata, renditions: input.renditions },
+    expectations: { made, metadata, renditions: input.renditions, quality },
     previewsMs,
   };
 }
@@ -69,18 +79,29 @@ async function makeAll(input: PreviewStepInput): Promise<PreviewsMade> {
     signal: input.signal,
     timeoutMs: stepTimeoutMs(info.durationSeconds),
   };
-  const top = await readTimeline(outDir, plan.thumbnails.from);
-  const files = await makeThumbnails(outDir, plan.thumbnails, top, run);
-  const poster = { outDir, posterPath: input.posterPath, thumbnails: files, times: plan.thumbnails.times };
-  const posterSeconds = await choosePoster({ ...poster, top: plan.thumbnails.from, segments: top }, run);
-  const storyboard = await makeStoryboard(outDir, plan.storyboard, info.durationSeconds, run);
+  const segments = await readTimeline(outDir, plan.from);
+  const rungSeconds = segments.reduce((sum, s) => sum + s.durationSeconds, 0);
   const encoder = { preset: media.x264Preset, threads: media.threads };
-  const preview = await makePreviewClip(outDir, plan.preview, await readTimeline(outDir, plan.preview.from), encoder, run);
+  const thumbs = thumbnailBranches(outDir, plan.thumbnails, rungSeconds);
+  const branches = [storyboardBranch(outDir, plan.storyboard), previewBranch(outDir, plan.preview, encoder), ...thumbs];
+  await mkdir(path.join(outDir, PREVIEW_FILES.storyboardDir), { recursive: true });
+  await mkdir(path.join(outDir, PREVIEW_FILES.thumbnailsDir), { recursive: true });
+  const tiles = tileTimeCollector();
+  await runFfmpegStep('previews', passArgs(path.join(outDir, plan.from.playlistPath), branches), {
+    ...run,
+    onStderrLine: tiles.onStderrLine,
+  });
+  const rung = plan.from.name;
+  const storyboard = await writeStoryboard(outDir, plan.storyboard, tiles.times, info.durationSeconds, rung);
+  const files = plan.thumbnails.times.map((_, i) => thumbnailFile(i));
+  const top = plan.poster.from;
+  const choice = { outDir, posterPath: input.posterPath, thumbnails: files, times: plan.thumbnails.times, top };
+  const posterSeconds = await choosePoster({ ...choice, segments: await readTimeline(outDir, top) }, run);
   const { tile, columns, rows, intervalSeconds } = plan.storyboard;
   return {
-    thumbnails: { files, size: plan.thumbnails.size, timesSeconds: plan.thumbnails.times, rung: plan.thumbnails.from.name, posterSeconds },
-    storyboard: { ...storyboard, tile, columns, rows, intervalSeconds, rung: plan.storyboard.from.name },
-    preview: { file: preview, size: plan.preview.size, moments: plan.preview.moments, rung: plan.preview.from.name },
+    thumbnails: { files, size: plan.thumbnails.size, timesSeconds: plan.thumbnails.times, rung, posterSeconds },
+    storyboard: { ...storyboard, tile, columns, rows, intervalSeconds, rung },
+    preview: { file: PREVIEW_FILES.preview, size: plan.preview.size, moments: plan.preview.moments, rung },
   };
 }
 

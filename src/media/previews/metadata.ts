@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LadderPlan, MeasuredRendition, TranscodeOutput, VideoInfo } from '../types.js';
+import type { QualityMeasurement, RenditionQuality } from './quality-metrics.js';
 import type { PreviewsMade } from './types.js';
 
 export const METADATA_SCHEMA_VERSION = 1;
@@ -19,6 +20,8 @@ export type LadderFacts = Pick<
 export interface MetadataInput extends LadderFacts {
   readonly previews: PreviewsMade;
   readonly previewsMs: number;
+  /** QUALITY_METRICS=on: every rendition's scores; null when off. */
+  readonly quality: QualityMeasurement | null;
 }
 
 /** One rendition as metadata.json lists it. */
@@ -34,6 +37,8 @@ export interface RenditionMetadata {
   readonly bytes: number;
   readonly segment_count: number;
   readonly duration_seconds: number;
+  /** Against the source at the rung's size (QUALITY_METRICS=on); null when not measured. */
+  readonly quality: { readonly ssim: number; readonly psnr_db: number } | null;
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
@@ -49,11 +54,13 @@ export function buildMetadata(input: MetadataInput): Record<string, unknown> {
       conversions: [...input.conversions],
       encode_ms: input.encodeMs,
       previews_ms: input.previewsMs,
+      quality_ms: input.quality?.ms ?? null,
     },
     master: input.masterPath,
     poster: input.posterPath,
     poster_seconds: previews.thumbnails?.posterSeconds ?? null,
-    renditions: input.renditions.map(renditionMetadata),
+    quality_metrics: input.quality !== null,
+    renditions: renditionsMetadata(input.renditions, input.quality),
     thumbnails: previews.thumbnails && {
       files: previews.thumbnails.files,
       width: previews.thumbnails.size.width,
@@ -83,7 +90,12 @@ export function buildMetadata(input: MetadataInput): Record<string, unknown> {
   };
 }
 
-export function renditionMetadata(r: MeasuredRendition): RenditionMetadata {
+/** The renditions as metadata.json lists them, each with its scores when they were measured. */
+export function renditionsMetadata(renditions: readonly MeasuredRendition[], quality: QualityMeasurement | null): RenditionMetadata[] {
+  return renditions.map((r) => renditionMetadata(r, quality?.renditions.find((q) => q.name === r.name) ?? null));
+}
+
+export function renditionMetadata(r: MeasuredRendition, quality: RenditionQuality | null = null): RenditionMetadata {
   return {
     name: r.name,
     playlist: r.playlistPath,
@@ -96,6 +108,7 @@ export function renditionMetadata(r: MeasuredRendition): RenditionMetadata {
     bytes: r.bytes,
     segment_count: r.segmentCount,
     duration_seconds: round3(r.durationSeconds),
+    quality: quality && { ssim: quality.ssim, psnr_db: quality.psnrDb },
   };
 }
 

@@ -113,40 +113,40 @@ export function widest(renditions: readonly MeasuredRendition[]): MeasuredRendit
   return renditions.reduce((a, b) => (b.width > a.width ? b : a), first);
 }
 
-export function narrowest(renditions: readonly MeasuredRendition[]): MeasuredRendition {
-  const first = renditions[0];
-  if (first === undefined) throw new RangeError('a ladder has at least one rendition');
-  return renditions.reduce((a, b) => (b.width < a.width ? b : a), first);
-}
-
 /** Everything the previews step will make, decided before any FFmpeg run. */
 export interface PreviewPlan {
-  readonly thumbnails: { readonly from: MeasuredRendition; readonly size: Size; readonly times: readonly number[] };
+  /** The one rung decoded (once) for the thumbnails, the storyboard and the preview. */
+  readonly from: MeasuredRendition;
+  readonly thumbnails: { readonly size: Size; readonly times: readonly number[] };
+  /** The poster is cut again, at full size, from the widest rung near the best thumbnail's moment. */
+  readonly poster: { readonly from: MeasuredRendition };
   readonly storyboard: {
-    readonly from: MeasuredRendition;
     readonly tile: Size;
     readonly intervalSeconds: number;
     readonly columns: number;
     readonly rows: number;
   };
-  readonly preview: { readonly from: MeasuredRendition; readonly size: Size; readonly moments: readonly PreviewMoment[] };
+  readonly preview: { readonly size: Size; readonly moments: readonly PreviewMoment[] };
 }
 
-/** The previews of a measured ladder. Pure. */
+/**
+ * The previews of a measured ladder. All but the poster come from one decode of the smallest rung
+ * wide enough for the thumbnails and the preview (the low rung of the default ladder): a fraction
+ * of the top rung's decoding cost. Pure.
+ */
 export function planPreviews(renditions: readonly MeasuredRendition[], durationSeconds: number, config: PreviewConfig): PreviewPlan {
-  const top = widest(renditions);
-  const low = narrowest(renditions);
+  const from = rungAtLeast(renditions, Math.max(config.thumbnailWidth, PREVIEW_WIDTH));
   const intervalSeconds = storyboardInterval(durationSeconds, config.storyboardIntervalSeconds);
-  const previewFrom = rungAtLeast(renditions, PREVIEW_WIDTH);
   return {
-    thumbnails: { from: top, size: fitWidth(top, config.thumbnailWidth), times: thumbnailTimes(durationSeconds, config.thumbnailCount) },
+    from,
+    thumbnails: { size: fitWidth(from, config.thumbnailWidth), times: thumbnailTimes(durationSeconds, config.thumbnailCount) },
+    poster: { from: widest(renditions) },
     storyboard: {
-      from: low,
-      // Exactly 160 wide, even when the lowest rung is narrower: every tile of every video is alike.
-      tile: { width: TILE_WIDTH, height: evenAtLeast2((TILE_WIDTH * low.height) / low.width) },
+      // Exactly 160 wide, whatever the rung: every tile of every video is alike.
+      tile: { width: TILE_WIDTH, height: evenAtLeast2((TILE_WIDTH * from.height) / from.width) },
       intervalSeconds,
       ...sheetGrid(windowCount(durationSeconds, intervalSeconds)),
     },
-    preview: { from: previewFrom, size: fitWidth(previewFrom, PREVIEW_WIDTH), moments: previewMoments(durationSeconds) },
+    preview: { size: fitWidth(from, PREVIEW_WIDTH), moments: previewMoments(durationSeconds) },
   };
 }

@@ -1,16 +1,20 @@
 import type { MeasuredRendition } from '../types.js';
 import type { PreviewMoment, Size } from './plan.js';
+import type { QualityMeasurement } from './quality-metrics.js';
+
+/** The thumbnails, paths relative to the ladder directory. */
+export interface ThumbnailsMade {
+  readonly files: readonly string[];
+  readonly size: Size;
+  readonly timesSeconds: readonly number[];
+  readonly rung: string;
+  /** The moment the poster was cut again from (the best thumbnail's); null: the ladder's own poster stayed. */
+  readonly posterSeconds: number | null;
+}
 
 /** What the previews step made (null: not made, PREVIEWS=off); paths relative to the ladder directory. */
 export interface PreviewsMade {
-  readonly thumbnails: {
-    readonly files: readonly string[];
-    readonly size: Size;
-    readonly timesSeconds: readonly number[];
-    readonly rung: string;
-    /** The moment the poster was cut again from (the best thumbnail's); null: the ladder's own poster stayed. */
-    readonly posterSeconds: number | null;
-  } | null;
+  readonly thumbnails: ThumbnailsMade | null;
   readonly storyboard: {
     readonly vtt: string;
     readonly sprites: readonly string[];
@@ -35,4 +39,6 @@ export interface PreviewExpectations {
   /** metadata.json, relative to the ladder directory. */
   readonly metadata: string;
   readonly renditions: readonly MeasuredRendition[];
+  /** The scores metadata.json must list (QUALITY_METRICS=on); null when off. */
+  readonly quality: QualityMeasurement | null;
 }

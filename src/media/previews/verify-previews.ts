@@ -2,14 +2,16 @@
  * The verifier's checks of the previews step: every thumbnail and sprite decodes at its size, the
  * storyboard's cues cover [0, duration] without gaps or overlaps and stay inside their sheets, the
  * preview is a silent faststart H.264 of the planned size and length, metadata.json matches the
- * ladder. Problems are appended to `problems` (verify.ts throws them together).
+ * ladder (its quality scores, when measured, in range). Problems are appended to `problems`
+ * (verify.ts throws them together).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { probe, probeStreams } from '../ffprobe.js';
-import { renditionMetadata, METADATA_SCHEMA_VERSION } from './metadata.js';
+import { renditionsMetadata, METADATA_SCHEMA_VERSION } from './metadata.js';
 import { isFaststart, topLevelBoxes } from './mp4-boxes.js';
 import { WHOLE_CLIP_SECONDS, type Size } from './plan.js';
+import { PSNR_CAP_DB } from './quality-metrics.js';
 import type { PreviewExpectations } from './types.js';
 import { coverageProblems, parseStoryboardVtt } from './vtt.js';
 
@@ -113,9 +115,10 @@ async function checkMetadata(expect: PreviewExpectations, ctx: PreviewCheckConte
   }
   if (doc.schema_version !== METADATA_SCHEMA_VERSION) problems.push(`${expect.metadata} has no schema_version ${METADATA_SCHEMA_VERSION}`);
   const listed = JSON.stringify(doc.renditions);
-  if (listed !== JSON.stringify(expect.renditions.map(renditionMetadata))) {
+  if (listed !== JSON.stringify(renditionsMetadata(expect.renditions, expect.quality))) {
     problems.push(`${expect.metadata}: its renditions do not match the ladder`);
   }
+  problems.push(...qualityProblems(doc, expect.quality !== null).map((p) => `${expect.metadata}: ${p}`));
   const { thumbnails, storyboard, preview } = expect.made;
   const named = (key: string, field: string): unknown => (doc[key] as Record<string, unknown> | null | undefined)?.[field] ?? null;
   if (JSON.stringify(named('thumbnails', 'files')) !== JSON.stringify(thumbnails?.files ?? null)) {
@@ -123,6 +126,30 @@ async function checkMetadata(expect: PreviewExpectations, ctx: PreviewCheckConte
   }
   if (named('storyboard', 'vtt') !== (storyboard?.vtt ?? null)) problems.push(`${expect.metadata}: its storyboard is not the one made`);
   if (named('preview', 'file') !== (preview?.file ?? null)) problems.push(`${expect.metadata}: its preview is not the one made`);
+}
+
+/**
+ * With QUALITY_METRICS=on every rendition has an SSIM in (0, 1] and a PSNR in (0, 100] dB, and
+ * `quality_metrics` says so; off, neither appears. Pure.
+ */
+export function qualityProblems(doc: Record<string, unknown>, measured: boolean): string[] {
+  const problems: string[] = [];
+  if (doc.quality_metrics !== measured) problems.push(`quality_metrics is not ${measured}`);
+  const renditions = Array.isArray(doc.renditions) ? (doc.renditions as Array<Record<string, unknown> | null>) : [];
+  for (const r of renditions) {
+    const quality = r?.quality as { ssim?: unknown; psnr_db?: unknown } | null | undefined;
+    const name = String(r?.name);
+    if (!measured) {
+      if (quality !== null) problems.push(`rendition ${name} has a quality without QUALITY_METRICS`);
+      continue;
+    }
+    const { ssim, psnr_db: psnr } = quality ?? {};
+    if (!(typeof ssim === 'number' && ssim > 0 && ssim <= 1)) problems.push(`rendition ${name}: SSIM ${String(ssim)} is not in (0, 1]`);
+    if (!(typeof psnr === 'number' && psnr > 0 && psnr <= PSNR_CAP_DB)) {
+      problems.push(`rendition ${name}: PSNR ${String(psnr)} dB is not in (0, ${PSNR_CAP_DB}]`);
+    }
+  }
+  return problems;
 }
 
 async function readText(file: string): Promise<string | null> {
