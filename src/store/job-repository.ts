@@ -73,6 +73,7 @@ const SQL = {
   retry: `UPDATE jobs SET status = 'pending', priority = 1, retry_count = 0, error = NULL, error_code = NULL,
       last_retry_at = NULL, next_attempt_at = NULL, progress = 0, step = NULL, ${CLEAR_CLAIM}, updated_at = @now
     WHERE id = @id AND status IN ('failed', 'cancelled') RETURNING *`,
+  setPoster: `UPDATE jobs SET poster_url = @posterUrl, updated_at = @now WHERE id = @id AND status = 'completed' RETURNING *`,
 } as const;
 
 /** The two statements one poll runs (`listDue`), for the bench's EXPLAIN QUERY PLAN. */
@@ -196,6 +197,13 @@ export class JobRepository {
     return this.transition(id, SQL.retry, 'only failed or cancelled jobs can be retried');
   }
 
+  /** A completed job's poster_url, as the operator picked it; `not_found` or `conflict` otherwise. */
+  setPoster(id: string, posterUrl: string): JobRow {
+    const raw = this.db.prepare(SQL.setPoster).get({ id, posterUrl, now: this.stamp() }) as Raw | undefined;
+    if (raw) return toJobRow(raw);
+    return this.refuse(id, 'only a completed job has a poster to pick');
+  }
+
   /** Disaster recovery: failed and/or completed jobs back to pending, in batches (see requeueJobs). */
   requeue(options: RequeueOptions): RequeueResult {
     return requeueJobs(this.db, this.now, options);
@@ -239,6 +247,10 @@ export class JobRepository {
   private transition(id: string, sql: string, conflictMessage: string): JobRow {
     const raw = this.db.prepare(sql).get({ id, now: this.stamp() }) as Raw | undefined;
     if (raw) return toJobRow(raw);
+    return this.refuse(id, conflictMessage);
+  }
+
+  private refuse(id: string, conflictMessage: string): never {
     const row = this.get(id);
     if (!row) throw new AppError('not_found', `no job ${id}`);
     throw new AppError('conflict', `${conflictMessage}; job ${id} is ${row.status}`, { context: { id, status: row.status } });

@@ -112,7 +112,9 @@ describe('dashboard in headless Chromium', () => {
     const renditions = await page.locator('#renditions tbody tr').allInnerTexts();
     assert.ok(renditions.length >= 1);
     assert.match(renditions[0] ?? '', /640×360\s+[\d.]+ Mbps\s+[\d.]+ Mbps/);
-    assert.ok(await page.locator('#poster').evaluate((img: any) => img.complete && img.naturalWidth > 0), 'poster decoded');
+    const current = page.locator('#poster-choices .current img');
+    assert.equal(await page.locator('#poster-choices form').count(), 6, "the ladder's poster and 5 thumbnails");
+    assert.ok(await current.evaluate((img: any) => img.complete && img.naturalWidth > 0), 'poster decoded');
     // FFmpeg's last lines, or, when a clean encode printed none, a note that says so.
     const log = await text(page, '#log-tail, #log-note');
     assert.ok(log.trim().length > 0 && log !== 'No log recorded yet.', `the FFmpeg log panel: ${log}`);
@@ -131,6 +133,57 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(state.width, 640);
     assert.equal(state.error, null);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-job.png'), fullPage: true });
+  });
+
+  it('shows the storyboard over the seek bar while hovering it', async () => {
+    await page.goto(`${vc.baseUrl}/admin/jobs/${completedId}`);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#player').dataset.plyr === 'ready');
+    const bar = page.locator('.plyr__progress input[type="range"]');
+    const box = await bar.boundingBox();
+    assert.ok(box, 'the seek bar is laid out');
+    // Plyr shows the tile of the moment under the pointer once it has read the VTT: move over the
+    // bar, as a viewer does, until the tile shows.
+    const tile = page.locator('.plyr__preview-thumb--is-shown .plyr__preview-thumb__image-container img');
+    const deadline = Date.now() + 15_000;
+    for (let x = 0.3; !(await tile.isVisible()); x = x > 0.7 ? 0.3 : x + 0.05) {
+      assert.ok(Date.now() < deadline, 'no storyboard tile over the seek bar');
+      await page.mouse.move(box.x + box.width * x, box.y + box.height / 2, { steps: 3 });
+    }
+    assert.match((await tile.getAttribute('src')) ?? '', new RegExp(`/hls/local-${completedId}/storyboard/sprite-1\\.jpg$`));
+    assert.ok(await tile.evaluate((img: any) => img.complete && img.naturalWidth > 0), 'the sprite sheet decoded');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-storyboard.png') });
+  });
+
+  it('picks thumbnail 3 as the poster and writes it back to the record', async () => {
+    await Promise.all([
+      page.waitForURL(`${vc.baseUrl}/admin/jobs/${completedId}`),
+      page.click('#poster-choices button:has-text("Use thumbnail 3")'),
+    ]);
+    assert.match(await text(page, '.flash'), /thumbnail 3 is the poster/);
+    assert.equal(await page.locator('#poster-choices .current img').getAttribute('alt'), 'Thumbnail 3');
+    const record = await vc.api('GET', `/api/jobs/${completedId}`);
+    assert.match(record.body.poster_url, new RegExp(`/hls/local-${completedId}/thumbnails/thumb-03\\.jpg$`));
+    assert.equal(record.body.thumbnail_urls[2], record.body.poster_url);
+    assert.match((await page.locator('#player').getAttribute('poster')) ?? '', /thumbnails\/thumb-03\.jpg$/);
+    // And back to the ladder's own choice.
+    await Promise.all([page.waitForURL(/\/admin\/jobs\//), page.click('#poster-choices button:has-text("Use the chosen frame")')]);
+    assert.match((await vc.api('GET', `/api/jobs/${completedId}`)).body.poster_url, /\/poster\.jpg$/);
+  });
+
+  it('plays the animated preview while the pointer is over a completed job in the list', async () => {
+    await page.goto(`${vc.baseUrl}/admin/jobs`);
+    const still = page.locator(`a.still[href="/admin/jobs/${completedId}"]`);
+    assert.match((await still.getAttribute('data-preview-src')) ?? '', /preview\.mp4$/);
+    await still.hover();
+    await page.waitForFunction(
+      (id: string) => (globalThis as any).document.querySelector(`a.still[href="/admin/jobs/${id}"]`).dataset.previewState === 'playing',
+      completedId,
+      { timeout: 10_000 },
+    );
+    const playing = await still.locator('video').evaluate((v: any) => ({ w: v.videoWidth, loop: v.loop, muted: v.muted }));
+    assert.deepEqual(playing, { w: 480, loop: true, muted: true });
+    await page.mouse.move(0, 0);
+    assert.equal(await still.locator('video').count(), 0, 'back to the still');
   });
 
   it('follows a job in progress without reloading the page, then cancels it', async () => {

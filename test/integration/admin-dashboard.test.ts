@@ -32,8 +32,9 @@ const PROTECTED = [
   'GET /api/jobs/:id',
   'POST /jobs/:id/retry',
   'POST /jobs/:id/cancel',
+  'POST /jobs/:id/poster',
 ];
-const PUBLIC = ['GET /login', 'POST /login', 'GET /hls.min.js'];
+const PUBLIC = ['GET /login', 'POST /login', 'GET /hls.min.js', 'GET /plyr.min.js', 'GET /plyr.css', 'GET /plyr.svg'];
 
 const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('no CSRF token in the page');
 
@@ -182,6 +183,17 @@ describe('admin dashboard: login, session, CSRF', () => {
     assert.equal(retried.headers.location, '/admin/jobs');
     const job = (await vc.api('GET', `/api/jobs/${failed.body.id}`)).body;
     assert.equal(job.priority, 1, 'retried at priority 1');
+    // The poster pick checks its input and the job: a ladder is needed, and a thumbnail number.
+    await vc.waitForJob(failed.body.id, (j) => j.status === 'failed', 20_000);
+    const poster = (body: Record<string, string>) =>
+      agent
+        .post(`/admin/jobs/${failed.body.id}/poster`)
+        .type('form')
+        .send({ _csrf: csrf, ...body });
+    assert.equal((await poster({ poster: 'x' })).status, 400);
+    assert.equal((await poster({ poster: '-1' })).status, 400);
+    assert.equal((await poster({ poster: '2' })).status, 409, 'no ladder yet');
+    assert.equal((await vc.api('GET', `/api/jobs/${failed.body.id}`)).body.poster_url, null);
 
     const stalled = await vc.api('POST', '/api/jobs', { source_url: source.url('/stall.mp4'), title: 'stalled' });
     await vc.waitForJob(stalled.body.id, (j) => j.status === 'processing', 20_000);

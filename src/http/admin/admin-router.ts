@@ -20,7 +20,16 @@ export interface AdminRouterDeps extends DashboardRouteDeps, JobRouteDeps {
 }
 
 const STATIC_DIR = path.join(VIEWS_DIR, '..', 'static');
-const HLS_JS = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+const resolve = createRequire(import.meta.url).resolve;
+// plyr exports only its CSS by path; the script and the icons sit beside it.
+const PLYR_DIST = path.dirname(resolve('plyr/dist/plyr.css'));
+/** The players' libraries, served from node_modules (the versions package-lock.json pins), never a CDN. */
+const VENDOR: Record<string, { file: string; type: string }> = {
+  'hls.min.js': { file: resolve('hls.js/dist/hls.min.js'), type: 'text/javascript; charset=utf-8' },
+  'plyr.min.js': { file: path.join(PLYR_DIST, 'plyr.min.js'), type: 'text/javascript; charset=utf-8' },
+  'plyr.css': { file: path.join(PLYR_DIST, 'plyr.css'), type: 'text/css; charset=utf-8' },
+  'plyr.svg': { file: path.join(PLYR_DIST, 'plyr.svg'), type: 'image/svg+xml' },
+};
 
 /**
  * /admin: the EJS dashboard behind a session login. Without ADMIN_PASSWORD or ADMIN_PASSWORD_HASH
@@ -75,9 +84,11 @@ function contentSecurityPolicy(publicBaseUrl: string): RequestHandler {
 
 function assetsRouter(): Router {
   const router = Router();
-  router.get('/hls.min.js', (_req, res) => {
-    res.sendFile(HLS_JS, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
-  });
+  for (const [name, { file, type }] of Object.entries(VENDOR)) {
+    router.get(`/${name}`, (_req, res) => {
+      res.sendFile(file, { maxAge: '1d', headers: { 'Content-Type': type } });
+    });
+  }
   router.use(express.static(STATIC_DIR, { index: false, redirect: false, maxAge: '1h' }));
   return router;
 }

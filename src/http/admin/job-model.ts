@@ -4,7 +4,9 @@ import type { ActiveJob } from '../../domain/worker.js';
 import type { JobRow } from '../../store/job-repository.js';
 import type { LedgerEntry } from '../../store/ledger.js';
 import { jobKey } from '../../domain/job-key.js';
-import { hlsUrl } from '../../domain/storage-layout.js';
+import { ladderMedia, type PlaybackOptions, type PosterChoice } from './ladder-media.js';
+
+export type { PlaybackOptions } from './ladder-media.js';
 
 /** Log lines shown on the job page (the ledger keeps FFmpeg's tail). */
 export const LOG_LINES_SHOWN = 50;
@@ -20,6 +22,9 @@ export interface JobRowView {
   readonly error: string | null;
   readonly canRetry: boolean;
   readonly canCancel: boolean;
+  /** The animated preview shown on hover, and the still shown until then. */
+  readonly previewSrc: string | null;
+  readonly stillSrc: string | null;
 }
 
 export interface JobPageView extends JobRowView {
@@ -37,6 +42,8 @@ export interface JobPageView extends JobRowView {
   readonly posterSrc: string | null;
   /** What the player loads: same-origin when the daemon serves the ladders itself. */
   readonly playerSrc: string | null;
+  readonly storyboardSrc: string | null;
+  readonly posterChoices: readonly PosterChoice[];
   readonly logTail: readonly string[];
   readonly logSource: string | null;
   /** Shown instead of an empty log: nothing ran yet, or FFmpeg ran and printed no warning. */
@@ -45,12 +52,7 @@ export interface JobPageView extends JobRowView {
   readonly retryErrors: readonly string[];
 }
 
-/** How the page reaches the ladder: through the daemon (SERVE_HLS) or the public URL nginx serves. */
-export interface PlaybackOptions {
-  readonly serveHls: boolean;
-}
-
-export function jobRowView(job: JobRow, live: ActiveJob | null): JobRowView {
+export function jobRowView(job: JobRow, live: ActiveJob | null, playback: PlaybackOptions): JobRowView {
   const percent = live?.percent ?? job.progress;
   const step = live?.step ?? job.step;
   const progress =
@@ -70,15 +72,22 @@ export function jobRowView(job: JobRow, live: ActiveJob | null): JobRowView {
     error: job.error,
     canRetry: job.status === 'failed' || job.status === 'cancelled',
     canCancel: job.status === 'pending' || job.status === 'processing',
+    ...rowMedia(job, playback),
   };
+}
+
+function rowMedia(job: JobRow, playback: PlaybackOptions): { previewSrc: string | null; stillSrc: string | null } {
+  if (job.status !== 'completed') return { previewSrc: null, stillSrc: null };
+  const media = ladderMedia(job, playback);
+  return { previewSrc: media.preview, stillSrc: media.poster };
 }
 
 export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null, playback: PlaybackOptions): JobPageView {
   const key = jobKey({ source: 'local', id: job.id });
   const withLog = attempts.find((a) => a.logTail && a.logTail.length > 0);
-  const sameOrigin = (url: string | null, file: string) => (url === null ? null : playback.serveHls ? hlsUrl('', key, file) : url);
+  const media = ladderMedia(job, playback);
   return {
-    ...jobRowView(job, live),
+    ...jobRowView(job, live, playback),
     key,
     percent: live?.percent ?? job.progress,
     facts: facts(job, attempts, live),
@@ -90,8 +99,10 @@ export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live:
       codecs: r.codecs,
       playlist: r.playlistUrl,
     })),
-    posterSrc: sameOrigin(job.posterUrl, 'poster.jpg'),
-    playerSrc: sameOrigin(job.hlsUrl, 'master.m3u8'),
+    posterSrc: media.poster,
+    playerSrc: media.player,
+    storyboardSrc: media.storyboard,
+    posterChoices: media.posterChoices,
     logTail: (withLog?.logTail ?? []).slice(-LOG_LINES_SHOWN),
     logSource: withLog ? `attempt started ${formatTimestamp(withLog.startedAt)} (${withLog.status})` : null,
     logNote: attempts.some((a) => a.finishedAt !== null) ? 'FFmpeg printed no warnings or errors.' : 'No log recorded yet.',

@@ -11,6 +11,7 @@ import { jobIdParams, validate } from '../validation.js';
 import { safeReturnPath } from './admin-session.js';
 import { jobPageView, jobRowView } from './job-model.js';
 import { flash, renderPage } from './render-view.js';
+import { posterUrlFor } from '../../domain/poster-pick.js';
 
 /** Dependencies of {@link jobRoutes}. */
 export interface JobRouteDeps {
@@ -31,7 +32,10 @@ const listQuery = z.object({
   page: z.coerce.number().int().min(1).max(100_000).default(1).catch(1),
 });
 
-/** The job table, a job's page and its JSON (the page's refresh), retry and cancel. Behind the login. */
+/** The poster picker's form: 0 = the ladder's own poster, n = the n-th thumbnail. */
+const posterForm = z.object({ poster: z.coerce.number().int().min(0).max(1000) });
+
+/** The job table, a job's page and its JSON (the page's refresh), retry, cancel and the poster pick. Behind the login. */
 export function jobRoutes(deps: JobRouteDeps): Router {
   const router = Router();
   const live = (job: JobRow) => deps.worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) ?? null;
@@ -51,7 +55,7 @@ export function jobRoutes(deps: JobRouteDeps): Router {
 
   router.get('/api/jobs/:id', (req, res) => {
     const job = findJob(deps, req);
-    const view = jobRowView(job, live(job));
+    const view = jobRowView(job, live(job), { serveHls: deps.serveHls });
     res
       .set('Cache-Control', 'no-store')
       .json({ id: job.id, status: view.status, progress: view.progress, percent: live(job)?.percent ?? job.progress });
@@ -71,6 +75,21 @@ export function jobRoutes(deps: JobRouteDeps): Router {
     if (job.claimedBy !== null) deps.worker.abortJob(jobKey({ source: 'local', id }), 'cancelled');
     flash(req, `Job ${id} cancelled.`);
     res.redirect(303, safeReturnPath((req.body as Record<string, unknown>).returnTo, `/admin/jobs/${id}`));
+  });
+
+  router.post('/jobs/:id/poster', (req, res) => {
+    const { id } = validate(jobIdParams, req.params, 'params');
+    const { poster } = validate(posterForm, req.body, 'body');
+    const repository = writable(deps);
+    const job = repository.get(id);
+    if (!job) throw new AppError('not_found', `no job ${id}`);
+    if (job.hlsUrl === null) throw new AppError('conflict', `job ${id} has no ladder yet`);
+    const url = posterUrlFor(poster, { hlsUrl: job.hlsUrl, thumbnailUrls: job.thumbnailUrls });
+    if (url === null)
+      throw new AppError('invalid_request', `thumbnail ${poster} does not exist: job ${id} has ${job.thumbnailUrls.length}`);
+    repository.setPoster(id, url);
+    flash(req, poster === 0 ? `Job ${id}: the ladder's own poster again.` : `Job ${id}: thumbnail ${poster} is the poster now.`);
+    res.redirect(303, `/admin/jobs/${encodeURIComponent(id)}`);
   });
 
   return router;
@@ -94,7 +113,7 @@ function listModel(deps: JobRouteDeps, req: Request, live: (job: JobRow) => Acti
     query: { status: query.status ?? '', q: query.q ?? '', page: query.page },
     total,
     pages,
-    rows: jobs.map((job) => jobRowView(job, live(job))),
+    rows: jobs.map((job) => jobRowView(job, live(job), { serveHls: deps.serveHls })),
     prevHref: query.page > 1 ? link(query.page - 1) : null,
     nextHref: query.page < pages ? link(query.page + 1) : null,
   };
