@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Builds the WordPress plugin as users install it: copies hls.js from node_modules (the version
-# package-lock.json pins, the same the dashboard plays with) into wordpress/video-compressor/assets/,
-# then zips the plugin into dist/video-compressor-wordpress.zip for Plugins → Add New → Upload.
+# Builds the WordPress plugin as users install it: copies hls.js and Plyr from node_modules (the
+# versions package-lock.json pins; hls.js is the one the dashboard plays with) into
+# wordpress/video-compressor/assets/, with their licences in assets/licenses/, then zips the plugin
+# into dist/video-compressor-wordpress.zip for Plugins → Add New → Upload.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f node_modules/hls.js/dist/hls.min.js ]; then
-  echo "node_modules/hls.js is missing: run npm ci first." >&2
-  exit 1
-fi
-cp node_modules/hls.js/dist/hls.min.js wordpress/video-compressor/assets/hls.min.js
+ASSETS=wordpress/video-compressor/assets
+# node_modules file → file in $ASSETS (kept in step with .gitignore, which ignores the copies).
+COPIES=(
+  hls.js/dist/hls.min.js:hls.min.js
+  hls.js/LICENSE:licenses/hls.js-LICENSE
+  plyr/dist/plyr.min.js:plyr.min.js
+  plyr/dist/plyr.css:plyr.css
+  plyr/dist/plyr.svg:plyr.svg
+  plyr/LICENSE.md:licenses/plyr-LICENSE.md
+)
+for copy in "${COPIES[@]}"; do
+  if [ ! -f "node_modules/${copy%%:*}" ]; then
+    echo "node_modules/${copy%%:*} is missing: run npm ci first." >&2
+    exit 1
+  fi
+done
+mkdir -p "$ASSETS/licenses"
+for copy in "${COPIES[@]}"; do
+  cp "node_modules/${copy%%:*}" "$ASSETS/${copy#*:}"
+done
 [ "${1:-}" = "--no-zip" ] && exit 0
 mkdir -p dist
 rm -f dist/video-compressor-wordpress.zip

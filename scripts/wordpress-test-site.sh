@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 
 WP_CONTENT=/var/lib/wordpress/wp-content
 
-# The plugin as users install it (hls.js copied in from node_modules), and the test theme.
+# The plugin as users install it (hls.js, Plyr and their licences copied in from node_modules),
+# and the test theme.
 build_plugin() {
   scripts/build-wordpress-plugin.sh --no-zip
   rm -rf "$WP_CONTENT/plugins/video-compressor" "$WP_CONTENT/themes/vc-test"
