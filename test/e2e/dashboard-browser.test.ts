@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WORKER_STATES } from '../../src/domain/worker.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { serveFile, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(import.meta.dirname, 'artifacts');
 const USER = 'ops';
 const PASSWORD = 'correct horse battery staple';
@@ -42,17 +42,7 @@ describe('dashboard in headless Chromium', () => {
     );
     // Any failed attempt raises the failed-jobs warning, so the alerts panel has something to show.
     vc = await startTestDaemon({ ADMIN_USER: USER, ADMIN_PASSWORD: PASSWORD, ALERT_FAILED_JOBS_PER_HOUR: '0' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
     page.on('console', (msg) => {
       if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);

@@ -11,14 +11,14 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { parseStoryboardVtt } from '../../src/media/previews/vtt.js';
 import { waitFor } from '../helpers/appwrite-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { freePort, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
 import { startWordpressSite, uploadMedia, type WordpressSite } from '../helpers/wordpress-site.js';
+import { launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(import.meta.dirname, 'artifacts');
 const ASSETS = '/wp-content/plugins/video-compressor/assets/';
 
@@ -103,19 +103,10 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     assert.equal(published.status, 201, JSON.stringify(published.body));
     pageUrl = published.body.link;
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        // Belt and braces under the request guard: no name but 127.0.0.1 resolves (not even a DNS prefetch).
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium([
+      // Belt and braces under the request guard: no name but 127.0.0.1 resolves (not even a DNS prefetch).
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+    ]);
     ({ context, requests, offsite } = await guardedContext(browser));
     page = await context.newPage();
     problems = watchProblems(page);

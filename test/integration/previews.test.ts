@@ -211,7 +211,7 @@ describe('previews of a 10 s 1280x720 clip', () => {
   });
 
   it('5 thumbnails 640x360 at distinct moments', () => checkThumbnails(run, 5, 640, 16 / 9));
-  it('each thumbnail is the frame of the top rung at its time', () => checkThumbnailMoments(run, 'medium'));
+  it("each thumbnail is the ladder's frame at its time (checked against the medium rung)", () => checkThumbnailMoments(run, 'medium'));
   it('a storyboard of 4 s tiles covering 0-10 s in one sheet', async () => {
     const cues = await checkStoryboard(run, 90);
     assert.deepEqual(

@@ -21,23 +21,9 @@ import { showinfoTime, storyboardBranch } from '../../src/media/previews/storybo
 import { spanInput, spanOf, spanTrim, timeline } from '../../src/media/previews/segments.js';
 import { thumbnailBranches } from '../../src/media/previews/thumbnails.js';
 import { coverageProblems, parseStoryboardVtt, renderVtt, storyboardCues, vttTimestamp } from '../../src/media/previews/vtt.js';
-import type { MeasuredRendition } from '../../src/media/types.js';
+import { measuredRendition } from '../helpers/measured-rendition.js';
 
-function rendition(name: string, width: number, height: number): MeasuredRendition {
-  return {
-    name,
-    width,
-    height,
-    fps: 30,
-    bandwidth: 1,
-    averageBandwidth: 1,
-    codecs: 'avc1.64001f',
-    playlistPath: `${name}/playlist.m3u8`,
-    segmentCount: 1,
-    durationSeconds: 10,
-    bytes: 1,
-  };
-}
+const rendition = measuredRendition;
 
 const LADDER = [rendition('high', 1920, 1080), rendition('medium', 1280, 720), rendition('low', 854, 480)];
 const CONFIG = { enabled: true, thumbnailCount: 5, thumbnailWidth: 640, storyboardIntervalSeconds: 4 };

@@ -18,9 +18,10 @@ import {
   type QualityMeasurement,
 } from '../../src/media/previews/quality-metrics.js';
 import { qualityProblems } from '../../src/media/previews/verify-previews.js';
-import type { LadderPlan, MeasuredRendition } from '../../src/media/types.js';
+import type { LadderPlan } from '../../src/media/types.js';
 import { testMediaConfig } from '../helpers/media-fixtures.js';
 import { videoInfo, videoStream } from '../helpers/video-info.js';
+import { measuredRendition } from '../helpers/measured-rendition.js';
 
 /** Printed by FFmpeg 5.1 for a 720p and a 480p rung of a noisy testsrc2 clip, then for a rung compared with itself. */
 const REAL_LINES = [
@@ -34,21 +35,7 @@ const IDENTICAL_LINES = [
   '[ssim@q0 @ 0x5618422f0340] SSIM Y:1.000000 (inf) U:1.000000 (inf) V:1.000000 (inf) All:1.000000 (inf)',
 ];
 
-function rendition(name: string, width: number, height: number): MeasuredRendition {
-  return {
-    name,
-    width,
-    height,
-    fps: 30,
-    bandwidth: 1,
-    averageBandwidth: 1,
-    codecs: 'avc1.64001f',
-    playlistPath: `${name}/playlist.m3u8`,
-    segmentCount: 1,
-    durationSeconds: 10,
-    bytes: 1,
-  };
-}
+const rendition = measuredRendition;
 
 const media = testMediaConfig({ ladder: testMediaConfig().ladder.slice(1) });
 const renditions = [rendition('medium', 1280, 720), rendition('low', 854, 480)];
