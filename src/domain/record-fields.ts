@@ -67,6 +67,8 @@ export const RECORD_FIELD_TABLE = {
   preview_url: { type: 'url' },
   /** metadata.json: source facts, conversions, renditions, previews; written with every ladder. */
   metadata_url: { type: 'url' },
+  /** The rungs of LADDER this record wants (`["high","low"]`); empty = the whole ladder. Validated against LADDER. */
+  ladder: { type: 'string[]', maxLength: 32 },
 } as const satisfies Readonly<Record<string, FieldSpec>>;
 
 type Table = typeof RECORD_FIELD_TABLE;

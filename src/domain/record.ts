@@ -55,6 +55,8 @@ export interface VideoRecord {
   readonly nextAttemptAt: string | null;
   readonly claimedBy: string | null;
   readonly heartbeatAt: string | null;
+  /** Names of the LADDER rungs to make; empty = every rung (the `ladder` field). */
+  readonly ladder: readonly string[];
 }
 
 export interface Progress {

@@ -11,6 +11,8 @@ export interface RequeueOptions {
   readonly batchSize: number;
   /** Count only; change nothing. */
   readonly dryRun: boolean;
+  /** Only these record ids (e.g. those whose ladder is missing); every matching record when absent. */
+  readonly ids?: ReadonlySet<string>;
   /** Called after each batch with the running total (progress for large stores). */
   readonly onBatch?: (requeued: number) => void;
 }

@@ -1,7 +1,8 @@
 import type { Models } from 'node-appwrite';
-import { isValidRecordId, type VideoRecord } from '../domain/record.js';
+import { isJobStatus, isValidRecordId, type JobStatus, type VideoRecord } from '../domain/record.js';
 import type { RecordField } from '../domain/record-fields.js';
-import { isoOf, recordFromFields, type FieldValues } from './record-values.js';
+import type { RecordRef, SourceJob } from '../domain/source-job.js';
+import { isoOf, jobFromFields, recordFromFields, type FieldValues, type RecordIdentity } from './record-values.js';
 
 /** A row as the SDK returns it: system attributes (`$id`, `$updatedAt`…) plus the table's columns. */
 export type AppwriteRow = Models.Row & Readonly<Record<string, unknown>>;
@@ -27,18 +28,39 @@ export class FieldMap {
   /** Our own shape of a row; null when the row cannot be a job (an id unfit for a path). */
   toRecord(row: AppwriteRow): VideoRecord | null {
     if (!isValidRecordId(row.$id)) return null;
-    const get = (field: RecordField): unknown => this.value(row, field);
-    const sourceUrl = get('source_url');
-    const title = get('title');
-    return recordFromFields(get, {
+    // Kept exactly as read: it goes back to Appwrite as X-Appwrite-Timestamp.
+    return recordFromFields((field) => this.value(row, field), { ...this.identity(row), updatedAt: row.$updatedAt });
+  }
+
+  /** Every field of a row as the operator sees it. */
+  toJob(row: AppwriteRow): SourceJob {
+    return jobFromFields((field) => this.value(row, field), this.identity(row));
+  }
+
+  /** The row's status, or null when the row is not one the source tracks (no status, or one we do not know). */
+  status(row: AppwriteRow): JobStatus | null {
+    const status = this.value(row, 'status');
+    return typeof status === 'string' && isJobStatus(status) ? status : null;
+  }
+
+  /** What clean-up needs of a row; null when the row is not tracked. */
+  toRef(row: AppwriteRow): RecordRef | null {
+    const status = this.status(row);
+    const hlsUrl = this.value(row, 'hls_url');
+    return status === null ? null : { id: row.$id, status, hlsUrl: typeof hlsUrl === 'string' && hlsUrl !== '' ? hlsUrl : null };
+  }
+
+  private identity(row: AppwriteRow): RecordIdentity {
+    const sourceUrl = this.value(row, 'source_url');
+    const title = this.value(row, 'title');
+    return {
       source: 'appwrite',
       id: row.$id,
       // A missing URL still makes a record: the pipeline then fails it with source_url_invalid, visibly.
       sourceUrl: typeof sourceUrl === 'string' ? sourceUrl : '',
       title: typeof title === 'string' ? title : null,
       createdAt: isoOf(row.$createdAt) ?? row.$createdAt,
-      // Kept exactly as read: it goes back to Appwrite as X-Appwrite-Timestamp.
-      updatedAt: row.$updatedAt,
-    });
+      updatedAt: isoOf(row.$updatedAt) ?? row.$updatedAt,
+    };
   }
 }

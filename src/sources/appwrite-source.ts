@@ -1,13 +1,17 @@
-import { Query, type TablesDB } from 'node-appwrite';
+import { Query } from 'node-appwrite';
 import type { AppwriteConfig } from '../config/config.js';
 import type { RecordField } from '../domain/record-fields.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { createTables, isNotFound, isUnauthorized, isUpdateConflict, missingScopes, toCmsError } from './appwrite-client.js';
-import { FieldMap, type AppwriteRow } from './appwrite-fields.js';
+import { isNotFound, isUpdateConflict } from './appwrite-client.js';
+import type { AppwriteRow, FieldMap } from './appwrite-fields.js';
+import { AppwriteOperations } from './appwrite-operations.js';
+import { AppwriteTable } from './appwrite-table.js';
 import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
 import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
+import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
+import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../domain/source-job.js';
 import type { PublishResult } from '../domain/rendition.js';
 
 /** Construction options of {@link AppwriteSource}. */
@@ -21,38 +25,30 @@ export interface AppwriteSourceOptions {
   readonly now?: () => Date;
 }
 
-/** Reads need rows.read, writes rows.write: a key may have one and not the other. */
-type Access = 'read' | 'write';
-
-/** A write-back loses this many optimistic-lock races in a row (editors saving the row) before giving up. */
-const MAX_WRITE_RACES = 3;
-
 /**
  * Videos in an Appwrite table (TablesDB). Several daemons on several servers may share the table:
  * a claim, and every write after it, is an `updateRow` conditioned on the `$updatedAt` read
  * (X-Appwrite-Timestamp), so exactly one worker wins a row and a worker that lost its lease never
- * overwrites the new owner.
+ * overwrites the new owner. The operator's actions (AppwriteOperations) write the same way.
  */
 export class AppwriteSource implements CmsSource {
   readonly kind = 'appwrite' as const;
-  private readonly config: AppwriteConfig;
   private readonly workerId: string;
   private readonly leaseSeconds: number;
   private readonly log: Logger;
   private readonly now: () => Date;
-  private readonly tables: TablesDB;
+  private readonly table: AppwriteTable;
   private readonly fields: FieldMap;
-  /** A refused key is logged once (per kind of access) until that access works again, not on every poll. */
-  private readonly authReported = new Set<Access>();
+  private readonly operations: AppwriteOperations;
 
   constructor({ config, workerId, leaseSeconds, log, now = () => new Date() }: AppwriteSourceOptions) {
-    this.config = config;
     this.workerId = workerId;
     this.leaseSeconds = leaseSeconds;
     this.log = log;
     this.now = now;
-    this.tables = createTables(config);
-    this.fields = new FieldMap(config.columns);
+    this.table = new AppwriteTable(config, log);
+    this.fields = this.table.fields;
+    this.operations = new AppwriteOperations(this.table);
   }
 
   /**
@@ -72,8 +68,8 @@ export class AppwriteSource implements CmsSource {
       Query.equal(f('status'), 'processing'),
       Query.or([Query.isNull(f('heartbeat_at')), Query.lessThan(f('heartbeat_at'), staleBefore)]),
     ];
-    const [pending, stale] = await this.call('read', 'listing due rows', () =>
-      Promise.all([this.listRows([...due, ...order]), this.listRows([...expired, ...order])]),
+    const [pending, stale] = await this.table.call('read', 'listing due rows', () =>
+      Promise.all([this.table.listRows([...due, ...order]), this.table.listRows([...expired, ...order])]),
     );
     const records: VideoRecord[] = [];
     for (const row of [...pending.rows, ...stale.rows]) {
@@ -86,20 +82,18 @@ export class AppwriteSource implements CmsSource {
   }
 
   async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
-    const data = this.fields.toColumns(claimValues(record, workerId, this.now().toISOString()));
     try {
-      const row = await this.conditional(record.updatedAt).updateRow<AppwriteRow>({
-        databaseId: this.config.databaseId,
-        tableId: this.config.tableId,
-        rowId: record.id,
-        data,
-      });
-      this.authReported.delete('write');
+      const row = await this.table.updateRowIfUnchanged(
+        record.id,
+        record.updatedAt,
+        claimValues(record, workerId, this.now().toISOString()),
+      );
+      this.table.succeeded('write');
       return this.fields.toRecord(row);
     } catch (err) {
       // 409: another worker claimed it (or an editor saved it) since we listed it; it is theirs.
       if (isUpdateConflict(err) || isNotFound(err, 'row_not_found')) return null;
-      throw this.report(err, 'write', `claiming row ${record.id}`);
+      throw this.table.report(err, 'write', `claiming row ${record.id}`);
     }
   }
 
@@ -121,11 +115,43 @@ export class AppwriteSource implements CmsSource {
 
   async health(): Promise<SourceHealth> {
     try {
-      await this.call('read', 'checking the connection', () => this.listRows([Query.limit(1)], false));
+      await this.table.call('read', 'checking the connection', () => this.table.listRows([Query.limit(1)], false));
       return { kind: this.kind, connected: true };
     } catch (err) {
       return { kind: this.kind, connected: false, message: (err as Error).message };
     }
+  }
+
+  listJobs(query: JobQuery): Promise<JobPage> {
+    return this.operations.listJobs(query);
+  }
+
+  getJob(id: string): Promise<SourceJob | null> {
+    return this.operations.getJob(id);
+  }
+
+  retry(id: string): Promise<SourceJob> {
+    return this.operations.retry(id);
+  }
+
+  cancel(id: string): Promise<SourceJob> {
+    return this.operations.cancel(id);
+  }
+
+  update(id: string, changes: JobChanges): Promise<SourceJob> {
+    return this.operations.update(id, changes);
+  }
+
+  clearOutputs(id: string): Promise<SourceJob> {
+    return this.operations.clearOutputs(id);
+  }
+
+  listRefs(): Promise<RecordRef[]> {
+    return this.operations.listRefs();
+  }
+
+  requeue(options: RequeueOptions): Promise<RequeueResult> {
+    return this.operations.requeue(options);
   }
 
   /**
@@ -133,35 +159,19 @@ export class AppwriteSource implements CmsSource {
    * wrote in between (a cancel, a reclaim, an editor): read again and decide again.
    */
   private async ownedWrite(id: string, doing: string, values: () => FieldValues): Promise<void> {
-    for (let race = 0; race < MAX_WRITE_RACES; race += 1) {
-      const row = await this.getOwnedRow(id, doing);
-      try {
-        const data = this.fields.toColumns(values());
-        await this.conditional(row.$updatedAt).updateRow({
-          databaseId: this.config.databaseId,
-          tableId: this.config.tableId,
-          rowId: id,
-          data,
-        });
-        this.authReported.delete('write');
-        return;
-      } catch (err) {
-        if (!isUpdateConflict(err)) throw this.report(err, 'write', `${doing} (row ${id})`);
-      }
-    }
-    throw new AppError('cms_error', `row ${id} kept changing while ${doing}; giving up for now`);
+    await this.table.writeDecided(id, doing, async () => ({ row: await this.getOwnedRow(id, doing), values: values() }));
   }
 
   /** Throws `cancelled` or `lease_expired` when this worker must stop (the contract of heartbeat). */
   private async getOwnedRow(id: string, doing: string): Promise<AppwriteRow> {
     let row: AppwriteRow;
     try {
-      row = await this.tables.getRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id });
+      row = await this.table.getRow(id);
     } catch (err) {
       if (isNotFound(err, 'row_not_found')) throw new AppError('lease_expired', `row ${id} was deleted`, { context: { id } });
-      throw this.report(err, 'read', `${doing} (row ${id})`);
+      throw this.table.report(err, 'read', `${doing} (row ${id})`);
     }
-    this.authReported.delete('read');
+    this.table.succeeded('read');
     const status = this.fields.value(row, 'status');
     const owner = this.fields.value(row, 'claimed_by');
     if (status === 'cancelled') throw new AppError('cancelled', `row ${id} was cancelled`);
@@ -169,45 +179,9 @@ export class AppwriteSource implements CmsSource {
       throw new AppError(
         'lease_expired',
         `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`,
-        {
-          context: { id, workerId: this.workerId },
-        },
+        { context: { id, workerId: this.workerId } },
       );
     }
     return row;
-  }
-
-  private conditional(updatedAt: string): TablesDB {
-    return createTables(this.config, updatedAt);
-  }
-
-  private listRows(queries: string[], total = true): Promise<{ total: number; rows: AppwriteRow[] }> {
-    return this.tables.listRows<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, queries, total });
-  }
-
-  private async call<T>(access: Access, doing: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      const result = await fn();
-      this.authReported.delete(access);
-      return result;
-    } catch (err) {
-      throw this.report(err, access, doing);
-    }
-  }
-
-  /** Classifies the error; a refused key is logged once, with the scope to grant, until a call succeeds again. */
-  private report(err: unknown, access: Access, doing: string): AppError {
-    const error = toCmsError(err, doing);
-    if (isUnauthorized(err) && !this.authReported.has(access)) {
-      this.authReported.add(access);
-      const scopes = missingScopes(err);
-      this.log.error(
-        { status: err.code, type: err.type, missingScopes: scopes, project: this.config.projectId },
-        scopes.length > 0
-          ? `Appwrite refused the API key: grant it the scope(s) ${scopes.join(', ')} (the daemon needs rows.read and rows.write)`
-          : 'Appwrite refused the API key: check APPWRITE_API_KEY and APPWRITE_PROJECT_ID',
-      );
-    }
-    return error;
   }
 }

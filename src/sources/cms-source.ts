@@ -1,6 +1,7 @@
 import type { Failure, Progress, SourceKind, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
 import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
+import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../domain/source-job.js';
 
 export interface SourceHealth {
   readonly kind: SourceKind;
@@ -9,12 +10,15 @@ export interface SourceHealth {
 }
 
 /**
- * One CMS. The poller and the pipeline know only this interface; test/contract/cms-source-contract.ts
- * holds every implementation to it.
+ * One CMS. The poller and the pipeline know only this interface; test/contract/ holds every
+ * implementation to it (cms-source-contract.ts for the worker's side, operations-contract.ts for
+ * the operator's).
  * Every method throws an AppError (`cms_error`, retryable) when the CMS cannot be reached.
  */
 export interface CmsSource {
   readonly kind: SourceKind;
+
+  // The worker's side.
   /** Records due now (pending with next_attempt_at passed, or processing with an expired lease), priority ASC then oldest first. */
   listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }>;
   /** Exclusive claim; null means another worker won (not an error). */
@@ -29,10 +33,31 @@ export interface CmsSource {
   /** Graceful shutdown: back to pending, no attempt counted. */
   release(id: string): Promise<void>;
   health(): Promise<SourceHealth>;
+
+  // The operator's side. Each throws `not_found` for an unknown id and `conflict` (with the
+  // record's status) when the record is not in a state that allows the action.
+  /** Records the source tracks (those with a status), newest first. */
+  listJobs(query: JobQuery): Promise<JobPage>;
+  getJob(id: string): Promise<SourceJob | null>;
+  /** failed|cancelled → pending now, priority 1, retry budget and schedule reset; retry_errors kept as history. */
+  retry(id: string): Promise<SourceJob>;
+  /**
+   * pending|processing → cancelled. A running record keeps `claimed_by`: its worker learns at its
+   * next heartbeat (or at once, when the caller is that worker's daemon) and stops.
+   */
+  cancel(id: string): Promise<SourceJob>;
+  /** Priority and per-job ladder; any status (a ladder change applies to the next run). */
+  update(id: string, changes: JobChanges): Promise<SourceJob>;
+  /** The published outputs' fields cleared (the ladder is being deleted); `conflict` while processing. */
+  clearOutputs(id: string): Promise<SourceJob>;
+  /** Every record the source tracks, for clean-up (`gc`, `requeue --missing-ladder`). */
+  listRefs(): Promise<RecordRef[]>;
   /**
    * Disaster recovery (`video-compressor requeue`): failed and/or completed records back to
    * pending, outputs and errors cleared, a fresh retry budget. Never touches a record in
-   * `processing`. Optional: a source without it cannot be requeued from the CLI yet.
+   * `processing`.
    */
-  requeue?(options: RequeueOptions): Promise<RequeueResult>;
+  requeue(options: RequeueOptions): Promise<RequeueResult>;
+  /** Deletes the record itself: only sources whose records the daemon owns (local). */
+  remove?(id: string): Promise<void>;
 }

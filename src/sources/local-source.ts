@@ -4,6 +4,7 @@ import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
 import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
+import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../domain/source-job.js';
 
 /** Construction options of {@link LocalSource}. */
 export interface LocalSourceOptions {
@@ -60,6 +61,40 @@ export class LocalSource implements CmsSource {
     return guard(() => this.jobs.requeue(options));
   }
 
+  async listJobs(query: JobQuery): Promise<JobPage> {
+    const { total, counts, jobs } = guard(() => this.jobs.search(query));
+    return { total, counts, jobs: jobs.map(toSourceJob) };
+  }
+
+  async getJob(id: string): Promise<SourceJob | null> {
+    const row = guard(() => this.jobs.get(id));
+    return row ? toSourceJob(row) : null;
+  }
+
+  async retry(id: string): Promise<SourceJob> {
+    return toSourceJob(guard(() => this.jobs.retry(id)));
+  }
+
+  async cancel(id: string): Promise<SourceJob> {
+    return toSourceJob(guard(() => this.jobs.cancel(id)));
+  }
+
+  async update(id: string, changes: JobChanges): Promise<SourceJob> {
+    return toSourceJob(guard(() => this.jobs.update(id, changes)));
+  }
+
+  async clearOutputs(id: string): Promise<SourceJob> {
+    return toSourceJob(guard(() => this.jobs.clearOutputs(id)));
+  }
+
+  async listRefs(): Promise<RecordRef[]> {
+    return guard(() => this.jobs.listRefs());
+  }
+
+  async remove(id: string): Promise<void> {
+    guard(() => this.jobs.remove(id));
+  }
+
   async health(): Promise<SourceHealth> {
     try {
       this.jobs.ping();
@@ -95,5 +130,10 @@ export function toVideoRecord(row: JobRow): VideoRecord {
     nextAttemptAt: row.nextAttemptAt,
     claimedBy: row.claimedBy,
     heartbeatAt: row.heartbeatAt,
+    ladder: row.ladder,
   };
+}
+
+export function toSourceJob(row: JobRow): SourceJob {
+  return { ...row, source: 'local' };
 }

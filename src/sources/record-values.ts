@@ -1,6 +1,16 @@
 import type { Failure, Progress, SourceKind, VideoRecord } from '../domain/record.js';
 import { DEFAULT_PRIORITY, isJobStatus, MAX_RETRY_ERRORS } from '../domain/record.js';
-import { fieldToJson, fitToField, type RecordField } from '../domain/record-fields.js';
+import {
+  RECORD_FIELD_TABLE,
+  RECORD_FIELDS,
+  camelName,
+  fieldToJson,
+  fitToField,
+  renditionsFromJson,
+  type FieldSpec,
+  type RecordField,
+} from '../domain/record-fields.js';
+import type { SourceJob } from '../domain/source-job.js';
 import type { PublishResult } from '../domain/rendition.js';
 
 /**
@@ -43,7 +53,52 @@ export function recordFromFields(get: (field: RecordField) => unknown, identity:
     nextAttemptAt: isoOf(get('next_attempt_at')),
     claimedBy: typeof claimedBy === 'string' ? claimedBy : null,
     heartbeatAt: isoOf(get('heartbeat_at')),
+    ladder: stringList(get('ladder')),
   };
+}
+
+function stringList(value: unknown): readonly string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Every field of a CMS record as the operator sees it, typed by the field table; unset values take their defaults. */
+export function jobFromFields(get: (field: RecordField) => unknown, identity: RecordIdentity): SourceJob {
+  const record = recordFromFields(get, identity);
+  const job: Record<string, unknown> = {
+    source: identity.source,
+    id: identity.id,
+    createdAt: identity.createdAt,
+    updatedAt: identity.updatedAt,
+  };
+  for (const field of RECORD_FIELDS) job[camelName(field)] = fieldFromCms(field, get(field));
+  return {
+    ...(job as SourceJob),
+    sourceUrl: record.sourceUrl,
+    title: record.title,
+    status: record.status,
+    priority: record.priority,
+    retryCount: record.retryCount,
+    retryErrors: record.retryErrors,
+    ladder: record.ladder,
+  };
+}
+
+function fieldFromCms(field: RecordField, value: unknown): unknown {
+  const spec: FieldSpec = RECORD_FIELD_TABLE[field];
+  if (value === null || value === undefined || value === '') return spec.type === 'string[]' ? [] : (spec.default ?? null);
+  switch (spec.type) {
+    case 'integer':
+    case 'float':
+      return typeof value === 'number' ? value : Number.isFinite(Number(value)) ? Number(value) : null;
+    case 'datetime':
+      return isoOf(value);
+    case 'string[]':
+      return stringList(value);
+    case 'renditions':
+      return renditionsFromJson(value);
+    default:
+      return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : null;
+  }
 }
 
 const CLEARED_CLAIM: FieldValues = { claimed_by: null, claimed_at: null, heartbeat_at: null };

@@ -33,6 +33,11 @@ export interface WordpressAnswer {
   readonly data: unknown;
 }
 
+/** An answer with its headers (`x-wp-total`, lower-cased by axios). */
+export interface WordpressResponse extends WordpressAnswer {
+  readonly headers: Readonly<Record<string, unknown>>;
+}
+
 /** WordPress's error body: `{ code, message, data: { status } }`. */
 export function errorCodeOf(data: unknown): string {
   return typeof data === 'object' && data !== null && typeof (data as { code?: unknown }).code === 'string'

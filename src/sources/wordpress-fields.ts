@@ -1,6 +1,7 @@
 import { isValidRecordId, type VideoRecord } from '../domain/record.js';
 import { RECORD_FIELDS, wordpressMetaType, type RecordField } from '../domain/record-fields.js';
-import { isoOf, recordFromFields, type FieldValues } from './record-values.js';
+import type { SourceJob } from '../domain/source-job.js';
+import { isoOf, jobFromFields, recordFromFields, type FieldValues, type RecordIdentity } from './record-values.js';
 
 /** Attachment meta keys are the record fields with this prefix (the plugin registers them). */
 export const META_PREFIX = 'vc_';
@@ -40,14 +41,13 @@ function gmt(value: string | undefined): string | null {
   return value ? isoOf(`${value}Z`) : null;
 }
 
-/** Our own shape of a media item; null when the id cannot name a storage directory. */
-export function toRecord(item: MediaItem): VideoRecord | null {
+/** What WordPress knows of the video outside its meta; null when the id cannot name a storage directory. */
+function identityOf(item: MediaItem): RecordIdentity | null {
   const id = String(item.id);
   if (!isValidRecordId(id)) return null;
-  const get = (field: RecordField): unknown => metaValue(item, field);
-  const title = get('title') ?? item.title?.raw ?? item.title?.rendered ?? null;
+  const title = metaValue(item, 'title') ?? item.title?.raw ?? item.title?.rendered ?? null;
   const created = gmt(item.date_gmt) ?? new Date(0).toISOString();
-  return recordFromFields(get, {
+  return {
     source: 'wordpress',
     id,
     // The attachment's own file: what the editor uploaded.
@@ -55,5 +55,18 @@ export function toRecord(item: MediaItem): VideoRecord | null {
     title: typeof title === 'string' && title !== '' ? title : null,
     createdAt: created,
     updatedAt: gmt(item.modified_gmt) ?? created,
-  });
+  };
+}
+
+/** Our own shape of a media item; null when the id cannot name a storage directory. */
+export function toRecord(item: MediaItem): VideoRecord | null {
+  const identity = identityOf(item);
+  return identity && recordFromFields((field) => metaValue(item, field), identity);
+}
+
+/** The video as the operator sees it; null for an attachment the daemon does not track (no vc_status) or whose id is unusable. */
+export function toJob(item: MediaItem): SourceJob | null {
+  const identity = identityOf(item);
+  if (!identity || metaValue(item, 'status') === null) return null;
+  return jobFromFields((field) => metaValue(item, field), identity);
 }

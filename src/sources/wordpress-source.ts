@@ -6,6 +6,8 @@ import { claimValues, completeValues, failValues, heartbeatValues, releaseValues
 import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
+import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
+import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../domain/source-job.js';
 import {
   answerError,
   createWordpressHttp,
@@ -13,8 +15,10 @@ import {
   PLUGIN_NAMESPACE,
   transportError,
   type WordpressAnswer,
+  type WordpressResponse,
 } from './wordpress-client.js';
 import { MEDIA_FIELDS, metaValue, toMeta, toRecord, type MediaItem } from './wordpress-fields.js';
+import { WordpressOperations } from './wordpress-operations.js';
 
 /** Construction options of {@link WordpressSource}. */
 export interface WordpressSourceOptions {
@@ -44,6 +48,8 @@ export class WordpressSource implements CmsSource {
   private readonly log: Logger;
   private readonly now: () => Date;
   private readonly http: AxiosInstance;
+  /** The operator's side (wordpress-operations.ts), over this source's requests. */
+  private readonly ops: WordpressOperations;
   /** A refused password is logged once until a request succeeds again, not on every poll. */
   private authReported = false;
 
@@ -54,6 +60,10 @@ export class WordpressSource implements CmsSource {
     this.log = log;
     this.now = now;
     this.http = createWordpressHttp(config);
+    this.ops = new WordpressOperations({
+      request: (request, doing) => this.request(request, doing),
+      refused: (answer, doing) => this.refused(answer, doing),
+    });
   }
 
   /** Pending videos that are due and processing ones whose lease expired, merged, priority then age. */
@@ -80,7 +90,7 @@ export class WordpressSource implements CmsSource {
     );
     // 409: another worker won; 404 vc_not_found: deleted (or no longer a video) since the poll.
     if (answer.status === 409 || (answer.status === 404 && errorCodeOf(answer.data) === 'vc_not_found')) return null;
-    if (answer.status !== 200) throw this.fail401(answerError(answer, `claiming video ${record.id}`, this.config), answer.status);
+    if (answer.status !== 200) throw this.refused(answer, `claiming video ${record.id}`);
     const nowIso = this.now().toISOString();
     const values = claimValues(record, workerId, nowIso);
     // The plugin set status, owner and lease; a reclaim also records the lost attempt.
@@ -113,11 +123,43 @@ export class WordpressSource implements CmsSource {
   async health(): Promise<SourceHealth> {
     try {
       const answer = await this.request({ method: 'GET', url: `${PLUGIN_NAMESPACE}/status` }, 'checking the connection');
-      if (answer.status !== 200) throw this.fail401(answerError(answer, 'checking the connection', this.config), answer.status);
+      if (answer.status !== 200) throw this.refused(answer, 'checking the connection');
       return { kind: this.kind, connected: true };
     } catch (err) {
       return { kind: this.kind, connected: false, message: (err as Error).message };
     }
+  }
+
+  listJobs(query: JobQuery): Promise<JobPage> {
+    return this.ops.listJobs(query);
+  }
+
+  getJob(id: string): Promise<SourceJob | null> {
+    return this.ops.getJob(id);
+  }
+
+  retry(id: string): Promise<SourceJob> {
+    return this.ops.retry(id);
+  }
+
+  cancel(id: string): Promise<SourceJob> {
+    return this.ops.cancel(id);
+  }
+
+  update(id: string, changes: JobChanges): Promise<SourceJob> {
+    return this.ops.update(id, changes);
+  }
+
+  clearOutputs(id: string): Promise<SourceJob> {
+    return this.ops.clearOutputs(id);
+  }
+
+  listRefs(): Promise<RecordRef[]> {
+    return this.ops.listRefs();
+  }
+
+  requeue(options: RequeueOptions): Promise<RequeueResult> {
+    return this.ops.requeue(options);
   }
 
   private async listMedia(filter: Record<string, string>, limit: number): Promise<{ total: number; items: MediaItem[] }> {
@@ -129,8 +171,7 @@ export class WordpressSource implements CmsSource {
       _fields: MEDIA_FIELDS,
     };
     const answer = await this.request({ method: 'GET', url: 'wp/v2/media', params }, `listing ${filter.vc_status} videos`);
-    if (answer.status !== 200 || !Array.isArray(answer.data))
-      throw this.fail401(answerError(answer, `listing ${filter.vc_status} videos`, this.config), answer.status);
+    if (answer.status !== 200 || !Array.isArray(answer.data)) throw this.refused(answer, `listing ${filter.vc_status} videos`);
     const total = Number(answer.headers['x-wp-total'] ?? answer.data.length);
     return { total: Number.isFinite(total) ? total : answer.data.length, items: answer.data as MediaItem[] };
   }
@@ -143,7 +184,7 @@ export class WordpressSource implements CmsSource {
     );
     if (answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id')
       throw new AppError('lease_expired', `video ${id} was deleted`, { context: { id } });
-    if (answer.status !== 200) throw this.fail401(answerError(answer, `${doing} (video ${id})`, this.config), answer.status);
+    if (answer.status !== 200) throw this.refused(answer, `${doing} (video ${id})`);
     const item = answer.data as MediaItem;
     const status = metaValue(item, 'status');
     const owner = metaValue(item, 'claimed_by');
@@ -162,10 +203,10 @@ export class WordpressSource implements CmsSource {
 
   private async writeMeta(id: string, values: FieldValues, doing: string): Promise<void> {
     const answer = await this.request({ method: 'POST', url: `wp/v2/media/${id}`, data: { meta: toMeta(values) } }, doing);
-    if (answer.status !== 200) throw this.fail401(answerError(answer, doing, this.config), answer.status);
+    if (answer.status !== 200) throw this.refused(answer, doing);
   }
 
-  private async request(config: AxiosRequestConfig, doing: string): Promise<WordpressAnswer & { headers: Record<string, unknown> }> {
+  private async request(config: AxiosRequestConfig, doing: string): Promise<WordpressResponse> {
     let res;
     try {
       res = await this.http.request<unknown>(config);
@@ -176,11 +217,12 @@ export class WordpressSource implements CmsSource {
     return { status: res.status, data: res.data, headers: res.headers };
   }
 
-  /** A refused password is logged once (with the HTTPS rule) until a request succeeds again. */
-  private fail401(error: AppError, status: number): AppError {
-    if (status === 401 && !this.authReported) {
+  /** The `cms_error` for an unusable answer; a refused password is logged once (with the HTTPS rule) until a request succeeds again. */
+  private refused(answer: WordpressAnswer, doing: string): AppError {
+    const error = answerError(answer, doing, this.config);
+    if (answer.status === 401 && !this.authReported) {
       this.authReported = true;
-      this.log.error({ status, site: this.config.url, user: this.config.user }, error.message);
+      this.log.error({ status: answer.status, site: this.config.url, user: this.config.user }, error.message);
     }
     return error;
   }

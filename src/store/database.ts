@@ -103,6 +103,44 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN preview_url TEXT;
   ALTER TABLE jobs ADD COLUMN metadata_url TEXT;
   `,
+  // v6: the operator's window. A per-job ladder (rung names, JSON array); when each attempt's job
+  // became due (queue wait = started_at - queued_at); ladders seen without a record, since when
+  // (gc removes them after ORPHAN_GRACE_DAYS).
+  `
+  ALTER TABLE jobs ADD COLUMN ladder TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE ledger ADD COLUMN queued_at TEXT;
+  CREATE TABLE gc_orphans (
+    job_key TEXT PRIMARY KEY,
+    first_seen_at TEXT NOT NULL
+  );
+  CREATE INDEX jobs_updated_idx ON jobs (status, updated_at);
+  `,
+  // v7: completion callbacks (src/callbacks). A job's own callback URL given on submission, and
+  // one row per POST to make: `job_json` is the job as it was when the event happened, so a retry
+  // hours later still describes that event; `next_attempt_at` is null once the row is settled.
+  `
+  CREATE TABLE job_callbacks (
+    job_key TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE callback_deliveries (
+    id INTEGER PRIMARY KEY,
+    job_key TEXT NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('job.completed', 'job.failed', 'job.cancelled')),
+    url TEXT NOT NULL,
+    job_json TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed', 'refused')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX callback_deliveries_due_idx ON callback_deliveries (status, next_attempt_at);
+  CREATE INDEX callback_deliveries_job_idx ON callback_deliveries (job_key, id);
+  `,
 ];
 
 /**

@@ -7,6 +7,9 @@ import type { Database } from './database.js';
 import { requeueJobs } from './job-requeue.js';
 import { toJobRow, type JobRow, type Raw } from './job-row.js';
 import { renditionToJson } from '../domain/rendition.js';
+import type { JobChanges, JobQuery, RecordRef } from '../domain/source-job.js';
+import { searchJobs } from './job-search.js';
+import { clearJobOutputs, deleteJob, listJobRefs, trimEndedJobs, updateJob } from './job-edits.js';
 
 export type { JobRow } from './job-row.js';
 
@@ -22,6 +25,8 @@ export interface NewJob {
   readonly sourceUrl: string;
   readonly priority: number;
   readonly title: string | null;
+  /** Rung names of LADDER, validated; empty or absent = the whole ladder. */
+  readonly ladder?: readonly string[];
 }
 
 /** Rows still due: pending and past their retry time, or processing with a stale heartbeat. */
@@ -31,8 +36,8 @@ const CLEAR_CLAIM = `claimed_by = NULL, claimed_at = NULL, heartbeat_at = NULL`;
 const ORDER = `ORDER BY priority ASC, created_at ASC, id ASC`;
 
 const SQL = {
-  insert: `INSERT INTO jobs (id, source_url, priority, title, created_at, updated_at)
-    VALUES (@id, @sourceUrl, @priority, @title, @now, @now) RETURNING *`,
+  insert: `INSERT INTO jobs (id, source_url, priority, title, ladder, created_at, updated_at)
+    VALUES (@id, @sourceUrl, @priority, @title, @ladder, @now, @now) RETURNING *`,
   get: `SELECT * FROM jobs WHERE id = ?`,
   // Each branch walks jobs_poll_idx in order and stops after one page; only the merge is sorted.
   listDue: `SELECT * FROM (
@@ -91,7 +96,8 @@ export class JobRepository {
 
   create(job: NewJob): JobRow {
     const id = `j${randomBytes(10).toString('hex')}`;
-    return toJobRow(this.db.prepare(SQL.insert).get({ ...job, id, now: this.stamp() }) as Raw);
+    const params = { ...job, ladder: JSON.stringify(job.ladder ?? []), id, now: this.stamp() };
+    return toJobRow(this.db.prepare(SQL.insert).get(params) as Raw);
   }
 
   get(id: string): JobRow | null {
@@ -108,6 +114,11 @@ export class JobRepository {
       .prepare(`SELECT * FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
       .all(params) as Raw[];
     return { total, jobs: rows.map(toJobRow) };
+  }
+
+  /** The operator's search: newest first, by status and id/title text, with the counts by status. */
+  search(query: JobQuery): { total: number; counts: Record<JobStatus, number>; jobs: JobRow[] } {
+    return searchJobs(this.db, query);
   }
 
   /** One page of due records, priority ASC then oldest first; `total` counts every due record. */
@@ -202,6 +213,30 @@ export class JobRepository {
     const raw = this.db.prepare(SQL.setPoster).get({ id, posterUrl, now: this.stamp() }) as Raw | undefined;
     if (raw) return toJobRow(raw);
     return this.refuse(id, 'only a completed job has a poster to pick');
+  }
+
+  /** Priority and/or ladder, any status; `not_found` otherwise. */
+  update(id: string, changes: JobChanges): JobRow {
+    return updateJob(this.db, id, changes, this.stamp()) ?? this.refuse(id, 'cannot change the job');
+  }
+
+  /** The published outputs' fields cleared (the ladder is being deleted); refused while processing. */
+  clearOutputs(id: string): JobRow {
+    return clearJobOutputs(this.db, id, this.stamp()) ?? this.refuse(id, 'a job being processed keeps its outputs');
+  }
+
+  /** Deletes the job; refused while processing. */
+  remove(id: string): void {
+    if (!deleteJob(this.db, id)) this.refuse(id, 'a job being processed cannot be deleted; cancel it first');
+  }
+
+  listRefs(): RecordRef[] {
+    return listJobRefs(this.db);
+  }
+
+  /** JOB_RETENTION_DAYS: ended jobs last written before `before` are deleted (ladders stay). */
+  trimEnded(before: Date): number {
+    return trimEndedJobs(this.db, before.toISOString());
   }
 
   /** Disaster recovery: failed and/or completed jobs back to pending, in batches (see requeueJobs). */

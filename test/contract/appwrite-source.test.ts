@@ -1,11 +1,12 @@
-/** The Appwrite source, through the real node-appwrite SDK, against the fake server on 127.0.0.1: the CmsSource contract. */
+/** The Appwrite source, through the real node-appwrite SDK, against the fake server on 127.0.0.1: the CmsSource contract, both sides. */
 import { after, before } from 'node:test';
 import { silentLogger } from '../../src/logging/logger.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import { type RecordField, type RecordFieldValues } from '../../src/domain/record-fields.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { addVideo, appwriteConfig, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
-import { cmsSourceContract } from './cms-source-contract.js';
+import { cmsSourceContract, type SourceUnderTest } from './cms-source-contract.js';
+import { cmsOperationsContract } from './operations-contract.js';
 import { manualClock, RIVAL_ID, WORKER_ID } from './source-under-test.js';
 import { storedFromFields } from './stored-record.js';
 
@@ -18,7 +19,7 @@ after(async () => {
   await fake?.stop();
 });
 
-cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', async () => {
+async function underTest(): Promise<SourceUnderTest> {
   fake.table(DATABASE, TABLE).rows.clear();
   // The source's clock. The server stamps $updatedAt (the lock token) with its own, later, time.
   const clock = manualClock();
@@ -53,4 +54,7 @@ cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', async () => {
       new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),
     cleanup: async () => undefined,
   };
-});
+}
+
+cmsSourceContract('Appwrite (node-appwrite SDK, fake server)', underTest);
+cmsOperationsContract('Appwrite (node-appwrite SDK, fake server)', underTest);

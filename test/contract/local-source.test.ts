@@ -6,7 +6,8 @@ import { after } from 'node:test';
 import { LocalSource } from '../../src/sources/local-source.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
-import { cmsSourceContract } from './cms-source-contract.js';
+import { cmsSourceContract, type SourceUnderTest } from './cms-source-contract.js';
+import { cmsOperationsContract } from './operations-contract.js';
 import { manualClock, RIVAL_ID, WORKER_ID } from './source-under-test.js';
 
 const LEASE_SECONDS = 120;
@@ -14,7 +15,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'vc-contract-local-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let files = 0;
 
-cmsSourceContract('local (SQLite store)', async () => {
+async function underTest(): Promise<SourceUnderTest> {
   const clock = manualClock();
   const now = (): Date => clock.now();
   const file = path.join(tmp, `state-${(files += 1)}.db`);
@@ -51,4 +52,7 @@ cmsSourceContract('local (SQLite store)', async () => {
       db.close();
     },
   };
-});
+}
+
+cmsSourceContract('local (SQLite store)', underTest);
+cmsOperationsContract('local (SQLite store)', underTest);

@@ -1,11 +1,12 @@
 /** The in-memory source of the unit tests (test/fakes/memory-source.ts) against the CmsSource contract: the fake behaves as the real sources do. */
 import { MemorySource } from '../fakes/memory-source.js';
-import { cmsSourceContract } from './cms-source-contract.js';
+import { cmsSourceContract, type SourceUnderTest } from './cms-source-contract.js';
+import { cmsOperationsContract } from './operations-contract.js';
 import { manualClock, RIVAL_ID, WORKER_ID } from './source-under-test.js';
 
 const LEASE_SECONDS = 120;
 
-cmsSourceContract('memory (test fake)', async () => {
+async function underTest(): Promise<SourceUnderTest> {
   const clock = manualClock();
   const now = (): Date => clock.now();
   const source = new MemorySource({ workerId: WORKER_ID, leaseSeconds: LEASE_SECONDS, now });
@@ -24,8 +25,13 @@ cmsSourceContract('memory (test fake)', async () => {
       return { id, sourceUrl: record.sourceUrl };
     },
     readRecord: async (id) => source.get(id),
-    cancel: async (id) => source.cancel(id),
+    cancel: async (id) => {
+      await source.cancel(id);
+    },
     reclaimError: (worker) => new RegExp(`^lease expired \\(worker ${worker}\\)$`),
     cleanup: async () => undefined,
   };
-});
+}
+
+cmsSourceContract('memory (test fake)', underTest);
+cmsOperationsContract('memory (test fake)', underTest);

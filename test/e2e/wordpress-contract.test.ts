@@ -1,6 +1,7 @@
 /**
  * The WordPress source against a real site (Debian's WordPress, MariaDB, the plugin active): the
- * CmsSource contract. Root only, like every WordPress test (scripts/wordpress-test-site.sh).
+ * CmsSource contract, the worker's side and the operator's. Root only, like every WordPress test
+ * (scripts/wordpress-test-site.sh).
  *
  * The plugin's claim decides whether a lease expired by the site's own clock, so time cannot be
  * moved for the source: instead `advance(ms)` ages the record's lease and retry times (vc_heartbeat_at,
@@ -11,7 +12,8 @@ import { after, before } from 'node:test';
 import type { WordpressConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { WordpressSource } from '../../src/sources/wordpress-source.js';
-import { cmsSourceContract } from '../contract/cms-source-contract.js';
+import { cmsSourceContract, type SourceUnderTest } from '../contract/cms-source-contract.js';
+import { cmsOperationsContract } from '../contract/operations-contract.js';
 import { RIVAL_ID, WORKER_ID } from '../contract/source-under-test.js';
 import { storedFromFields } from '../contract/stored-record.js';
 import { makeClip } from '../helpers/media-fixtures.js';
@@ -32,7 +34,7 @@ after(async () => {
   await site?.close();
 });
 
-cmsSourceContract('WordPress (real site and plugin)', async () => {
+async function underTest(): Promise<SourceUnderTest> {
   const config: WordpressConfig = {
     url: site.url,
     user: site.users.admin.user,
@@ -99,4 +101,7 @@ cmsSourceContract('WordPress (real site and plugin)', async () => {
       for (const id of created) await site.rest('admin', 'DELETE', `wp/v2/media/${id}?force=true`);
     },
   };
-});
+}
+
+cmsSourceContract('WordPress (real site and plugin)', underTest);
+cmsOperationsContract('WordPress (real site and plugin)', underTest);

@@ -23,7 +23,8 @@ function checkId(value: unknown, name: string): string {
 
 /** Pages a listing with the limit/offset queries, counting everything. */
 function page<T>(items: T[], url: URL): { total: number; items: T[] } {
-  const plan = planList(queriesFromSearch(url.searchParams), new Set(['key', 'type', 'status']));
+  const listed = { type: 'string', array: false };
+  const plan = planList(queriesFromSearch(url.searchParams), new Map(['key', 'type', 'status'].map((key) => [key, listed])));
   return { total: items.length, items: items.slice(plan.offset, plan.offset + plan.limit) };
 }
 

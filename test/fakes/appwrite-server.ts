@@ -9,7 +9,6 @@
  * scope), `X-Appwrite-Timestamp` conflicts (409 when the row changed after that instant, checked
  * and written atomically), columns that become `available` asynchronously, and signed webhooks.
  */
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { planList, queriesFromSearch, runList } from './appwrite-queries.js';
@@ -24,6 +23,9 @@ import {
   type FakeRow,
   type FakeTable,
 } from './appwrite-store.js';
+import { deliverWebhooks, type FakeWebhook } from './appwrite-webhooks.js';
+
+export type { FakeWebhook } from './appwrite-webhooks.js';
 
 export const PROJECT = 'vc-test';
 /** A key with every scope the daemon and appwrite:setup use. */
@@ -41,19 +43,14 @@ export const ALL_SCOPES = [
   'rows.write',
 ];
 
-export interface FakeWebhook {
-  readonly url: string;
-  readonly secret: string;
-  /** Subscribed events, wildcards allowed, e.g. `databases.*.tables.videos.rows.*.create`. */
-  readonly events: readonly string[];
-}
-
 /** What the fake does instead of answering (outage simulations). */
 export type FakeOutage = { readonly kind: 'status'; readonly status: number } | { readonly kind: 'hang' } | null;
 
 export interface RequestLogEntry {
   readonly method: string;
   readonly path: string;
+  /** The query string as sent (`queries[0]=…&total=false`). */
+  readonly search: string;
   readonly status: number;
 }
 
@@ -140,7 +137,8 @@ export class FakeAppwrite {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const log = (status: number): void => void this.requests.push({ method: req.method ?? '', path: url.pathname, status });
+    const log = (status: number): void =>
+      void this.requests.push({ method: req.method ?? '', path: url.pathname, search: url.search, status });
     if (this.outage?.kind === 'hang') return; // the socket stays open; the client must give up
     try {
       if (this.outage?.kind === 'status') throw new ApiError(this.outage.status, 'general_server_error', 'Server Error');
@@ -191,7 +189,7 @@ export class FakeAppwrite {
     const isDatetime = (attribute: string): boolean =>
       attribute === '$createdAt' || attribute === '$updatedAt' || table.columns.some((c) => c.key === attribute && c.type === 'datetime');
     if (method === 'GET' && rowId === undefined) {
-      const available = new Set(table.columns.filter((c) => c.status === 'available').map((c) => c.key));
+      const available = new Map(table.columns.filter((c) => c.status === 'available').map((c) => [c.key, c]));
       const result = runList([...table.rows.values()], planList(queriesFromSearch(url.searchParams), available), isDatetime);
       return { status: 200, json: { total: url.searchParams.get('total') === 'false' ? 0 : result.total, rows: result.rows } };
     }
@@ -213,7 +211,7 @@ export class FakeAppwrite {
       const row = buildRow(table, id, data, new Date());
       table.rows.set(id, row);
       this.writes.push({ rowId: id, data });
-      this.notify(table, row, 'create');
+      this.deliveries.push(...deliverWebhooks(this.webhooks, PROJECT, table, row, 'create'));
       return { status: 201, json: row };
     }
     const row = rowId === undefined ? undefined : table.rows.get(rowId);
@@ -244,7 +242,7 @@ export class FakeAppwrite {
     // Like the server, an update that changes nothing leaves the row's version alone.
     if (changed) row.$updatedAt = nextVersion(row);
     this.writes.push({ rowId: row.$id, data });
-    this.notify(table, row, 'update');
+    this.deliveries.push(...deliverWebhooks(this.webhooks, PROJECT, table, row, 'update'));
     return row;
   }
 
@@ -254,32 +252,6 @@ export class FakeAppwrite {
     const table = database.tables.get(tableId);
     if (!table) throw new ApiError(404, 'table_not_found', 'Table with the requested ID could not be found.');
     return table;
-  }
-
-  /** Signed like the server's: base64(HMAC-SHA1(secret, url + body)). */
-  private notify(table: FakeTable, row: FakeRow, action: 'create' | 'update'): void {
-    const events = eventNames(table.databaseId, table.$id, row.$id, action);
-    for (const hook of this.webhooks) {
-      if (!events.some((event) => hook.events.some((pattern) => wildcardMatch(pattern, event)))) continue;
-      const payload = JSON.stringify(row);
-      const signature = createHmac('sha1', hook.secret)
-        .update(hook.url + payload)
-        .digest('base64');
-      const headers = {
-        'Content-Type': 'application/json',
-        'X-Appwrite-Webhook-Id': 'hook1',
-        'X-Appwrite-Webhook-Events': events.join(','),
-        'X-Appwrite-Webhook-Name': 'video-compressor',
-        'X-Appwrite-Webhook-Project-Id': PROJECT,
-        'X-Appwrite-Webhook-Signature': signature,
-      };
-      this.deliveries.push(
-        fetch(hook.url, { method: 'POST', headers, body: payload }).then(
-          (r) => r.status,
-          () => 0,
-        ),
-      );
-    }
   }
 }
 
@@ -291,24 +263,6 @@ export class FakeAppwrite {
  */
 function nextVersion(row: FakeRow): string {
   return appwriteTime(Math.max(Date.now(), Date.parse(row.$updatedAt) + 1));
-}
-
-function eventNames(db: string, table: string, id: string, action: string): string[] {
-  const names: string[] = [];
-  for (const [tables, rows] of [
-    ['tables', 'rows'],
-    ['collections', 'documents'],
-  ] as const) {
-    for (const d of [db, '*'])
-      for (const t of [table, '*']) for (const r of [id, '*']) names.push(`databases.${d}.${tables}.${t}.${rows}.${r}.${action}`);
-  }
-  return names;
-}
-
-function wildcardMatch(pattern: string, event: string): boolean {
-  const a = pattern.split('.');
-  const b = event.split('.');
-  return a.length === b.length && a.every((part, i) => part === '*' || part === b[i]);
 }
 
 function scopeOf(method: string, path: string): string {

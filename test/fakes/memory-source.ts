@@ -1,8 +1,11 @@
 import { AppError } from '../../src/errors.js';
 import type { CmsSource, SourceHealth } from '../../src/sources/cms-source.js';
-import { MAX_RETRY_ERRORS, type Failure, type Progress, type VideoRecord } from '../../src/domain/record.js';
+import { MAX_RETRY_ERRORS, type Failure, type Progress, type SourceKind, type VideoRecord } from '../../src/domain/record.js';
 import type { RecordFieldValues } from '../../src/domain/record-fields.js';
 import type { PublishResult } from '../../src/domain/rendition.js';
+import type { RequeueOptions, RequeueResult } from '../../src/domain/requeue.js';
+import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../../src/domain/source-job.js';
+import { MemoryOperations } from './memory-operations.js';
 
 /** A record as the memory "CMS" stores it: every record field, plus the last result and failure written. */
 export type MemoryRecord = VideoRecord &
@@ -21,6 +24,8 @@ export interface MemorySourceOptions {
   readonly leaseSeconds?: number;
   /** The clock that stamps every write and decides what is due. */
   readonly now?: () => Date;
+  /** The CMS this memory source stands for (default local). */
+  readonly kind?: SourceKind;
 }
 
 /** What several workers' sources over the same memory "CMS" share. */
@@ -38,7 +43,7 @@ interface Shared {
  * leases listed and reclaimed counting an attempt, exclusive claims, ownership checks on writes.
  */
 export class MemorySource implements CmsSource {
-  readonly kind = 'local' as const;
+  readonly kind: SourceKind;
   readonly calls: string[] = [];
   /** Told of every call, after it is recorded in `calls` (a test waiting for a poll). */
   onCall: ((call: string) => void) | null = null;
@@ -48,15 +53,27 @@ export class MemorySource implements CmsSource {
   failList: Error | null = null;
   /** Make complete/fail throw (CMS down during write-back). */
   failWrites: Error | null = null;
+  /** Throw from listRefs while set (outage during gc or requeue --missing-ladder). */
+  failRefs: Error | null = null;
   private readonly leaseSeconds: number;
   private readonly now: () => Date;
   private readonly shared: Shared;
+  private readonly ops: MemoryOperations;
 
-  constructor({ workerId = 'test:1', leaseSeconds = 300, now = () => new Date() }: MemorySourceOptions = {}, shared?: Shared) {
+  constructor(
+    { workerId = 'test:1', leaseSeconds = 300, now = () => new Date(), kind = 'local' }: MemorySourceOptions = {},
+    shared?: Shared,
+  ) {
+    this.kind = kind;
     this.workerId = workerId;
     this.leaseSeconds = leaseSeconds;
     this.now = now;
     this.shared = shared ?? { records: new Map(), versions: new Map(), handedOut: new WeakMap() };
+    this.ops = new MemoryOperations({
+      all: () => [...this.shared.records.values()],
+      find: (id) => this.shared.records.get(id),
+      change: (current, changes) => this.change(current, changes),
+    });
   }
 
   /** The records, by id (shared by every worker of this store). */
@@ -66,14 +83,14 @@ export class MemorySource implements CmsSource {
 
   /** Another worker's source over the same records (a second daemon on the same CMS). */
   asWorker(workerId: string): MemorySource {
-    return new MemorySource({ workerId, leaseSeconds: this.leaseSeconds, now: this.now }, this.shared);
+    return new MemorySource({ workerId, leaseSeconds: this.leaseSeconds, now: this.now, kind: this.kind }, this.shared);
   }
 
   /** Creates a record as a CMS editor would (pending, defaults for every field not given). */
   add(id: string, fields: Partial<MemoryRecord> = {}): VideoRecord {
     const now = this.stamp();
     const record: MemoryRecord = {
-      source: 'local',
+      source: this.kind,
       id,
       sourceUrl: `http://example.test/${id}.mp4`,
       status: 'pending',
@@ -97,6 +114,7 @@ export class MemorySource implements CmsSource {
       storyboardUrl: null,
       previewUrl: null,
       metadataUrl: null,
+      ladder: [],
       duration: null,
       width: null,
       height: null,
@@ -119,12 +137,31 @@ export class MemorySource implements CmsSource {
     return record;
   }
 
-  /** pending|processing → cancelled, as the API or an editor does; the worker learns it at its next write. */
-  cancel(id: string): void {
-    const current = this.get(id);
-    if (current.status !== 'pending' && current.status !== 'processing')
-      throw new AppError('conflict', `record ${id} is ${current.status}`);
-    this.update(current, { status: 'cancelled', nextAttemptAt: null, step: null });
+  // The operator's side (pending|processing → cancelled and the rest): the worker learns of a cancel at its next write.
+  async listJobs(query: JobQuery): Promise<JobPage> {
+    return this.ops.listJobs(query);
+  }
+  async getJob(id: string): Promise<SourceJob | null> {
+    return this.ops.getJob(id);
+  }
+  async retry(id: string): Promise<SourceJob> {
+    return this.ops.retry(id);
+  }
+  async cancel(id: string): Promise<SourceJob> {
+    return this.ops.cancel(id);
+  }
+  async update(id: string, changes: JobChanges): Promise<SourceJob> {
+    return this.ops.update(id, changes);
+  }
+  async clearOutputs(id: string): Promise<SourceJob> {
+    return this.ops.clearOutputs(id);
+  }
+  async listRefs(): Promise<RecordRef[]> {
+    if (this.failRefs) throw this.failRefs;
+    return this.ops.listRefs();
+  }
+  async requeue(options: RequeueOptions): Promise<RequeueResult> {
+    return this.ops.requeue(options);
   }
 
   async listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }> {
@@ -156,7 +193,7 @@ export class MemorySource implements CmsSource {
             lastRetryAt: now,
           }
         : {};
-    const claimed = this.update(current, {
+    const claimed = this.change(current, {
       ...reclaim,
       status: 'processing',
       claimedBy: workerId,
@@ -171,7 +208,7 @@ export class MemorySource implements CmsSource {
   async heartbeat(id: string, progress: Progress): Promise<void> {
     this.logCall(`heartbeat:${id}:${progress.step}`);
     const current = this.owned(id);
-    this.update(current, {
+    this.change(current, {
       progress: Math.min(100, Math.max(0, Math.round(progress.percent))),
       step: progress.step,
       heartbeatAt: this.stamp(),
@@ -182,7 +219,7 @@ export class MemorySource implements CmsSource {
     this.logCall(`complete:${id}`);
     if (this.failWrites) throw this.failWrites;
     const current = this.owned(id);
-    this.update(current, {
+    this.change(current, {
       status: 'completed',
       result,
       hlsUrl: result.hlsUrl,
@@ -210,7 +247,7 @@ export class MemorySource implements CmsSource {
     this.logCall(`fail:${id}:${failure.errorCode}:${failure.status}`);
     if (this.failWrites) throw this.failWrites;
     const current = this.owned(id);
-    this.update(current, {
+    this.change(current, {
       status: failure.status,
       failure,
       error: failure.error,
@@ -230,7 +267,7 @@ export class MemorySource implements CmsSource {
   async release(id: string): Promise<void> {
     this.logCall(`release:${id}`);
     const current = this.owned(id);
-    this.update(current, {
+    this.change(current, {
       status: 'pending',
       nextAttemptAt: this.stamp(),
       progress: 0,
@@ -268,7 +305,7 @@ export class MemorySource implements CmsSource {
     return current;
   }
 
-  private update(current: MemoryRecord, changes: Partial<MemoryRecord>): MemoryRecord {
+  private change(current: MemoryRecord, changes: Partial<MemoryRecord>): MemoryRecord {
     const next: MemoryRecord = { ...current, ...changes, updatedAt: this.stamp() };
     this.write(next);
     return next;

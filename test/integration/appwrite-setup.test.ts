@@ -3,6 +3,8 @@ import { after, describe, it } from 'node:test';
 import { RECORD_FIELDS } from '../../src/domain/record-fields.js';
 import { checkAppwrite } from '../../src/sources/appwrite-doctor.js';
 import { setupAppwrite } from '../../src/sources/appwrite-setup.js';
+import { AppwriteSource } from '../../src/sources/appwrite-source.js';
+import { silentLogger } from '../../src/logging/logger.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { appwriteConfig, DATABASE, startFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
 
@@ -49,6 +51,7 @@ describe('Appwrite setup and doctor', () => {
     assert.deepEqual([column('source_url').format, column('source_url').required], ['url', true]);
     assert.deepEqual([column('priority').min, column('priority').max, column('priority').default], [1, 10, 5]);
     assert.deepEqual([column('retry_errors').type, column('retry_errors').array], ['varchar', true]);
+    assert.deepEqual([column('ladder').type, column('ladder').array, column('ladder').size], ['varchar', true, 32]);
     assert.deepEqual([column('duration').type, column('renditions').type, column('heartbeat_at').type], ['double', 'text', 'datetime']);
     assert.ok(
       table.columns.every((c) => c.status === 'available'),
@@ -80,6 +83,25 @@ describe('Appwrite setup and doctor', () => {
     assert.deepEqual(report.problems, ['column stream_url (hls_url) is integer, expected url']);
     assert.deepEqual(report.created, []);
     assert.equal(fake.table(DATABASE, TABLE).columns.find((c) => c.key === 'stream_url')!.type, 'integer');
+  });
+
+  it('adds a list field introduced since (ladder) to a table set up before it, and reports a hand-made one that is no list', async () => {
+    const fake = await fresh();
+    const config = appwriteConfig(fake);
+    await setupAppwrite({ config, pollMs: 10 });
+    const table = fake.table(DATABASE, TABLE);
+    const ladder = table.columns.find((c) => c.key === 'ladder')!;
+    table.columns = table.columns.filter((c) => c !== ladder);
+    fake.insertRow(DATABASE, TABLE, 'older', { source_url: 'https://cdn.test/older.mp4' });
+
+    const upgrade = await setupAppwrite({ config, pollMs: 10 });
+    assert.deepEqual([upgrade.created, upgrade.problems], [['column ladder: varchar(32)[]'], []]);
+    const source = new AppwriteSource({ config, workerId: 'host-a:1', leaseSeconds: 60, log: silentLogger() });
+    assert.deepEqual((await source.getJob('older'))?.ladder, [], 'a row from before the column has the whole ladder');
+    assert.deepEqual((await source.update('older', { ladder: ['low'] })).ladder, ['low']);
+
+    table.columns = table.columns.map((c) => (c.key === 'ladder' ? { ...c, array: false } : c));
+    assert.deepEqual((await setupAppwrite({ config, pollMs: 10 })).problems, ['column ladder must be an array column']);
   });
 
   it('doctor: reachable, rows readable and writable, every column and index present', async () => {

@@ -56,6 +56,7 @@ describe('LocalSource', () => {
       nextAttemptAt: null,
       claimedBy: null,
       heartbeatAt: null,
+      ladder: [],
     });
     assert.equal(source.kind, 'local');
   });

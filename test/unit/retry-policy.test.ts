@@ -24,6 +24,7 @@ function record(retryCount: number, retryErrors: string[] = []): VideoRecord {
     nextAttemptAt: null,
     claimedBy: 'host:1',
     heartbeatAt: null,
+    ladder: [],
   };
 }
 

@@ -71,6 +71,7 @@ describe('WordPress fields', () => {
       nextAttemptAt: null,
       claimedBy: null,
       heartbeatAt: null,
+      ladder: [],
     });
   });
 

@@ -22,6 +22,7 @@ const VC_PLUGIN_FILE = __FILE__;
 require_once __DIR__ . '/includes/meta.php';
 require_once __DIR__ . '/includes/query.php';
 require_once __DIR__ . '/includes/rest.php';
+require_once __DIR__ . '/includes/jobs.php';
 require_once __DIR__ . '/includes/webhook.php';
 require_once __DIR__ . '/includes/player.php';
 require_once __DIR__ . '/includes/admin.php';

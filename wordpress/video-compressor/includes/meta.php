@@ -38,6 +38,7 @@ function vc_meta_fields(): array {
 		'storyboard_url'  => 'string',
 		'preview_url'     => 'string',
 		'metadata_url'    => 'string',
+		'ladder'          => 'array',
 	);
 }
 
