@@ -28,6 +28,11 @@ export type DaemonEvent =
       /** true when no retry follows. */
       readonly final: boolean;
     }
+  /**
+   * A job stopped by a cancel: emitted once, by the daemon whose worker stopped it (a running job)
+   * or by the daemon that cancelled it (a queued one).
+   */
+  | { readonly type: 'job_cancelled'; readonly key: string }
   /** FFmpeg died without a media diagnosis, or a worker stopped with a job in flight. */
   | { readonly type: 'worker_crashed'; readonly key: string | null; readonly reason: string }
   | { readonly type: 'disk_full'; readonly key: string; readonly message: string }
