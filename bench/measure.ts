@@ -1,6 +1,6 @@
 /** Measuring for the bench files: running commands, timing, alternating A/B runs, statistics, formatting, ladder figures. */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -104,12 +104,5 @@ export async function renditionFigures(playlist: string): Promise<RenditionFigur
   return { bytes, averageBps: total > 0 ? (bytes * 8) / total : 0, peakBps, durations: segments.map((s) => s.duration) };
 }
 
-/** Total size of the files under a directory. */
-export async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    total += entry.isDirectory() ? await treeBytes(full) : (await stat(full)).size;
-  }
-  return total;
-}
+/** Total size of the files under a directory (the daemon's own count). */
+export { directoryBytes as treeBytes } from '../src/media/directory-size.js';

@@ -18,7 +18,10 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['sources', 'alerts'],
   ['metrics'],
   ['pipeline'],
+  // Above pipeline, not beside it: callbacks reuse its address policy (url-policy.ts) and timers.
+  ['callbacks'],
   ['http'],
+  ['daemon-services.ts'],
   ['main.ts'],
   ['commands'],
   ['cli.ts'],

@@ -10,6 +10,9 @@ Usage:
   video-compressor doctor                        readiness report: configuration, ffmpeg, encoders, storage, sources, daemon
   video-compressor requeue --status failed|completed|all [--source <kind>] [--priority N] [--batch N] [--dry-run]
                                                  disaster recovery: finished records back to pending
+  video-compressor requeue --missing-ladder [--status completed|all] [--source <kind>] [--dry-run]
+                                                 storage-loss recovery: records whose ladder is gone back to pending
+  video-compressor gc [--dry-run]                removes orphan ladders of storage/hls after ORPHAN_GRACE_DAYS
   video-compressor appwrite:setup                creates the Appwrite database, table, columns and indexes (idempotent)
   video-compressor hash-password                 reads a password on stdin, prints ADMIN_PASSWORD_HASH=… for .env
   video-compressor help | --version
@@ -33,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./commands/appwrite-setup-command.js')).runAppwriteSetup();
     case 'requeue':
       return (await import('./commands/requeue-command.js')).runRequeue(rest);
+    case 'gc':
+      return (await import('./commands/gc-command.js')).runGc(rest);
     case '--version':
     case 'version': {
       const { loadConfig } = await import('./config/config.js');

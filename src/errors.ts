@@ -58,6 +58,11 @@ export const ERROR_CATALOG = {
     summary: 'The worker stopped (crash, out of memory, killed) on every attempt at this video.',
   },
   cancelled: { retryable: false, http: 409, summary: 'The job was cancelled.' },
+  ladder_invalid: {
+    retryable: false,
+    http: 400,
+    summary: "The record's ladder names a rung that LADDER does not define (or none at all).",
+  },
   shutdown: { retryable: true, http: 503, summary: 'The daemon is shutting down; the job was released.' },
   internal_error: { retryable: true, http: 500, summary: 'An unexpected error; see the logs.' },
   // HTTP API

@@ -6,14 +6,16 @@ import cron from 'node-cron';
 import { Monitoring } from './alerts/monitoring.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigError } from './config/config.js';
+import type { Express } from 'express';
 import { createApp } from './http/app.js';
+import type { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { cachedProbe } from './http/cached-probe.js';
 import { daemonMounts } from './http/daemon-mounts.js';
 import type { HealthProbe } from './http/routes/health.js';
 import type { Logger } from './logging/logger.js';
-import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
-import { DailyCleanup } from './pipeline/daily-cleanup.js';
+import type { DailyCleanup } from './pipeline/daily-cleanup.js';
+import { createCallbacks, daemonMetrics, dailyCleanup } from './daemon-services.js';
 import { fanOut, ignoreEvents, type EventSink } from './domain/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
@@ -24,7 +26,8 @@ import { sweepTemp } from './pipeline/workspace.js';
 import { createSources } from './sources/create-sources.js';
 import { openDatabase, type Database } from './store/database.js';
 import { JobRepository } from './store/job-repository.js';
-import { JobSearch } from './store/job-search.js';
+import { JobOperations } from './pipeline/job-operations.js';
+import type { CallbackService } from './callbacks/callback-service.js';
 import { Ledger } from './store/ledger.js';
 import type { CmsSource } from './sources/cms-source.js';
 
@@ -67,9 +70,12 @@ export async function startDaemon({
   const ledger = new Ledger({ db, now });
   const localJobs = config.worker.sources.includes('local') ? jobs : null;
   const monitoring = new Monitoring({ config, db, jobs: localJobs, log, now });
-  const metrics = daemonMetrics(monitoring, localJobs);
+  const metrics = daemonMetrics(monitoring, localJobs, now);
+  // The job's JSON is read when its callback is recorded, after the operations exist (below).
+  let operations: JobOperations | null = null;
+  const callbacks = createCallbacks({ config, db, log, now, job: (key) => operations?.get(key) ?? Promise.resolve(null) });
   // Every sink returns at once (alerts defer their work): the pipeline never waits for a notification.
-  const events: EventSink = fanOut(monitoring.events, metrics, extraEvents);
+  const events: EventSink = fanOut(monitoring.events, metrics, callbacks, extraEvents);
   const sources = await createSources({ config, jobs, log, now });
   recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
@@ -78,46 +84,70 @@ export async function startDaemon({
   if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
 
   const poller = createPoller({ config, sources, ledger, tools, events, log, now });
-  const mounts = daemonMounts({
+  operations = new JobOperations({
+    sources,
+    worker: poller,
+    events,
+    hlsDir: config.storage.hlsDir,
+    log: log.child({ module: 'operations' }),
+  });
+  const app = daemonApp({
     config,
     apiKey,
-    worker: poller,
-    jobs: localJobs,
-    search: new JobSearch(db),
+    poller,
+    localJobs,
+    operations,
+    callbacks,
     ledger,
     monitoring,
     metrics,
+    ffmpeg: ffmpeg.version,
     log,
     now,
   });
-  const app = createApp({
-    server: { ...config.server, apiKey },
-    storage: config.storage,
-    worker: poller,
-    jobs: localJobs,
-    ledger,
-    mounts,
-    observe: metrics.httpObserver(),
-    health: healthProbe(config, ffmpeg.version),
-    log: log.child({ module: 'http' }),
-  });
   const server = await listen(app, config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
-  const cleanup = dailyCleanup(config, ledger, log, now);
+  const cleanup = dailyCleanup({ config, db, jobs, ledger, sources, worker: poller, log, now });
   poller.start();
   cleanup.start();
+  callbacks.start();
   monitoring.start(poller);
   log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
-  return { poller, server, port, close: () => closeDaemon({ poller, cleanup, monitoring, server, db, log }) };
+  return { poller, server, port, close: () => closeDaemon({ poller, cleanup, monitoring, callbacks, server, db, log }) };
 }
 
-/** /metrics: counters follow the events, gauges read the worker, the local store and the monitoring at scrape time. */
-function daemonMetrics(monitoring: Monitoring, localJobs: JobRepository | null): DaemonMetrics {
-  return new DaemonMetrics({
-    worker: () => monitoring.worker?.snapshot() ?? null,
-    jobCounts: () => localJobs?.countByStatus() ?? null,
-    system: () => monitoring.monitor.latest(),
-    activeAlerts: () => monitoring.alertRepository.active(),
+interface AppParts {
+  readonly config: AppConfig;
+  readonly apiKey: string;
+  readonly poller: Poller;
+  readonly localJobs: JobRepository | null;
+  readonly operations: JobOperations;
+  readonly callbacks: CallbackService;
+  readonly ledger: Ledger;
+  readonly monitoring: Monitoring;
+  readonly metrics: DaemonMetrics;
+  readonly ffmpeg: string | null;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/** The HTTP application: the API, the dashboard, the webhooks, /metrics and /health. */
+function daemonApp(o: AppParts): Express {
+  const { config, apiKey, poller: worker, operations, callbacks, ledger, monitoring, metrics, log, now } = o;
+  const mounts = daemonMounts({ config, apiKey, worker, operations, callbacks, ledger, monitoring, metrics, log, now });
+  return createApp({
+    server: { ...config.server, apiKey },
+    storage: config.storage,
+    worker,
+    jobs: o.localJobs,
+    ledger,
+    operations,
+    ladderNames: config.media.ladder.map((rung) => rung.name),
+    callbacks,
+    mounts,
+    observe: metrics.httpObserver(),
+    health: healthProbe(config, o.ffmpeg),
+    log: log.child({ module: 'http' }),
   });
 }
 
@@ -126,18 +156,6 @@ function healthProbe(config: AppConfig, ffmpegVersion: string | null): () => Pro
   return cachedProbe(async () => ({ ffmpeg: ffmpegVersion, storageWritable: await isWritable(config.storage.dir) }), {
     ttlMs: HEALTH_PROBE_TTL_MS,
     now: () => performance.now(),
-  });
-}
-
-function dailyCleanup(config: AppConfig, ledger: Ledger, log: Logger, now: () => Date): DailyCleanup {
-  return new DailyCleanup({
-    tempDir: config.storage.tempDir,
-    ledger,
-    ledgerRetentionDays: config.maintenance.ledgerRetentionDays,
-    cron: config.maintenance.cleanupCron,
-    schedule: (expr, fn) => cron.schedule(expr, fn),
-    log: log.child({ module: 'cleanup' }),
-    now,
   });
 }
 
@@ -169,13 +187,16 @@ interface Closable {
   readonly poller: Poller;
   readonly cleanup: DailyCleanup;
   readonly monitoring: Monitoring;
+  readonly callbacks: CallbackService;
   readonly server: Server;
   readonly db: Database;
   readonly log: Logger;
 }
 
-async function closeDaemon({ poller, cleanup, monitoring, server, db, log }: Closable): Promise<boolean> {
+async function closeDaemon({ poller, cleanup, monitoring, callbacks, server, db, log }: Closable): Promise<boolean> {
   const [settled] = await Promise.all([poller.stop(), cleanup.stop()]);
+  // After the poller: the jobs it stopped may still report; before the database closes.
+  await callbacks.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   monitoring.stop();

@@ -1,6 +1,6 @@
 import type { Alert } from '../store/alert-repository.js';
-import type { PeriodSummary } from '../store/report-queries.js';
-import { formatBytes, formatMinutes, plural } from '../format/units.js';
+import type { PeriodSummary, QueueWait } from '../store/report-queries.js';
+import { formatBytes, formatMinutes, formatShortDuration, plural } from '../format/units.js';
 import { ruleTitle } from './rules.js';
 
 /** The figures of one daily report: the 24 hours before `at`. */
@@ -68,6 +68,7 @@ export function formatDailyReport(data: DailyReportData, options: ReportFormatOp
     `⏳ Pending: ${plural(data.pending, 'video')}`,
     `📦 Storage Used: ${formatBytes(summary.outputBytes)}`,
     `⏱️ Avg Processing Time: ${summary.averageProcessingMs === null ? 'n/a' : formatMinutes(summary.averageProcessingMs)}`,
+    `⏳ Queue Wait: ${formatQueueWait(summary.queueWait)}`,
     `🏆 Success Rate: ${successRate}`,
     '',
     `Top Error: ${topError}`,
@@ -82,4 +83,10 @@ function healthLine(alerts: readonly Alert[]): string {
   const mark = alerts.some((a) => a.level === 'critical') ? '🔴' : '⚠️';
   const list = alerts.map((a) => `${ruleTitle(a.rule)} (${a.level})`).join(', ');
   return `${mark} ${plural(alerts.length, 'open alert')}: ${list}`;
+}
+
+/** `median 12s · p95 3m 05s (40 jobs)`, or `n/a` when no job started. */
+export function formatQueueWait(wait: QueueWait): string {
+  if (wait.medianMs === null || wait.p95Ms === null) return 'n/a';
+  return `median ${formatShortDuration(wait.medianMs)} · p95 ${formatShortDuration(wait.p95Ms)} (${plural(wait.count, 'job')})`;
 }

@@ -1,25 +1,33 @@
+import { access, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { toAppError } from '../errors.js';
 import { silentLogger } from '../logging/logger.js';
 import { type CmsSource } from '../sources/cms-source.js';
+import { jobKey } from '../domain/job-key.js';
+import { MASTER_PLAYLIST } from '../domain/storage-layout.js';
 import { REQUEUE_SCOPES, type RequeueResult, type RequeueScope } from '../domain/requeue.js';
 import { createSources } from '../sources/create-sources.js';
 import { openDatabase } from '../store/database.js';
 import { JobRepository } from '../store/job-repository.js';
 
 export const REQUEUE_HELP = `Usage: video-compressor requeue --status failed|completed|all [--source <kind>] [--priority N] [--batch N] [--dry-run]
+       video-compressor requeue --missing-ladder [--status completed|all] [--source <kind>] [--priority N] [--batch N] [--dry-run]
 
-Sends finished records back to pending, e.g. after the storage volume was lost (--status completed)
+Sends finished records back to pending, e.g. after the storage volume was lost (--missing-ladder)
 or after fixing what made jobs fail (--status failed). Outputs and errors are cleared and the retry
 budget starts again. Records being processed are never touched.
 
-  --status     failed, completed, or all (both; cancelled records are left alone)
-  --source     one source of SOURCES (default: every configured source)
-  --priority   priority of the requeued records, 1 urgent … 10 low (default 10, so new uploads
-               at the normal priority 5 still go first during a bulk recovery)
-  --batch      records per transaction (default 500)
-  --dry-run    count what would be requeued; change nothing`;
+  --status          failed, completed, or all (both; cancelled records are left alone);
+                    required unless --missing-ladder
+  --missing-ladder  the storage-loss recovery: only records whose storage/hls/<key>/master.m3u8
+                    is missing (implies --status completed unless --status is given)
+  --source          one source of SOURCES (default: every configured source)
+  --priority        priority of the requeued records, 1 urgent … 10 low (default 10, so new uploads
+                    at the normal priority 5 still go first during a bulk recovery)
+  --batch           records per transaction or CMS request batch (default 500)
+  --dry-run         count what would be requeued; change nothing`;
 
 interface RequeueArgs {
   readonly scope: RequeueScope;
@@ -27,9 +35,11 @@ interface RequeueArgs {
   readonly priority: number;
   readonly batchSize: number;
   readonly dryRun: boolean;
+  /** Only the records whose ladder is gone from storage/hls. */
+  readonly missingLadder: boolean;
 }
 
-/** `video-compressor requeue`: disaster recovery through each source's optional `requeue`. */
+/** `video-compressor requeue`: disaster recovery through each source's `requeue`. */
 export async function runRequeue(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(REQUEUE_HELP);
@@ -59,7 +69,7 @@ export async function runRequeue(argv: string[]): Promise<number> {
     const sources = await createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now });
     let failed = 0;
     for (const source of sources.filter((s) => kinds.includes(s.kind))) {
-      if (!(await requeueSource(source, args))) failed += 1;
+      if (!(await requeueSource(source, args, config.storage.hlsDir))) failed += 1;
     }
     if (!args.dryRun) console.log(nextPollHint(config));
     return failed === 0 ? 0 : 1;
@@ -72,17 +82,20 @@ function now(): Date {
   return new Date();
 }
 
-async function requeueSource(source: CmsSource, args: RequeueArgs): Promise<boolean> {
-  if (!source.requeue) {
-    console.error(`${source.kind}: requeue is not supported by this source yet; set the records' status to pending in the CMS.`);
-    return false;
-  }
+async function requeueSource(source: CmsSource, args: RequeueArgs, hlsDir: string): Promise<boolean> {
   try {
+    let ids: ReadonlySet<string> | undefined;
+    if (args.missingLadder) {
+      ids = await missingLadderIds(source, args.scope, hlsDir);
+      const which = args.scope === 'all' ? 'failed or completed' : args.scope;
+      console.log(`${source.kind}: ${ids.size} ${which} record(s) without ${path.join(hlsDir, '<key>', MASTER_PLAYLIST)}`);
+    }
     const result = await source.requeue({
       scope: args.scope,
       priority: args.priority,
       batchSize: args.batchSize,
       dryRun: args.dryRun,
+      ...(ids === undefined ? {} : { ids }),
       onBatch: (done) => {
         if (process.stderr.isTTY) process.stderr.write(`\r${source.kind}: ${done} requeued…`);
       },
@@ -95,6 +108,36 @@ async function requeueSource(source: CmsSource, args: RequeueArgs): Promise<bool
     console.error(`${source.kind}: requeue failed [${error.code}]: ${error.message}`);
     return false;
   }
+}
+
+/** Ids of the source's finished records in `scope` whose storage/hls/<key>/master.m3u8 is missing. */
+export async function missingLadderIds(
+  source: Pick<CmsSource, 'kind' | 'listRefs'>,
+  scope: RequeueScope,
+  hlsDir: string,
+): Promise<Set<string>> {
+  const statuses = scope === 'all' ? ['failed', 'completed'] : [scope];
+  // One listing instead of a stat per record: after a storage loss most keys are simply absent.
+  const present = new Set(
+    await readdir(hlsDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw toAppError(err);
+    }),
+  );
+  const ids = new Set<string>();
+  for (const ref of await source.listRefs()) {
+    if (!statuses.includes(ref.status)) continue;
+    const key = jobKey({ source: source.kind, id: ref.id });
+    if (!present.has(key) || !(await exists(path.join(hlsDir, key, MASTER_PLAYLIST)))) ids.add(ref.id);
+  }
+  return ids;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 export function describeResult(kind: string, result: RequeueResult, args: Pick<RequeueArgs, 'dryRun' | 'priority'>): string {
@@ -126,16 +169,19 @@ export function parseRequeueArgs(argv: string[]): RequeueArgs | string {
         priority: { type: 'string', default: '10' },
         batch: { type: 'string', default: '500' },
         'dry-run': { type: 'boolean', default: false },
+        'missing-ladder': { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
     return (err as Error).message;
   }
-  const scope = REQUEUE_SCOPES.find((s) => s === values.status);
+  const missingLadder = values['missing-ladder'];
+  // A storage loss takes the completed records' ladders: the recovery's natural scope.
+  const scope = REQUEUE_SCOPES.find((s) => s === (values.status ?? (missingLadder ? 'completed' : undefined)));
   if (scope === undefined) return `--status must be one of ${REQUEUE_SCOPES.join(', ')}`;
   const priority = Number(values.priority);
   if (!Number.isInteger(priority) || priority < 1 || priority > 10) return '--priority must be an integer from 1 to 10';
   const batchSize = Number(values.batch);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) return '--batch must be an integer from 1 to 100000';
-  return { scope, source: values.source, priority, batchSize, dryRun: values['dry-run'] };
+  return { scope, source: values.source, priority, batchSize, dryRun: values['dry-run'], missingLadder };
 }

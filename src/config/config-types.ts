@@ -51,6 +51,20 @@ export interface WorkerConfig {
 export interface MaintenanceConfig {
   readonly cleanupCron: string;
   readonly ledgerRetentionDays: number;
+  /** Local jobs that ended longer ago are deleted (their ladders stay). */
+  readonly jobRetentionDays: number;
+  /** A ladder without a record (or one its record no longer points at) is removed after this long. */
+  readonly orphanGraceDays: number;
+}
+
+/** Completion callbacks (src/callbacks): a POST of the job's JSON when it completes, fails or is cancelled. */
+export interface CallbacksConfig {
+  /** Sent for the jobs of every source; null = only jobs submitted with their own callback_url. */
+  readonly url: string | null;
+  /** HMAC-SHA256 key of X-Signature; null = deliveries are unsigned. */
+  readonly secret: string | null;
+  /** Callback hosts that resolve to private, loopback or link-local addresses are refused unless set. */
+  readonly allowPrivate: boolean;
 }
 
 export interface DownloadConfig {
@@ -150,6 +164,7 @@ export interface AppConfig {
   readonly media: MediaConfig;
   readonly admin: AdminConfig;
   readonly alerts: AlertsConfig;
+  readonly callbacks: CallbacksConfig;
   /** Set when the Appwrite connection variables are; required by SOURCES=appwrite. */
   readonly appwrite: AppwriteConfig | null;
   /** Set when the WordPress connection variables are; required by SOURCES=wordpress. */

@@ -98,6 +98,8 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
     maintenance: {
       cleanupCron: raw.CLEANUP_CRON,
       ledgerRetentionDays: raw.LEDGER_RETENTION_DAYS,
+      jobRetentionDays: raw.JOB_RETENTION_DAYS,
+      orphanGraceDays: raw.ORPHAN_GRACE_DAYS,
     },
     download: {
       maxBytes: raw.MAX_SOURCE_BYTES,
@@ -114,6 +116,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       sessionSecret: raw.SESSION_SECRET ?? null,
     },
     alerts: buildAlertsConfig(raw),
+    callbacks: { url: raw.CALLBACK_URL ?? null, secret: raw.CALLBACK_SECRET ?? null, allowPrivate: raw.ALLOW_PRIVATE_CALLBACK_URLS },
     appwrite: buildAppwriteConfig(raw, publicBaseUrl),
     wordpress: buildWordpressConfig(raw),
   };

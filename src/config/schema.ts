@@ -107,6 +107,12 @@ export const envSchema = z.object({
     .default('30 3 * * *')
     .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression (e.g. 30 3 * * *)' }),
   LEDGER_RETENTION_DAYS: int(90, 1, 36_500),
+  JOB_RETENTION_DAYS: int(90, 1, 36_500),
+  ORPHAN_GRACE_DAYS: int(7, 0, 3650),
+  // Completion callbacks
+  CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters (e.g. openssl rand -hex 24)').optional(),
+  ALLOW_PRIVATE_CALLBACK_URLS: bool(false),
   // Download
   MAX_SOURCE_BYTES: bytes('10GiB'),
   DOWNLOAD_CONNECT_TIMEOUT: duration('15s', 100, 600_000),

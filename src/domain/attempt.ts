@@ -7,6 +7,8 @@ export interface AttemptStart {
   readonly recordId: string;
   readonly title: string | null;
   readonly workerId: string;
+  /** ISO-8601: when the job became due (created, or its retry time); queue wait = start − this. */
+  readonly queuedAt?: string;
 }
 
 export const ATTEMPT_OUTCOMES = ['completed', 'failed', 'retrying', 'released', 'cancelled'] as const;

@@ -9,7 +9,8 @@ import { requireApiKeyHeader } from './auth.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { type HealthProbe, healthRouter } from './routes/health.js';
 import { hlsStaticRouter } from './routes/hls-static.js';
-import { jobsRouter } from './routes/jobs.js';
+import { jobsRouter, type CallbackRegistry } from './routes/jobs.js';
+import type { JobOperations } from '../pipeline/job-operations.js';
 import { pollRouter } from './routes/poll.js';
 import { statsRouter } from './routes/stats.js';
 import { HLS_URL_PATH } from '../domain/storage-layout.js';
@@ -28,6 +29,12 @@ export interface AppDeps {
   /** Null when the local source is disabled (SOURCES without `local`). */
   readonly jobs: JobRepository | null;
   readonly ledger: Ledger;
+  /** The operator's actions on the jobs of every source (the jobs API). */
+  readonly operations: JobOperations;
+  /** LADDER's rung names (a per-job ladder may name only these). */
+  readonly ladderNames: readonly string[];
+  /** Completion callbacks; null = a job's callback_url is refused. */
+  readonly callbacks?: CallbackRegistry | null;
   readonly health: () => Promise<HealthProbe>;
   readonly log: Logger;
   /** Clock for uptime; defaults to the system clock. */
@@ -60,7 +67,8 @@ export function createApp(deps: AppDeps): Express {
   // Authenticate before parsing: an anonymous client cannot make us read its body.
   const api = express.Router();
   api.use(requireApiKeyHeader(deps.server.apiKey), express.json({ limit: JSON_BODY_LIMIT }));
-  api.use(jobsRouter({ jobs: deps.jobs, ledger: deps.ledger, worker: deps.worker }));
+  const { jobs, operations, ledger, worker, ladderNames } = deps;
+  api.use(jobsRouter({ jobs, operations, ledger, worker, ladderNames, callbacks: deps.callbacks ?? null }));
   api.use(pollRouter({ worker: deps.worker }));
   api.use(statsRouter({ jobs: deps.jobs, ledger: deps.ledger }));
   app.use('/api', api);

@@ -2,8 +2,8 @@ import type { Monitoring } from '../alerts/monitoring.js';
 import type { AppConfig } from '../config/config.js';
 import type { WorkerControl } from '../domain/worker.js';
 import type { Logger } from '../logging/logger.js';
-import type { JobRepository } from '../store/job-repository.js';
-import type { JobSearch } from '../store/job-search.js';
+import type { JobOperations } from '../pipeline/job-operations.js';
+import type { CallbackRegistry } from './routes/jobs.js';
 import type { Ledger } from '../store/ledger.js';
 import { adminRouter } from './admin/admin-router.js';
 import type { AppMount } from './app.js';
@@ -20,9 +20,8 @@ export interface DaemonMountDeps {
   readonly apiKey: string;
   /** The poller: the dashboard shows and controls it, the webhooks wake it. */
   readonly worker: WorkerControl;
-  /** Null when the local source is disabled. */
-  readonly jobs: JobRepository | null;
-  readonly search: JobSearch;
+  readonly operations: JobOperations;
+  readonly callbacks?: CallbackRegistry | null;
   readonly ledger: Ledger;
   readonly monitoring: MonitoringServices;
   readonly metrics: MetricsRouteDeps['metrics'];
@@ -60,14 +59,14 @@ function webhookMounts({ config, worker, log }: DaemonMountDeps): AppMount[] {
   return mounts;
 }
 
-function adminRouterOf({ config, worker, jobs, search, ledger, monitoring, log, now }: DaemonMountDeps) {
+function adminRouterOf({ config, worker, operations, callbacks, ledger, monitoring, log, now }: DaemonMountDeps) {
   return adminRouter({
     admin: config.admin,
     publicBaseUrl: config.server.publicBaseUrl,
     serveHls: config.server.serveHls,
     worker,
-    jobs,
-    search,
+    operations,
+    callbacks: callbacks ?? null,
     ledger,
     reports: monitoring.reports,
     alerts: monitoring.alertRepository,

@@ -1,4 +1,5 @@
 import type { LadderRungSpec } from '../config/parsers.js';
+import { AppError } from '../errors.js';
 import { planAudio } from './audio-plan.js';
 import { PROGRESSIVE, type InterlaceVerdict } from './interlace.js';
 import { planPicture } from './picture.js';
@@ -10,6 +11,25 @@ export interface LadderOptions {
   readonly segmentSeconds: number;
   readonly maxFps: number;
   readonly audioBitrateKbps: number;
+}
+
+/**
+ * The rungs of LADDER a record asks for (`ladder: ["high","low"]`), in LADDER's order. Throws
+ * `ladder_invalid` (permanent) for an unknown name or an empty selection.
+ */
+export function selectRungs(ladder: readonly LadderRungSpec[], names: readonly string[]): LadderRungSpec[] {
+  const unknown = names.filter((name) => !ladder.some((rung) => rung.name === name));
+  if (unknown.length > 0 || names.length === 0) {
+    const known = ladder.map((rung) => rung.name).join(', ');
+    throw new AppError(
+      'ladder_invalid',
+      `ladder ${JSON.stringify(names)}: unknown rung(s) ${unknown.join(', ') || '(none given)'}; LADDER defines ${known}`,
+      {
+        context: { ladder: names },
+      },
+    );
+  }
+  return ladder.filter((rung) => names.includes(rung.name));
 }
 
 /** Reference point of the derived caps: 1080p30 → 6000 kb/s, in line with common HLS ladders. */

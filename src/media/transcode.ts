@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaConfig } from '../config/config.js';
 import { abortReason, AppError, isAppError } from '../errors.js';
@@ -8,6 +8,7 @@ import { probe } from './ffprobe.js';
 import { buildHlsCommand, LADDER_FILES } from './hls-command.js';
 import { audioConversions } from './audio-plan.js';
 import { detectInterlace } from './interlace.js';
+import { directoryBytes } from './directory-size.js';
 import { planLadder } from './ladder.js';
 import { pictureConversions } from './picture.js';
 import { makePreviews, type PreviewStepResult } from './previews/make-previews.js';
@@ -206,15 +207,4 @@ function explainVerification(err: unknown, logTail: readonly string[]): unknown 
 /** Same contract as the runner: the signal's reason when it is an Error, else AppError('cancelled'). */
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw abortReason(signal, 'transcode');
-}
-
-/** Total size of the files under `dir`. */
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) total += await directoryBytes(full);
-    else if (entry.isFile()) total += (await stat(full)).size;
-  }
-  return total;
 }

@@ -5,6 +5,7 @@ import type { DaemonEvent, EventSink } from '../domain/events.js';
 import type { WorkerSnapshot } from '../domain/worker.js';
 import type { JobStatus } from '../domain/record.js';
 import type { Alert } from '../store/alert-repository.js';
+import type { QueueWait } from '../store/report-queries.js';
 
 /** Where the gauges read their values at scrape time. */
 export interface MetricsSources {
@@ -13,6 +14,8 @@ export interface MetricsSources {
   readonly jobCounts: () => Record<JobStatus, number> | null;
   readonly system: () => SystemSample | null;
   readonly activeAlerts: () => readonly Alert[];
+  /** Queue wait (due → claimed) of the last 24 h. */
+  readonly queueWait: () => QueueWait;
 }
 
 const PREFIX = 'video_compressor_';
@@ -123,6 +126,18 @@ function registerGauges(registry: Registry, sources: MetricsSources): void {
     collect() {
       this.reset();
       for (const s of sources.worker()?.sources ?? []) this.set({ source: s.kind }, s.connected ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}queue_wait_seconds`,
+    help: 'Queue wait of the jobs started in the last 24 h, due to claimed: median (quantile 0.5) and 95th percentile.',
+    labelNames: ['quantile'],
+    registers,
+    collect() {
+      this.reset();
+      const wait = sources.queueWait();
+      if (wait.medianMs !== null) this.set({ quantile: '0.5' }, wait.medianMs / 1000);
+      if (wait.p95Ms !== null) this.set({ quantile: '0.95' }, wait.p95Ms / 1000);
     },
   });
   registerNowGauges(registry, sources);

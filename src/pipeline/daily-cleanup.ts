@@ -1,6 +1,8 @@
 import type { Logger } from '../logging/logger.js';
+import type { JobRepository } from '../store/job-repository.js';
 import type { Ledger } from '../store/ledger.js';
 import type { Schedule, ScheduledTask } from '../domain/schedule.js';
+import type { GcReport, LadderGc } from './ladder-gc.js';
 import { sweepTemp } from './workspace.js';
 
 /** Work directories untouched for this long, and not a live worker's, are leftovers. */
@@ -12,6 +14,12 @@ export interface DailyCleanupOptions {
   readonly tempDir: string;
   readonly ledger: Pick<Ledger, 'prune'>;
   readonly ledgerRetentionDays: number;
+  /** The local source's jobs table. */
+  readonly jobs: Pick<JobRepository, 'trimEnded'>;
+  /** JOB_RETENTION_DAYS: local jobs that ended longer ago are deleted (their ladders stay). */
+  readonly jobRetentionDays: number;
+  /** Orphan ladders of storage/hls (ORPHAN_GRACE_DAYS is the gc's own option). */
+  readonly ladderGc: Pick<LadderGc, 'run'>;
   /** CLEANUP_CRON. */
   readonly cron: string;
   /** node-cron in production; tests call {@link DailyCleanup.run} directly. */
@@ -23,12 +31,16 @@ export interface DailyCleanupOptions {
 export interface CleanupReport {
   readonly tempRemoved: number;
   readonly ledgerRemoved: number;
+  readonly jobsTrimmed: number;
+  /** Null when the gc run itself failed (storage/hls unreadable). */
+  readonly ladders: GcReport | null;
 }
 
 /**
  * The daemon's daily housekeeping: storage/temp leftovers older than 24 h (crashed workers on this
  * host or on another sharing the volume, interrupted `transcode` runs; never a running job's
- * directory) and ledger rows older than LEDGER_RETENTION_DAYS.
+ * directory), ledger rows older than LEDGER_RETENTION_DAYS, local jobs that ended more than
+ * JOB_RETENTION_DAYS ago, and orphan ladders (ladder-gc.ts).
  */
 export class DailyCleanup {
   private task: ScheduledTask | null = null;
@@ -56,24 +68,62 @@ export class DailyCleanup {
   }
 
   private async cleanup(): Promise<CleanupReport> {
-    const { tempDir, ledger, ledgerRetentionDays, log, now } = this.options;
-    // Each step runs even if the other one failed.
-    const tempRemoved = await sweepTemp(tempDir, log, {
-      staleAfterMs: TEMP_MAX_AGE_MS,
-      minAgeMs: TEMP_MAX_AGE_MS,
-      keepOwn: true,
-      now,
-    }).catch((err: unknown) => {
-      log.error({ err }, 'daily cleanup: sweeping temp failed');
-      return 0;
-    });
-    let ledgerRemoved = 0;
-    try {
-      ledgerRemoved = ledger.prune(new Date(now().getTime() - ledgerRetentionDays * DAY_MS));
-    } catch (err) {
-      log.error({ err }, 'daily cleanup: pruning the ledger failed');
-    }
-    log.info({ tempRemoved, ledgerRemoved, ledgerRetentionDays }, 'daily cleanup done');
-    return { tempRemoved, ledgerRemoved };
+    const { log, now, ledgerRetentionDays, jobRetentionDays } = this.options;
+    // Each step runs even if another one failed.
+    const tempRemoved = await this.sweepTemp();
+    const ledgerRemoved = this.step('pruning the ledger', () => this.options.ledger.prune(daysBefore(now(), ledgerRetentionDays)));
+    const jobsTrimmed = this.step('trimming ended jobs', () => this.options.jobs.trimEnded(daysBefore(now(), jobRetentionDays)));
+    const ladders = await this.collectLadders();
+    log.info(
+      {
+        tempRemoved,
+        ledgerRemoved,
+        ledgerRetentionDays,
+        jobsTrimmed,
+        jobRetentionDays,
+        ladders: ladders && {
+          scanned: ladders.scanned,
+          orphans: ladders.orphans,
+          removed: ladders.removed.map((r) => r.key),
+          removedBytes: ladders.removed.reduce((sum, r) => sum + r.bytes, 0),
+          skippedSources: ladders.skippedSources,
+        },
+      },
+      'daily cleanup done',
+    );
+    return { tempRemoved, ledgerRemoved, jobsTrimmed, ladders };
   }
+
+  private sweepTemp(): Promise<number> {
+    const { tempDir, log, now } = this.options;
+    return sweepTemp(tempDir, log, { staleAfterMs: TEMP_MAX_AGE_MS, minAgeMs: TEMP_MAX_AGE_MS, keepOwn: true, now }).catch(
+      (err: unknown) => {
+        log.error({ err }, 'daily cleanup: sweeping temp failed');
+        return 0;
+      },
+    );
+  }
+
+  private async collectLadders(): Promise<GcReport | null> {
+    try {
+      return await this.options.ladderGc.run();
+    } catch (err) {
+      this.options.log.error({ err }, 'daily cleanup: ladder gc failed');
+      return null;
+    }
+  }
+
+  /** A count, or 0 when the step failed (logged). */
+  private step(what: string, fn: () => number): number {
+    try {
+      return fn();
+    } catch (err) {
+      this.options.log.error({ err }, `daily cleanup: ${what} failed`);
+      return 0;
+    }
+  }
+}
+
+function daysBefore(now: Date, days: number): Date {
+  return new Date(now.getTime() - days * DAY_MS);
 }

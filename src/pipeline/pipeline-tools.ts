@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { createEncoderResolver, ffmpegEncoderProber } from '../media/encoder-select.js';
 import { createFfmpegRunner } from '../media/ffmpeg-runner.js';
 import { probe } from '../media/ffprobe.js';
+import { selectRungs } from '../media/ladder.js';
 import { transcodeLadder } from '../media/transcode.js';
 import { validateSource } from '../media/validate-source.js';
 import { downloadInChild } from './download-child.js';
@@ -37,7 +38,10 @@ export function createPipelineTools({ config, log }: { config: Pick<AppConfig, '
       validateSource(info, config.media);
       return info;
     },
-    transcode: async ({ input, outDir, info, signal, log: jobLog, onProgress, onWarning }) =>
-      transcodeLadder({ input, outDir, info, media, runner, log: jobLog, signal, onProgress, onWarning, encoder: await resolveEncoder() }),
+    transcode: async ({ input, outDir, info, ladder = [], signal, log: jobLog, onProgress, onWarning }) => {
+      const jobMedia = ladder.length === 0 ? media : { ...media, ladder: selectRungs(media.ladder, ladder) };
+      const encoder = await resolveEncoder();
+      return transcodeLadder({ input, outDir, info, media: jobMedia, runner, log: jobLog, signal, onProgress, onWarning, encoder });
+    },
   };
 }

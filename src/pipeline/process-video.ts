@@ -10,7 +10,7 @@ import { Heartbeat } from './heartbeat.js';
 import { publishLadder } from './publish.js';
 import { etaSeconds, publishResultOf } from './publish-result.js';
 import { redactUrl } from './url-policy.js';
-import { decideFailure, describeSchedule } from './retry-policy.js';
+import { dueSince, settleFailure } from './settle-failure.js';
 import { assertFreeSpace, createWorkspace, type Workspace } from './workspace.js';
 import type { EventSink } from '../domain/events.js';
 import type { JobLedger, AttemptOutcome } from '../domain/attempt.js';
@@ -32,6 +32,8 @@ export interface PipelineTools {
     input: string;
     outDir: string;
     info: VideoInfo;
+    /** The record's rung names (validated against LADDER by the tools); empty = the whole ladder. */
+    ladder?: readonly string[];
     signal: AbortSignal;
     log: Logger;
     onProgress: (p: EncodeProgress) => void;
@@ -165,6 +167,7 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
     recordId: record.id,
     title: record.title,
     workerId: deps.config.workerId,
+    queuedAt: dueSince(record),
   });
   const report = (step: JobStep, fraction = 0, extra: Partial<Progress> = {}): void => {
     const [from, to] = STEP_RANGE[step];
@@ -234,6 +237,7 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
     input: workspace.sourcePath,
     outDir: workspace.outDir,
     info,
+    ladder: record.ladder,
     signal,
     log,
     onProgress: (p) => report('transcoding', p.percent / 100, p.speed ? { etaSeconds: etaSeconds(info, p) } : {}),
@@ -255,44 +259,6 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
       conversions: output.conversions,
     },
   };
-}
-
-/** Decides and writes what a failed attempt means for the record; returns the ledger outcome. */
-async function settleFailure(o: { record: VideoRecord; error: AppError; deps: ProcessVideoDeps; log: Logger }): Promise<JobOutcome> {
-  const { record, error, deps, log } = o;
-  try {
-    switch (error.code) {
-      case 'shutdown':
-        await deps.source.release(record.id);
-        log.info('job released for another attempt (shutdown)');
-        return 'released';
-      case 'cancelled':
-        log.info('job cancelled');
-        return 'cancelled';
-      case 'lease_expired':
-        log.warn('lease lost to another worker; not writing back');
-        return 'released';
-      default: {
-        const decided = decideFailure({ record, error, now: deps.now(), delaysMs: deps.config.retryDelaysMs });
-        const schedule = describeSchedule(decided, deps.config.retryDelaysMs);
-        // The record's error says what went wrong and what happens next.
-        const failure = { ...decided, error: `${decided.error} — ${schedule}` };
-        log[failure.status === 'failed' ? 'error' : 'warn'](
-          { err: error, code: error.code, context: error.context },
-          `job failed: ${schedule}`,
-        );
-        await deps.source.fail(record.id, failure);
-        return failure.status === 'failed' ? 'failed' : 'retrying';
-      }
-    }
-  } catch (writeErr) {
-    // The record stays "processing"; its lease expires and a later poll retries it.
-    log.error(
-      { err: writeErr, jobError: error.code },
-      'could not write the outcome back to the CMS; the lease will expire and the job will be retried',
-    );
-    return 'released';
-  }
 }
 
 function logTailOf(error: AppError): string[] | undefined {

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../errors.js';
+import { directoryBytes } from '../media/directory-size.js';
 import type { Logger } from '../logging/logger.js';
 
 /**
@@ -46,11 +47,32 @@ export async function publishLadder({ outDir, hlsDir, key, log }: PublishOptions
   }
 }
 
-/** Finishes or rolls back publishes cut short by a crash (see publishLadder). */
+/**
+ * Takes a ladder down (DELETE, gc): one rename to a hidden sibling, so it stops being served at
+ * once and whole, then the files are removed. The bytes it held; null when there was none.
+ */
+export async function unpublishLadder({ hlsDir, key, log }: Omit<PublishOptions, 'outDir'>): Promise<number | null> {
+  const target = path.join(hlsDir, key);
+  const removing = path.join(hlsDir, `.${key}.removing`);
+  try {
+    await rm(removing, { recursive: true, force: true });
+    await rename(target, removing);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new AppError('publish_failed', `Removing ${target} failed: ${(err as Error).message}`, { cause: err, context: { target } });
+  }
+  const bytes = await directoryBytes(removing);
+  // Out of reach already: a leftover (a crash here) is removed by recoverInterruptedPublishes at start.
+  await rm(removing, { recursive: true, force: true });
+  log.info({ target, bytes }, 'ladder removed');
+  return bytes;
+}
+
+/** Finishes or rolls back publishes (and removals) cut short by a crash (see publishLadder, unpublishLadder). */
 export async function recoverInterruptedPublishes(hlsDir: string, log: Logger): Promise<void> {
   const names = await readdir(hlsDir).catch(() => [] as string[]);
   for (const name of names) {
-    const match = /^\.(.+)\.(incoming|previous)$/.exec(name);
+    const match = /^\.(.+)\.(incoming|previous|removing)$/.exec(name);
     if (!match?.[1]) continue;
     const hidden = path.join(hlsDir, name);
     const target = path.join(hlsDir, match[1]);

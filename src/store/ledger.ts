@@ -89,10 +89,10 @@ export class Ledger {
   start(attempt: AttemptStart): number {
     const result = this.db
       .prepare(
-        `INSERT INTO ledger (job_key, source, record_id, title, worker_id, status, started_at)
-         VALUES (@key, @source, @recordId, @title, @workerId, 'processing', @now)`,
+        `INSERT INTO ledger (job_key, source, record_id, title, worker_id, status, started_at, queued_at)
+         VALUES (@key, @source, @recordId, @title, @workerId, 'processing', @now, @queuedAt)`,
       )
-      .run({ ...attempt, now: this.now().toISOString() });
+      .run({ ...attempt, queuedAt: attempt.queuedAt ?? null, now: this.now().toISOString() });
     return Number(result.lastInsertRowid);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -110,6 +110,44 @@ describe('command line', () => {
     assert.equal(code, 1);
     assert.match(stdout, /✘ ffmpeg\s+\/nonexistent\/ffmpeg not found/);
     assert.match(stdout, /✘ API_KEY\s+missing/);
+  });
+
+  it('gc --dry-run reports what it would keep or remove and changes nothing', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vc-cli-'));
+    const hls = path.join(dir, 'storage', 'hls');
+    await mkdir(path.join(hls, 'local-jgone'), { recursive: true });
+    await writeFile(path.join(hls, 'local-jgone', 'master.m3u8'), '#EXTM3U\n');
+    await mkdir(path.join(hls, 'appwrite-1'));
+    const { code, stdout, stderr } = await cli(['gc', '--dry-run'], {}, dir);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^kept local-jgone: local record missing/m);
+    assert.match(stdout, /^kept appwrite-1: not a key of a configured source$/m);
+    assert.match(stdout, /^2 ladders scanned, 0 orphans, 0 would be removed \(0 B\), 2 kept$/m);
+    assert.match(stdout, /^dry run, nothing changed$/m);
+    assert.deepEqual((await readdir(hls)).sort(), ['appwrite-1', 'local-jgone']);
+    const wrong = await cli(['gc', '--force'], {}, dir);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /Unknown option '--force'/);
+  });
+
+  it('gc exits 1 and touches nothing of a source whose records cannot be listed', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'vc-cli-'));
+    const hls = path.join(dir, 'storage', 'hls');
+    await mkdir(path.join(hls, 'appwrite-a1'), { recursive: true });
+    const env = {
+      SOURCES: 'local,appwrite',
+      // Nothing listens on the discard port: the CMS is down.
+      APPWRITE_ENDPOINT: 'http://127.0.0.1:9/v1',
+      APPWRITE_PROJECT_ID: 'p',
+      APPWRITE_API_KEY: 'k',
+      APPWRITE_DATABASE_ID: 'media',
+      ORPHAN_GRACE_DAYS: '0',
+    };
+    const { code, stdout, stderr } = await cli(['gc'], env, dir);
+    assert.equal(code, 1, stdout);
+    assert.match(stderr, /^appwrite: records could not be listed, nothing touched: \[\w+\]/m);
+    assert.match(stdout, /^1 ladder scanned, 0 orphans, 0 removed \(0 B\), 0 kept$/m);
+    assert.deepEqual(await readdir(hls), ['appwrite-a1']);
   });
 
   it('start refuses an invalid configuration, naming every variable', async () => {

@@ -96,7 +96,10 @@ describe('dashboard in headless Chromium', () => {
 
   it('opens the completed job: metadata, renditions, poster, log, and the HLS video plays', async () => {
     await page.goto(`${vc.baseUrl}/admin/jobs`);
-    await Promise.all([page.waitForURL(`${vc.baseUrl}/admin/jobs/${completedId}`), page.click(`a[href="/admin/jobs/${completedId}"]`)]);
+    await Promise.all([
+      page.waitForURL(`${vc.baseUrl}/admin/jobs/local-${completedId}`),
+      page.click(`a[href="/admin/jobs/local-${completedId}"]`),
+    ]);
     assert.equal(await text(page, 'h1'), 'Holiday <b>clip</b>', 'the title is text, not markup');
     assert.match(await text(page, '.facts'), /Source size\s+640×360/);
     const renditions = await page.locator('#renditions tbody tr').allInnerTexts();
@@ -146,7 +149,7 @@ describe('dashboard in headless Chromium', () => {
 
   it('picks thumbnail 3 as the poster and writes it back to the record', async () => {
     await Promise.all([
-      page.waitForURL(`${vc.baseUrl}/admin/jobs/${completedId}`),
+      page.waitForURL(`${vc.baseUrl}/admin/jobs/local-${completedId}`),
       page.click('#poster-choices button:has-text("Use thumbnail 3")'),
     ]);
     assert.match(await text(page, '.flash'), /thumbnail 3 is the poster/);
@@ -162,11 +165,12 @@ describe('dashboard in headless Chromium', () => {
 
   it('plays the animated preview while the pointer is over a completed job in the list', async () => {
     await page.goto(`${vc.baseUrl}/admin/jobs`);
-    const still = page.locator(`a.still[href="/admin/jobs/${completedId}"]`);
+    const still = page.locator(`a.still[href="/admin/jobs/local-${completedId}"]`);
     assert.match((await still.getAttribute('data-preview-src')) ?? '', /preview\.mp4$/);
     await still.hover();
     await page.waitForFunction(
-      (id: string) => (globalThis as any).document.querySelector(`a.still[href="/admin/jobs/${id}"]`).dataset.previewState === 'playing',
+      (id: string) =>
+        (globalThis as any).document.querySelector(`a.still[href="/admin/jobs/local-${id}"]`).dataset.previewState === 'playing',
       completedId,
       { timeout: 10_000 },
     );
@@ -196,6 +200,20 @@ describe('dashboard in headless Chromium', () => {
     await Promise.all([page.waitForURL(`${vc.baseUrl}/admin/jobs/${long.body.id}`), page.click('.job-head button:has-text("Cancel")')]);
     assert.match(await text(page, '.flash'), /cancelled/);
     await vc.waitForJob(long.body.id, (j) => j.status === 'cancelled', 20_000);
+    assert.deepEqual(problems, [], 'no console error, no CSP violation');
+  });
+
+  it('deletes a job from the filtered job table only after the confirmation is opened and pressed', async () => {
+    await page.goto(`${vc.baseUrl}/admin/jobs?source=local&status=cancelled`);
+    const row = page.locator('tr[data-key^="local-"]').first();
+    const key = (await row.getAttribute('data-key')) ?? assert.fail('a cancelled job is listed');
+    const confirm = row.locator(`button:has-text("Delete ${key}")`);
+    assert.equal(await confirm.isVisible(), false, 'the delete button is hidden until the confirmation opens');
+    await row.locator('summary:has-text("Delete…")').click();
+    assert.equal(await confirm.isVisible(), true);
+    await Promise.all([page.waitForURL(`${vc.baseUrl}/admin/jobs`), confirm.click()]);
+    assert.equal(await text(page, '.flash'), `Job ${key} deleted, with its ladder.`);
+    assert.equal((await vc.api('GET', `/api/jobs/${key}`)).status, 404);
     assert.deepEqual(problems, [], 'no console error, no CSP violation');
   });
 });

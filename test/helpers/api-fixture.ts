@@ -13,6 +13,9 @@ import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { FakeWorker } from '../fakes/fake-worker.js';
+import { ignoreEvents } from '../../src/domain/events.js';
+import { JobOperations } from '../../src/pipeline/job-operations.js';
+import { LocalSource } from '../../src/sources/local-source.js';
 
 /** The Express app of http-api*.test.ts over a fresh store per test, a fake worker and a storage tree for the static route. */
 export const KEY = 'test-api-key-0123456789abcdef';
@@ -70,12 +73,22 @@ export function build(overrides: Partial<AppDeps> = {}) {
       done();
     },
   });
+  // SOURCES without local (`jobs: null`): no local source behind the operations either.
+  const local = overrides.jobs === undefined ? jobs : overrides.jobs;
   return createApp({
     server,
     storage,
     worker,
     jobs,
     ledger,
+    operations: new JobOperations({
+      sources: local ? [new LocalSource({ jobs: local, workerId: 'test:1', leaseSeconds: 300 })] : [],
+      worker,
+      events: ignoreEvents,
+      hlsDir: storage.hlsDir,
+      log: pino({ level: 'silent' }),
+    }),
+    ladderNames: ['high', 'medium', 'low'],
     health: () => Promise.resolve(probe),
     log: pino({ level: 'info' }, sink),
     now: () => new Date('2024-01-01T00:01:40.000Z'),

@@ -23,7 +23,10 @@ export interface TestDaemon {
 }
 
 /** The real daemon, in-process, on a random loopback port with its own storage directory. */
-export async function startTestDaemon(env: Record<string, string> = {}, options: { events?: EventSink } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  env: Record<string, string> = {},
+  options: { events?: EventSink; /** The daemon's clock (default the real one). */ now?: () => Date } = {},
+): Promise<TestDaemon> {
   const storageDir = await mkdtemp(path.join(tmpdir(), 'vc-e2e-'));
   // A real port (not 0) so the public URLs written back are the ones a client would use.
   const port = await freePort();
@@ -44,7 +47,7 @@ export async function startTestDaemon(env: Record<string, string> = {}, options:
       ...env,
     },
   });
-  const daemon = await startDaemon({ config, log: silentLogger(), events: options.events });
+  const daemon = await startDaemon({ config, log: silentLogger(), events: options.events, now: options.now });
   const baseUrl = `http://127.0.0.1:${daemon.port}`;
   const api = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${baseUrl}${route}`, {

@@ -9,14 +9,14 @@ import { daemonMounts } from '../../src/http/daemon-mounts.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
-import { JobSearch } from '../../src/store/job-search.js';
+import { ignoreEvents } from '../../src/domain/events.js';
+import { JobOperations } from '../../src/pipeline/job-operations.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { snapshot } from '../helpers/monitoring-fixtures.js';
+import { ADMIN_PASSWORD as PASSWORD, ADMIN_USER as USER, csrfOf, logIn } from '../helpers/admin-login.js';
 import { startTestDaemon, TEST_API_KEY, type TestDaemon } from '../helpers/test-daemon.js';
 
-const USER = 'ops';
-const PASSWORD = 'correct horse battery staple';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const XSS_TITLE = '<script>alert("pwned")</script> & <img src=x onerror=alert(1)>';
 
@@ -28,28 +28,16 @@ const PROTECTED = [
   'POST /alerts/test',
   'POST /logout',
   'GET /jobs',
-  'GET /jobs/:id',
-  'GET /api/jobs/:id',
-  'POST /jobs/:id/retry',
-  'POST /jobs/:id/cancel',
-  'POST /jobs/:id/poster',
+  'GET /jobs/:key',
+  'GET /api/jobs/:key',
+  'POST /jobs/:key/retry',
+  'POST /jobs/:key/cancel',
+  'POST /jobs/:key/priority',
+  'POST /jobs/:key/delete',
+  'POST /jobs/retry-failed',
+  'POST /jobs/:key/poster',
 ];
 const PUBLIC = ['GET /login', 'POST /login', 'GET /hls.min.js', 'GET /plyr.min.js', 'GET /plyr.css', 'GET /plyr.svg'];
-
-const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? assert.fail('no CSRF token in the page');
-
-/** A logged-in supertest agent (cookies kept) and the session's CSRF token. */
-async function logIn(baseUrl: string, password = PASSWORD) {
-  const agent = request.agent(baseUrl);
-  const page = await agent.get('/admin/login').expect(200);
-  const res = await agent
-    .post('/admin/login')
-    .type('form')
-    .send({ _csrf: csrfOf(page.text), user: USER, password, next: '/admin' });
-  assert.equal(res.status, 303, res.text);
-  const overview = await agent.get('/admin').set('Accept', 'text/html').expect(200);
-  return { agent, csrf: csrfOf(overview.text), loginResponse: res };
-}
 
 function collectRoutes(router: any): string[] {
   const found: string[] = [];
@@ -85,8 +73,7 @@ describe('admin dashboard: login, session, CSRF', () => {
       config,
       apiKey: TEST_API_KEY,
       worker,
-      jobs: null,
-      search: new JobSearch(db),
+      operations: new JobOperations({ sources: [], worker, events: ignoreEvents, hlsDir: '/nonexistent', log: silentLogger() }),
       ledger: new Ledger({ db, now }),
       monitoring,
       metrics,
@@ -100,7 +87,7 @@ describe('admin dashboard: login, session, CSRF', () => {
   it('refuses every protected route without a session: pages go to the login, the rest answer 401', async () => {
     for (const route of PROTECTED) {
       const [method, pattern] = route.split(' ') as [string, string];
-      const url = `/admin${pattern.replace(':id', '1')}`;
+      const url = `/admin${pattern.replace(':id', '1').replace(':key', 'local-1')}`;
       if (method === 'GET') {
         const page = await request(vc.baseUrl).get(url).set('Accept', 'text/html');
         assert.equal(page.status, 303, route);
@@ -201,7 +188,7 @@ describe('admin dashboard: login, session, CSRF', () => {
     assert.equal(cancelled.status, 303);
     await vc.waitForJob(stalled.body.id, (j) => j.status === 'cancelled', 20_000);
     const flash = await agent.get('/admin/jobs').set('Accept', 'text/html').expect(200);
-    assert.match(flash.text, new RegExp(`Job ${stalled.body.id} cancelled`));
+    assert.match(flash.text, new RegExp(`Job local-${stalled.body.id} cancelled`));
   });
 
   it('escapes what came from the CMS: a title with <script> is text on every page', async () => {

@@ -7,10 +7,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/logging/logger.js';
-import { DailyCleanup, TEMP_MAX_AGE_MS } from '../../src/pipeline/daily-cleanup.js';
+import { DailyCleanup, TEMP_MAX_AGE_MS, type DailyCleanupOptions } from '../../src/pipeline/daily-cleanup.js';
+import type { GcReport } from '../../src/pipeline/ladder-gc.js';
 import type { ScheduledTask } from '../../src/domain/schedule.js';
 import { createWorkspace } from '../../src/pipeline/workspace.js';
 import { openDatabase } from '../../src/store/database.js';
+import { JobRepository } from '../../src/store/job-repository.js';
 import { Ledger } from '../../src/store/ledger.js';
 import { waitFor } from '../helpers/appwrite-fixtures.js';
 import { startTestDaemon } from '../helpers/test-daemon.js';
@@ -46,6 +48,24 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
+const NO_LADDERS: GcReport = { scanned: 0, orphans: 0, removed: [], kept: [], skippedSources: [] };
+
+/** A cleanup whose steps do nothing unless given. */
+function cleanupWith(options: Pick<DailyCleanupOptions, 'tempDir'> & Partial<DailyCleanupOptions>): DailyCleanup {
+  return new DailyCleanup({
+    ledger: { prune: () => 0 },
+    ledgerRetentionDays: 90,
+    jobs: { trimEnded: () => 0 },
+    jobRetentionDays: 90,
+    ladderGc: { run: async () => NO_LADDERS },
+    cron: '30 3 * * *',
+    schedule: manualScheduler().schedule,
+    log,
+    now: () => new Date(),
+    ...options,
+  });
+}
+
 describe('daily cleanup: storage/temp', () => {
   it('removes leftovers older than 24 h and never a live worker’s directory, whatever its age', async () => {
     const storage = await tempDir('vc-cleanup-');
@@ -72,16 +92,7 @@ describe('daily cleanup: storage/temp', () => {
       await plant('foreign-recent', 'other-host:43', 3 * HOUR);
 
       const db = openDatabase(path.join(storage, 'state.db'));
-      const { schedule } = manualScheduler();
-      const cleanup = new DailyCleanup({
-        tempDir: temp,
-        ledger: new Ledger({ db, now: () => new Date() }),
-        ledgerRetentionDays: 90,
-        cron: '30 3 * * *',
-        schedule,
-        log,
-        now: () => new Date(),
-      });
+      const cleanup = cleanupWith({ tempDir: temp, ledger: new Ledger({ db, now: () => new Date() }) });
       const report = await cleanup.run();
       db.close();
 
@@ -104,15 +115,7 @@ describe('daily cleanup: storage/temp', () => {
         return 0;
       },
     };
-    const cleanup = new DailyCleanup({
-      tempDir: path.join(storage, 'temp'),
-      ledger,
-      ledgerRetentionDays: 90,
-      cron: '15 4 * * *',
-      schedule,
-      log,
-      now: () => new Date(),
-    });
+    const cleanup = cleanupWith({ tempDir: path.join(storage, 'temp'), ledger, cron: '15 4 * * *', schedule });
     cleanup.start();
     cleanup.start();
     assert.equal(tasks.length, 1, 'one schedule');
@@ -128,27 +131,66 @@ describe('daily cleanup: storage/temp', () => {
     db.close();
   });
 
-  it('survives a failing step and still runs the other', async () => {
+  it('survives failing steps and still runs the others', async () => {
     const storage = await tempDir('vc-cleanup-');
     const temp = path.join(storage, 'temp');
     await mkdir(path.join(temp, 'old'), { recursive: true });
     await age(path.join(temp, 'old'), 2 * DAY);
-    const ledger = {
-      prune: (): number => {
-        throw new Error('database is locked');
-      },
+    const locked = (): number => {
+      throw new Error('database is locked');
     };
-    const { schedule } = manualScheduler();
-    const cleanup = new DailyCleanup({
+    const cleanup = cleanupWith({
       tempDir: temp,
-      ledger,
-      ledgerRetentionDays: 90,
-      cron: '30 3 * * *',
-      schedule,
-      log,
-      now: () => new Date(),
+      ledger: { prune: locked },
+      jobs: { trimEnded: locked },
+      ladderGc: { run: () => Promise.reject(new Error('EACCES: storage/hls')) },
     });
-    assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0 });
+    assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0, jobsTrimmed: 0, ladders: null });
+
+    const gcOnly = cleanupWith({ tempDir: temp, ledger: { prune: locked }, jobs: { trimEnded: () => 3 } });
+    assert.deepEqual(await gcOnly.run(), { tempRemoved: 0, ledgerRemoved: 0, jobsTrimmed: 3, ladders: NO_LADDERS });
+  });
+});
+
+describe('daily cleanup: local jobs and ladders', () => {
+  it('trims local jobs ended more than JOB_RETENTION_DAYS ago and collects orphan ladders, reporting both', async () => {
+    const storage = await tempDir('vc-retention-');
+    const db = openDatabase(path.join(storage, 'state.db'));
+    let clock = Date.parse('2026-01-01T12:00:00Z');
+    const now = (): Date => new Date(clock);
+    const jobs = new JobRepository({ db, now });
+    const ended = (): string => {
+      const job = jobs.create({ sourceUrl: 'https://videos.test/a.mp4', priority: 5, title: null });
+      return jobs.cancel(job.id).id;
+    };
+    const old = ended();
+    clock += 20 * DAY;
+    const recent = ended();
+    const waiting = jobs.create({ sourceUrl: 'https://videos.test/b.mp4', priority: 5, title: null }).id;
+    clock += 20 * DAY;
+    let gcRuns = 0;
+    const ladders: GcReport = { ...NO_LADDERS, scanned: 2, orphans: 1, removed: [{ key: 'appwrite-x', bytes: 42 }] };
+    const cleanup = cleanupWith({
+      tempDir: path.join(storage, 'temp'),
+      jobs,
+      jobRetentionDays: 30,
+      ledgerRetentionDays: 90,
+      ladderGc: {
+        run: async () => {
+          gcRuns += 1;
+          return ladders;
+        },
+      },
+      now,
+    });
+    const report = await cleanup.run();
+    assert.equal(report.jobsTrimmed, 1);
+    assert.equal(report.ladders, ladders);
+    assert.equal(gcRuns, 1);
+    assert.equal(jobs.get(old), null, 'ended 40 days ago');
+    assert.notEqual(jobs.get(recent), null, 'ended 20 days ago');
+    assert.equal(jobs.get(waiting)?.status, 'pending', 'a job that has not ended stays, however old');
+    db.close();
   });
 });
 

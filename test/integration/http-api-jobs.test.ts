@@ -58,10 +58,11 @@ describe('retry and cancel', () => {
     assert.equal(worker.count('pollSoon'), 1);
   });
 
-  it('answers 404 for unknown jobs and 409 when the local source is disabled', async () => {
+  it('answers 404 for unknown jobs, and for any job of a source that is not configured', async () => {
     assertError(await post(build(), 'jmissing', 'retry'), 404, 'not_found');
     assertError(await post(build(), 'jmissing', 'cancel'), 404, 'not_found');
-    assertError(await post(build({ jobs: null }), 'jmissing', 'cancel'), 409, 'conflict');
+    assertError(await post(build({ jobs: null }), 'jmissing', 'cancel'), 404, 'not_found');
+    assertError(await post(build(), 'appwrite-abc', 'cancel'), 404, 'not_found');
   });
 });
 

@@ -25,6 +25,10 @@ describe('authentication', () => {
     ['get', '/api/jobs/jabc'],
     ['post', '/api/jobs/jabc/retry'],
     ['post', '/api/jobs/jabc/cancel'],
+    ['get', '/api/jobs/local-jabc'],
+    ['post', '/api/jobs/local-jabc/retry'],
+    ['patch', '/api/jobs/local-jabc'],
+    ['delete', '/api/jobs/local-jabc'],
     ['post', '/api/poll'],
     ['get', '/api/stats'],
     ['get', '/api/nope'],
@@ -34,7 +38,7 @@ describe('authentication', () => {
     const app = build();
     for (const [method, url] of routes) {
       for (const key of [undefined, '', 'wrong', `${KEY}x`, KEY.slice(0, -1)]) {
-        let req = request(app)[method as 'get' | 'post'](url);
+        let req = request(app)[method as 'get' | 'post' | 'patch' | 'delete'](url);
         if (key !== undefined) req = req.set('X-API-Key', key);
         assertError(await req.send({ source_url: 'https://example.test/a.mp4' }), 401, 'unauthorized');
       }
@@ -219,7 +223,9 @@ describe('GET /api/jobs', () => {
     assert.equal(cancelled.body.total, 1);
     assert.equal(cancelled.body.jobs[0].status, 'cancelled');
     assert.equal(cancelled.body.jobs[0].source_url, 'https://example.test/v.mp4');
-    assert.deepEqual((await get('?source=appwrite')).body, { total: 0, jobs: [] });
+    const other = await get('?source=appwrite');
+    assertError(other, 400, 'invalid_request');
+    assert.match(other.body.error.message, /appwrite source is not configured/);
     assert.equal((await get('?limit=100&offset=1000000')).status, 200);
   });
 

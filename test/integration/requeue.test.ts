@@ -1,12 +1,12 @@
 import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseRequeueArgs } from '../../src/commands/requeue-command.js';
+import { missingLadderIds, parseRequeueArgs } from '../../src/commands/requeue-command.js';
 import { LocalSource } from '../../src/sources/local-source.js';
 import type { PublishResult } from '../../src/domain/rendition.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
@@ -162,6 +162,81 @@ describe('video-compressor requeue (local source)', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('video-compressor requeue --missing-ladder (local source)', () => {
+  let dir: string;
+  let hlsDir: string;
+  let db: Database;
+  let repo: JobRepository;
+  let jobs: Record<string, JobRow[]>;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'vc-requeue-ladder-'));
+    hlsDir = path.join(dir, 'storage', 'hls');
+    await mkdir(hlsDir, { recursive: true });
+    db = openDatabase(path.join(dir, 'storage', 'state.db'));
+    repo = new JobRepository({ db, now });
+    jobs = seed(repo);
+    clock += 1000;
+    const more = [repo.create({ sourceUrl: 'https://videos.test/c.mp4', priority: 5, title: null })];
+    for (const job of more) {
+      repo.claim(job.id, 'w:1', job, LEASE);
+      repo.complete(job.id, 'w:1', RESULT);
+    }
+    jobs.completed!.push(...more);
+    // Every finished record had its ladder; then the storage lost all but one of them, and a
+    // second one lost its master playlist (a half-restored copy).
+    for (const job of [...jobs.completed!, ...jobs.failed!]) {
+      await mkdir(path.join(hlsDir, `local-${job.id}`, 'low'), { recursive: true });
+      await writeFile(path.join(hlsDir, `local-${job.id}`, 'master.m3u8'), '#EXTM3U\n');
+    }
+    const [survivor, halfRestored, ...gone] = jobs.completed!;
+    await rm(path.join(hlsDir, `local-${halfRestored!.id}`, 'master.m3u8'));
+    for (const job of gone) await rm(path.join(hlsDir, `local-${job.id}`), { recursive: true });
+    jobs.survivor = [survivor!];
+    jobs.lost = [halfRestored!, ...gone];
+  });
+
+  after(async () => {
+    db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('implies --status completed, and keeps --status required without it', () => {
+    const parsed = parseRequeueArgs(['--missing-ladder']);
+    assert.equal(typeof parsed === 'object' && parsed.scope, 'completed');
+    assert.equal(typeof parsed === 'object' && parsed.missingLadder, true);
+    const all = parseRequeueArgs(['--missing-ladder', '--status', 'all']);
+    assert.equal(typeof all === 'object' && all.scope, 'all');
+    assert.match(problemOf(parseRequeueArgs(['--dry-run'])), /--status must be one of/);
+  });
+
+  it('--dry-run counts the completed records whose ladder is gone and changes nothing', async () => {
+    const before = db.prepare('SELECT * FROM jobs ORDER BY id').all();
+    const { code, stdout } = await cli(dir, ['requeue', '--missing-ladder', '--dry-run']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /local: 3 completed record\(s\) without .*master\.m3u8/);
+    assert.match(stdout, /local: 3 record\(s\) match \(0 failed, 3 completed\)/);
+    assert.deepEqual(db.prepare('SELECT * FROM jobs ORDER BY id').all(), before);
+  });
+
+  it('requeues exactly the completed records whose ladder is gone', async () => {
+    const { code, stdout } = await cli(dir, ['requeue', '--missing-ladder']);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /local: 3 record\(s\) pending again at priority 10/);
+    for (const job of jobs.lost!) assert.equal(repo.get(job.id)!.status, 'pending', job.id);
+    assert.equal(repo.get(jobs.survivor![0]!.id)!.status, 'completed', 'its ladder is intact');
+    assert.equal(repo.get(jobs.survivor![0]!.id)!.hlsUrl, RESULT.hlsUrl);
+    for (const job of jobs.failed!) assert.equal(repo.get(job.id)!.status, 'failed', 'not in the implied scope');
+    assert.equal(repo.get(jobs.processing![0]!.id)!.status, 'processing');
+  });
+
+  it('counts every record in scope as missing when storage/hls itself is gone', async () => {
+    const source = new LocalSource({ jobs: repo, workerId: 'w:2', leaseSeconds: LEASE });
+    const ids = await missingLadderIds(source, 'all', path.join(dir, 'no-such-volume', 'hls'));
+    assert.deepEqual([...ids].sort(), [jobs.survivor![0]!.id, ...jobs.failed!.map((j) => j.id)].sort());
   });
 });
 

@@ -19,6 +19,7 @@ describe('daily report', () => {
           averageProcessingMs: 8.5 * 60_000,
           outputBytes: 22 * GiB,
           topError: { code: 'source_timeout', count: 1 },
+          queueWait: { count: 43, medianMs: 12_000, p95Ms: 185_000 },
         },
         pending: 12,
         activeAlerts: [],
@@ -36,6 +37,7 @@ describe('daily report', () => {
         '⏳ Pending: 12 videos',
         '📦 Storage Used: 22 GiB',
         '⏱️ Avg Processing Time: 8.5 minutes',
+        '⏳ Queue Wait: median 12 s · p95 3 min (43 jobs)',
         '🏆 Success Rate: 97.6%',
         '',
         'Top Error: Download timeout (1 occurrence)',
@@ -50,7 +52,14 @@ describe('daily report', () => {
     const report = formatDailyReport(
       {
         at: new Date('2025-10-22T09:00:00Z'),
-        summary: { completed: 0, failed: 0, averageProcessingMs: null, outputBytes: 0, topError: null },
+        summary: {
+          completed: 0,
+          failed: 0,
+          averageProcessingMs: null,
+          outputBytes: 0,
+          topError: null,
+          queueWait: { count: 0, medianMs: null, p95Ms: null },
+        },
         pending: 1,
         activeAlerts: [alert],
       },
@@ -58,6 +67,7 @@ describe('daily report', () => {
     );
     assert.match(report.text, /⏳ Pending: 1 video\n/);
     assert.match(report.text, /⏱️ Avg Processing Time: n\/a/);
+    assert.match(report.text, /⏳ Queue Wait: n\/a/);
     assert.match(report.text, /🏆 Success Rate: n\/a/);
     assert.match(report.text, /Top Error: none/);
     assert.match(report.text, /System Health: 🔴 1 open alert: Disk usage \(critical\)$/);
@@ -66,12 +76,15 @@ describe('daily report', () => {
   it('takes its figures from the ledger: the last 24 hours, final failures, the most frequent error', () => {
     const db = openDatabase(':memory:');
     let now = new Date('2025-10-21T08:00:00Z');
+    const waits = [999, 5, 60, 1, 20, 3600];
     const ledger = new Ledger({ db, now: () => now });
     const attempt = (
       status: 'completed' | 'failed' | 'retrying',
       extra: { errorCode?: string; outputBytes?: number; processingMs?: number } = {},
     ) => {
-      const id = ledger.start({ key: 'local-x', source: 'local', recordId: 'x', title: null, workerId: 'w' });
+      // Each became due `waited` seconds before its claim.
+      const queuedAt = new Date(now.getTime() - (waits.shift() ?? 0) * 1000).toISOString();
+      const id = ledger.start({ key: 'local-x', source: 'local', recordId: 'x', title: null, workerId: 'w', queuedAt });
       ledger.finish(id, { status, ...extra });
     };
     attempt('completed', { outputBytes: 100, processingMs: 1000 }); // before the window
@@ -89,6 +102,8 @@ describe('daily report', () => {
       averageProcessingMs: 3000,
       outputBytes: 1000,
       topError: { code: 'source_timeout', count: 2 },
+      // 1, 5, 20, 60, 3600 s inside the window (the 999 s attempt is before it): median 20 s, p95 the slowest.
+      queueWait: { count: 5, medianMs: 20_000, p95Ms: 3_600_000 },
     });
     assert.equal(queries.failedAttemptsSince(new Date('2025-10-21T09:30:00Z')), 3);
     const days = queries.dailyOutcomes(3, new Date('2025-10-22T09:00:00Z'));

@@ -4,6 +4,7 @@ import { jobPageView } from '../../src/http/admin/job-model.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { toSourceJob } from '../../src/sources/local-source.js';
 
 /** A stored job, its attempts as the ledger returns them (newest first), and its page. */
 function page(attempts: Array<{ status: 'completed' | 'retrying'; conversions?: string[]; logTail?: string[] }>) {
@@ -15,7 +16,7 @@ function page(attempts: Array<{ status: 'completed' | 'retrying'; conversions?: 
     const id = ledger.start({ key: `local-${job.id}`, source: 'local', recordId: job.id, title: null, workerId: 'w1' });
     ledger.finish(id, a);
   }
-  return jobPageView(job, ledger.recent({ key: `local-${job.id}`, limit: 10 }), null, { serveHls: true });
+  return jobPageView(toSourceJob(job), ledger.recent({ key: `local-${job.id}`, limit: 10 }), null, { serveHls: true });
 }
 
 describe('job page model', () => {

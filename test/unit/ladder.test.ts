@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LadderRungSpec } from '../../src/config/parsers.js';
-import { deriveMaxrateKbps, fitShortSide, planLadder, type LadderOptions } from '../../src/media/ladder.js';
+import { isAppError } from '../../src/errors.js';
+import { deriveMaxrateKbps, fitShortSide, planLadder, selectRungs, type LadderOptions } from '../../src/media/ladder.js';
 import type { VideoInfo } from '../../src/media/types.js';
 import { videoInfo, videoStream } from '../helpers/video-info.js';
 
@@ -127,5 +128,28 @@ describe('fitShortSide', () => {
     assert.deepEqual(fitShortSide(1920, 1080, 720), { width: 1280, height: 720 });
     assert.deepEqual(fitShortSide(1080, 1920, 720), { width: 720, height: 1280 });
     assert.deepEqual(fitShortSide(1000, 1000, 480), { width: 480, height: 480 });
+  });
+});
+
+describe('selectRungs (a per-job ladder)', () => {
+  it("keeps the named rungs in LADDER's order, whatever the order asked", () => {
+    assert.deepEqual(
+      selectRungs(LADDER, ['low', 'high']).map((r) => r.name),
+      ['high', 'low'],
+    );
+    assert.deepEqual(sizes(source(1920, 1080), { ...OPTIONS, ladder: selectRungs(LADDER, ['low']) }), ['low:854x480']);
+  });
+
+  it('never upscales: rungs above the source give one rung at its own size', () => {
+    assert.deepEqual(sizes(source(640, 360), { ...OPTIONS, ladder: selectRungs(LADDER, ['high']) }), ['high:640x360']);
+  });
+
+  it('refuses unknown names and an empty list with ladder_invalid (permanent), naming what LADDER has', () => {
+    for (const names of [['ultra'], ['low', 'Low'], []]) {
+      assert.throws(
+        () => selectRungs(LADDER, names),
+        (err: unknown) => isAppError(err, 'ladder_invalid') && !err.retryable && /LADDER defines high, medium, low/.test(err.message),
+      );
+    }
   });
 });

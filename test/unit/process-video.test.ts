@@ -9,7 +9,7 @@ import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { TranscodeOutput, VideoInfo } from '../../src/media/types.js';
 import type { DaemonEvent } from '../../src/domain/events.js';
-import type { JobLedger, AttemptOutcome } from '../../src/domain/attempt.js';
+import type { JobLedger, AttemptOutcome, AttemptStart } from '../../src/domain/attempt.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
 import type { PipelineTimers } from '../../src/pipeline/timers.js';
 import { MemorySource } from '../fakes/memory-source.js';
@@ -19,8 +19,10 @@ const INFO: VideoInfo = videoInfo(videoStream(1280, 720), { durationSeconds: 6, 
 
 class FakeLedger implements JobLedger {
   readonly outcomes: AttemptOutcome[] = [];
-  start(): number {
-    return this.outcomes.length + 1;
+  readonly starts: AttemptStart[] = [];
+  start(entry: AttemptStart): number {
+    this.starts.push(entry);
+    return this.starts.length;
   }
   finish(_id: number, outcome: AttemptOutcome): void {
     this.outcomes.push(outcome);
@@ -164,6 +166,19 @@ describe('processVideo', () => {
     );
   });
 
+  it("hands the record's own ladder to the transcode, and records when the job became due", async () => {
+    let asked: readonly string[] | undefined;
+    const tools = fakeTools();
+    const { source, deps, ledger, clock } = await setup({ ...tools, transcode: (o) => ((asked = o.ladder), tools.transcode(o)) });
+    // Created at 12:00, failed once, due again at 13:00 and claimed at 14:00.
+    const listed = source.add('sel', { ladder: ['low'], nextAttemptAt: '2026-11-23T13:00:00.000Z' });
+    clock.ms += 2 * 3_600_000;
+    const record = (await source.claim(listed, 'w:1'))!;
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'completed');
+    assert.deepEqual(asked, ['low']);
+    assert.equal(ledger.starts.at(-1)?.queuedAt, '2026-11-23T13:00:00.000Z', 'its retry time, not its creation');
+  });
+
   it('fails a permanent error for good, with a clear message and no retry', async () => {
     const { root, source, ledger, deps, record } = await setup(
       fakeTools({ download: new AppError('source_not_found', 'The source URL answered 404 Not Found') }),
@@ -239,17 +254,22 @@ describe('processVideo', () => {
       {
         duringTranscode: async (signal) => {
           // Cancelled from the API while FFmpeg runs; the next beat finds out and aborts the encode.
-          holder.source!.cancel('abc');
+          await holder.source!.cancel('abc');
           assert.equal(signal.aborted, false);
           holder.timers!.beat();
           if (!signal.aborted) await once(signal, 'abort');
         },
       },
     );
-    const { source, deps, record, timers } = await setup(tools, { heartbeatMs: 10 });
+    const { source, deps, record, timers, events } = await setup(tools, { heartbeatMs: 10 });
     Object.assign(holder, { source, timers });
     assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'cancelled');
     assert.equal(source.get('abc').status, 'cancelled');
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['job_started', 'job_cancelled'],
+      'the worker that stopped the job reports the cancel, once',
+    );
     assert.equal(
       source.calls.some((c) => c.startsWith('complete:') || c.startsWith('fail:')),
       false,

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { jobKey, parseJobKey } from '../../src/domain/job-key.js';
 import { RECORD_FIELD_TABLE, RECORD_FIELDS, sqliteColumnType, wordpressMetaType } from '../../src/domain/record-fields.js';
 import { parseWorkerId, workerIdOf } from '../../src/domain/worker.js';
-import { jobToJson } from '../../src/http/routes/jobs.js';
+import { sourceJobToJson } from '../../src/domain/source-job.js';
+import { toSourceJob } from '../../src/sources/local-source.js';
 import { COLUMN_SPECS } from '../../src/sources/appwrite-schema.js';
 import { META_TYPES } from '../../src/sources/wordpress-fields.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -46,8 +47,9 @@ describe('the record field table', () => {
         priority: 3,
         title: 't',
       });
-      const json = jobToJson(job);
-      assert.deepEqual(Object.keys(json), ['id', 'source', ...RECORD_FIELDS, 'created_at', 'updated_at']);
+      const json = sourceJobToJson(toSourceJob(job));
+      assert.deepEqual(Object.keys(json), ['key', 'id', 'source', ...RECORD_FIELDS, 'created_at', 'updated_at']);
+      assert.equal(json.key, `local-${job.id}`);
       assert.equal(json.source_url, 'https://example.com/a.mp4');
       assert.equal(json.priority, 3);
       assert.deepEqual(json.retry_errors, []);

@@ -119,7 +119,7 @@
     }
     const head = document.querySelector('[data-job-id]');
     if (body.dataset.page === 'job' && head && ['pending', 'processing'].includes(head.dataset.jobStatus)) {
-      const endpoint = `/admin/api/jobs/${encodeURIComponent(head.dataset.jobId)}`;
+      const endpoint = `/admin/api/jobs/${encodeURIComponent(head.dataset.jobKey)}`;
       window.setTimeout(() => refresh(endpoint, (job) => applyJob(job, head)), refreshMs);
     }
   }

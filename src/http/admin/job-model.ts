@@ -1,7 +1,7 @@
 import { formatBitRate, formatBytes, formatMinutes, formatTimestamp } from '../../format/units.js';
 import { redactUrl } from '../../pipeline/url-policy.js';
 import type { ActiveJob } from '../../domain/worker.js';
-import type { JobRow } from '../../store/job-repository.js';
+import type { SourceJob } from '../../domain/source-job.js';
 import type { LedgerEntry } from '../../store/ledger.js';
 import { jobKey } from '../../domain/job-key.js';
 import { ladderMedia, type PlaybackOptions, type PosterChoice } from './ladder-media.js';
@@ -12,23 +12,28 @@ export type { PlaybackOptions } from './ladder-media.js';
 export const LOG_LINES_SHOWN = 50;
 
 export interface JobRowView {
+  /** `<source>-<id>`: the address of every action. */
+  readonly key: string;
+  readonly source: SourceJob['source'];
   readonly id: string;
+  readonly priority: number;
   readonly href: string;
   readonly title: string;
-  readonly status: JobRow['status'];
+  readonly status: SourceJob['status'];
   readonly progress: string;
   readonly created: string;
   readonly updated: string;
   readonly error: string | null;
   readonly canRetry: boolean;
   readonly canCancel: boolean;
+  /** Not while a worker holds it (cancel first). */
+  readonly canDelete: boolean;
   /** The animated preview shown on hover, and the still shown until then. */
   readonly previewSrc: string | null;
   readonly stillSrc: string | null;
 }
 
 export interface JobPageView extends JobRowView {
-  readonly key: string;
   readonly percent: number;
   readonly facts: readonly (readonly [string, string])[];
   readonly renditions: readonly {
@@ -52,7 +57,7 @@ export interface JobPageView extends JobRowView {
   readonly retryErrors: readonly string[];
 }
 
-export function jobRowView(job: JobRow, live: ActiveJob | null, playback: PlaybackOptions): JobRowView {
+export function jobRowView(job: SourceJob, live: ActiveJob | null, playback: PlaybackOptions): JobRowView {
   const percent = live?.percent ?? job.progress;
   const step = live?.step ?? job.step;
   const progress =
@@ -61,9 +66,13 @@ export function jobRowView(job: JobRow, live: ActiveJob | null, playback: Playba
       : job.status === 'completed'
         ? '100%'
         : '—';
+  const key = jobKey(job);
   return {
+    key,
+    source: job.source,
     id: job.id,
-    href: `/admin/jobs/${encodeURIComponent(job.id)}`,
+    priority: job.priority,
+    href: `/admin/jobs/${encodeURIComponent(key)}`,
     title: job.title ?? '(untitled)',
     status: job.status,
     progress,
@@ -72,23 +81,27 @@ export function jobRowView(job: JobRow, live: ActiveJob | null, playback: Playba
     error: job.error,
     canRetry: job.status === 'failed' || job.status === 'cancelled',
     canCancel: job.status === 'pending' || job.status === 'processing',
+    canDelete: job.status !== 'processing',
     ...rowMedia(job, playback),
   };
 }
 
-function rowMedia(job: JobRow, playback: PlaybackOptions): { previewSrc: string | null; stillSrc: string | null } {
+function rowMedia(job: SourceJob, playback: PlaybackOptions): { previewSrc: string | null; stillSrc: string | null } {
   if (job.status !== 'completed') return { previewSrc: null, stillSrc: null };
   const media = ladderMedia(job, playback);
   return { previewSrc: media.preview, stillSrc: media.poster };
 }
 
-export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null, playback: PlaybackOptions): JobPageView {
-  const key = jobKey({ source: 'local', id: job.id });
+export function jobPageView(
+  job: SourceJob,
+  attempts: readonly LedgerEntry[],
+  live: ActiveJob | null,
+  playback: PlaybackOptions,
+): JobPageView {
   const withLog = attempts.find((a) => a.logTail && a.logTail.length > 0);
   const media = ladderMedia(job, playback);
   return {
     ...jobRowView(job, live, playback),
-    key,
     percent: live?.percent ?? job.progress,
     facts: facts(job, attempts, live),
     renditions: (job.renditions ?? []).map((r) => ({
@@ -118,14 +131,15 @@ export function jobPageView(job: JobRow, attempts: readonly LedgerEntry[], live:
   };
 }
 
-function facts(job: JobRow, attempts: readonly LedgerEntry[], live: ActiveJob | null): [string, string][] {
+function facts(job: SourceJob, attempts: readonly LedgerEntry[], live: ActiveJob | null): [string, string][] {
   // Newest first: the conversions of the attempt that made the ladder on show.
   const made = attempts.find((a) => a.status === 'completed' && a.conversions !== null);
   const list: [string, string][] = [
     // The query string of a signed URL is a credential: show where the file is, not the key to it.
     ['Source URL', redactUrl(job.sourceUrl)],
-    ['Key', `local-${job.id}`],
+    ['Key', jobKey(job)],
     ['Priority', String(job.priority)],
+    ['Ladder', job.ladder.length > 0 ? job.ladder.join(', ') : 'every rung of LADDER'],
     ['Created', formatTimestamp(job.createdAt)],
     ['Attempts', `${attempts.length} (retry count ${job.retryCount})`],
   ];

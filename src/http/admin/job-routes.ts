@@ -1,13 +1,12 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
-import type { ActiveJob, WorkerControl } from '../../domain/worker.js';
-import { JOB_STATUSES } from '../../domain/record.js';
-import { jobKey } from '../../domain/job-key.js';
-import type { JobRepository, JobRow } from '../../store/job-repository.js';
-import type { JobSearch } from '../../store/job-search.js';
+import type { WorkerControl } from '../../domain/worker.js';
+import { JOB_STATUSES, MAX_PRIORITY, MIN_PRIORITY, SOURCE_KINDS } from '../../domain/record.js';
 import type { Ledger } from '../../store/ledger.js';
-import { jobIdParams, validate } from '../validation.js';
+import type { JobOperations } from '../../pipeline/job-operations.js';
+import { jobKeyParams, validate } from '../validation.js';
+import type { CallbackRegistry } from '../routes/jobs.js';
 import { safeReturnPath } from './admin-session.js';
 import { jobPageView, jobRowView } from './job-model.js';
 import { flash, renderPage } from './render-view.js';
@@ -15,118 +14,163 @@ import { posterUrlFor } from '../../domain/poster-pick.js';
 
 /** Dependencies of {@link jobRoutes}. */
 export interface JobRouteDeps {
-  /** Null when the local source is disabled. */
-  readonly jobs: JobRepository | null;
-  readonly search: JobSearch;
+  readonly operations: JobOperations;
   readonly ledger: Ledger;
   readonly worker: WorkerControl;
   readonly serveHls: boolean;
+  readonly callbacks?: CallbackRegistry | null;
 }
 
 export const PAGE_SIZE = 25;
 const ATTEMPTS_SHOWN = 50;
 
 const listQuery = z.object({
+  source: z.enum(SOURCE_KINDS).optional().catch(undefined),
   status: z.enum(JOB_STATUSES).optional().catch(undefined),
-  q: z.string().max(200).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).default(1).catch(1),
+  q: z.string().trim().max(200).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(400).default(1).catch(1),
 });
 
 /** The poster picker's form: 0 = the ladder's own poster, n = the n-th thumbnail. */
 const posterForm = z.object({ poster: z.coerce.number().int().min(0).max(1000) });
+const priorityForm = z.object({ priority: z.coerce.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY) });
+/** Deleting needs the second button of the confirmation, which sends confirm=yes. */
+const deleteForm = z.object({ confirm: z.literal('yes', 'confirm the deletion') });
+const sourceForm = z.object({ source: z.enum(SOURCE_KINDS) });
 
-/** The job table, a job's page and its JSON (the page's refresh), retry, cancel and the poster pick. Behind the login. */
+/**
+ * The job table of every source, a job's page and its JSON (the page's refresh), and the
+ * operator's actions: retry (one, or every failed job of a source), cancel, priority, delete,
+ * poster. Behind the login; jobs are addressed by key `<source>-<id>`.
+ */
 export function jobRoutes(deps: JobRouteDeps): Router {
   const router = Router();
-  const live = (job: JobRow) => deps.worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) ?? null;
+  const { operations } = deps;
+  const playback = { serveHls: deps.serveHls };
+  const keyOf = (req: Request) => validate(jobKeyParams, req.params, 'params').key;
 
   router.get('/jobs', async (req, res) => {
-    await renderPage(req, res, 'jobs', { ...listModel(deps, req, live), returnTo: req.originalUrl });
+    await renderPage(req, res, 'jobs', { ...(await listModel(deps, req)), returnTo: req.originalUrl });
   });
 
-  router.get('/jobs/:id', async (req, res) => {
-    const job = findJob(deps, req);
-    const attempts = deps.ledger.recent({ key: jobKey({ source: 'local', id: job.id }), limit: ATTEMPTS_SHOWN });
-    await renderPage(req, res, 'job', {
-      job: jobPageView(job, attempts, live(job), { serveHls: deps.serveHls }),
-      returnTo: req.originalUrl,
-    });
+  router.get('/jobs/:key', async (req, res) => {
+    const key = keyOf(req);
+    const { job, live } = await operations.get(key);
+    const attempts = deps.ledger.recent({ key, limit: ATTEMPTS_SHOWN });
+    const callbacks = deps.callbacks?.deliveriesJson(key) ?? [];
+    await renderPage(req, res, 'job', { job: jobPageView(job, attempts, live, playback), callbacks, returnTo: req.originalUrl });
   });
 
-  router.get('/api/jobs/:id', (req, res) => {
-    const job = findJob(deps, req);
-    const view = jobRowView(job, live(job), { serveHls: deps.serveHls });
+  router.get('/api/jobs/:key', async (req, res) => {
+    const { job, live } = await operations.get(keyOf(req));
+    const view = jobRowView(job, live, playback);
     res
       .set('Cache-Control', 'no-store')
-      .json({ id: job.id, status: view.status, progress: view.progress, percent: live(job)?.percent ?? job.progress });
+      .json({ key: view.key, status: view.status, progress: view.progress, percent: live?.percent ?? job.progress });
   });
 
-  router.post('/jobs/:id/retry', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
-    writable(deps).retry(id);
-    deps.worker.pollSoon();
-    flash(req, `Job ${id} queued again at priority 1.`);
-    res.redirect(303, safeReturnPath((req.body as Record<string, unknown>).returnTo, `/admin/jobs/${id}`));
+  router.use(jobActions(deps));
+  return router;
+}
+
+/** The forms that change a job: retry (one, or every failed job of a source), cancel, priority, delete, poster. */
+function jobActions(deps: JobRouteDeps): Router {
+  const router = Router();
+  const { operations } = deps;
+  const back = (req: Request, res: Response, fallback: string) =>
+    res.redirect(303, safeReturnPath((req.body as Record<string, unknown>).returnTo, fallback));
+  const keyOf = (req: Request) => validate(jobKeyParams, req.params, 'params').key;
+
+  router.post('/jobs/:key/retry', async (req, res) => {
+    const key = keyOf(req);
+    await operations.retry(key);
+    flash(req, `Job ${key} queued again at priority 1.`);
+    back(req, res, `/admin/jobs/${key}`);
   });
 
-  router.post('/jobs/:id/cancel', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
-    const job = writable(deps).cancel(id);
-    if (job.claimedBy !== null) deps.worker.abortJob(jobKey({ source: 'local', id }), 'cancelled');
-    flash(req, `Job ${id} cancelled.`);
-    res.redirect(303, safeReturnPath((req.body as Record<string, unknown>).returnTo, `/admin/jobs/${id}`));
+  router.post('/jobs/:key/cancel', async (req, res) => {
+    const key = keyOf(req);
+    await operations.cancel(key);
+    flash(req, `Job ${key} cancelled.`);
+    back(req, res, `/admin/jobs/${key}`);
   });
 
-  router.post('/jobs/:id/poster', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
+  router.post('/jobs/:key/priority', async (req, res) => {
+    const key = keyOf(req);
+    const { priority } = validate(priorityForm, req.body, 'body');
+    await operations.update(key, { priority });
+    flash(req, `Job ${key}: priority ${priority}.`);
+    back(req, res, `/admin/jobs/${key}`);
+  });
+
+  router.post('/jobs/:key/delete', async (req, res) => {
+    const key = keyOf(req);
+    validate(deleteForm, req.body, 'body');
+    const outcome = await operations.delete(key);
+    const message = {
+      deleted: `Job ${key} deleted, with its ladder.`,
+      cleared: `Job ${key}: ladder deleted and its URLs cleared in the CMS (the record stays).`,
+      absent: `Job ${key}: ladder deleted.`,
+    }[outcome.record];
+    flash(req, message);
+    res.redirect(303, '/admin/jobs');
+  });
+
+  router.post('/jobs/retry-failed', async (req, res) => {
+    const { source } = validate(sourceForm, req.body, 'body');
+    const retried = await operations.retryAllFailed(source);
+    flash(req, `${source}: ${retried} failed job${retried === 1 ? '' : 's'} queued again at priority 1.`);
+    back(req, res, '/admin/jobs');
+  });
+
+  router.post('/jobs/:key/poster', async (req, res) => {
+    const key = keyOf(req);
     const { poster } = validate(posterForm, req.body, 'body');
-    const repository = writable(deps);
-    const job = repository.get(id);
-    if (!job) throw new AppError('not_found', `no job ${id}`);
-    if (job.hlsUrl === null) throw new AppError('conflict', `job ${id} has no ladder yet`);
+    const { job } = await operations.get(key);
+    if (job.hlsUrl === null || job.status !== 'completed') throw new AppError('conflict', `job ${key} has no ladder yet`);
     const url = posterUrlFor(poster, { hlsUrl: job.hlsUrl, thumbnailUrls: job.thumbnailUrls });
     if (url === null)
-      throw new AppError('invalid_request', `thumbnail ${poster} does not exist: job ${id} has ${job.thumbnailUrls.length}`);
-    repository.setPoster(id, url);
-    flash(req, poster === 0 ? `Job ${id}: the ladder's own poster again.` : `Job ${id}: thumbnail ${poster} is the poster now.`);
-    res.redirect(303, `/admin/jobs/${encodeURIComponent(id)}`);
+      throw new AppError('invalid_request', `thumbnail ${poster} does not exist: job ${key} has ${job.thumbnailUrls.length}`);
+    await operations.update(key, { posterUrl: url });
+    flash(req, poster === 0 ? `Job ${key}: the ladder's own poster again.` : `Job ${key}: thumbnail ${poster} is the poster now.`);
+    res.redirect(303, `/admin/jobs/${encodeURIComponent(key)}`);
   });
 
   return router;
 }
 
-/** One page of the job table, with the links of its neighbours (filter and search kept). */
-function listModel(deps: JobRouteDeps, req: Request, live: (job: JobRow) => ActiveJob | null): Record<string, unknown> {
+/** One page of the job table across sources, with the links of its neighbours (filters kept). */
+async function listModel(deps: JobRouteDeps, req: Request): Promise<Record<string, unknown>> {
   const query = listQuery.parse(req.query);
-  const { total, jobs } = deps.search.search({
+  const list = await deps.operations.list({
+    source: query.source,
     status: query.status,
     text: query.q,
-    limit: PAGE_SIZE,
-    offset: (query.page - 1) * PAGE_SIZE,
+    page: query.page,
+    perPage: PAGE_SIZE,
   });
-  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const link = (page: number) =>
-    `/admin/jobs?${new URLSearchParams({ ...(query.status ? { status: query.status } : {}), ...(query.q ? { q: query.q } : {}), page: String(page) }).toString()}`;
+  const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));
+  const filters = {
+    ...(query.source ? { source: query.source } : {}),
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.q ? { q: query.q } : {}),
+  };
+  const link = (page: number) => `/admin/jobs?${new URLSearchParams({ ...filters, page: String(page) }).toString()}`;
   return {
-    localEnabled: deps.jobs !== null,
+    sources: deps.operations.kinds(),
     statuses: JOB_STATUSES,
-    query: { status: query.status ?? '', q: query.q ?? '', page: query.page },
-    total,
+    priorities: Array.from({ length: MAX_PRIORITY - MIN_PRIORITY + 1 }, (_, i) => MIN_PRIORITY + i),
+    query: { source: query.source ?? '', status: query.status ?? '', q: query.q ?? '', page: query.page },
+    total: list.total,
+    totals: list.sources,
+    errors: list.errors,
     pages,
-    rows: jobs.map((job) => jobRowView(job, live(job), { serveHls: deps.serveHls })),
+    rows: list.jobs.map((job) => jobRowView(job, liveOf(deps.worker, job.source, job.id), { serveHls: deps.serveHls })),
     prevHref: query.page > 1 ? link(query.page - 1) : null,
     nextHref: query.page < pages ? link(query.page + 1) : null,
   };
 }
 
-function findJob(deps: JobRouteDeps, req: Request): JobRow {
-  const { id } = validate(jobIdParams, req.params, 'params');
-  const job = deps.jobs?.get(id) ?? null;
-  if (!job) throw new AppError('not_found', `no job ${id}`);
-  return job;
-}
-
-function writable(deps: JobRouteDeps): JobRepository {
-  if (!deps.jobs) throw new AppError('conflict', 'the local source is disabled (SOURCES)');
-  return deps.jobs;
+function liveOf(worker: WorkerControl, source: string, id: string) {
+  return worker.snapshot().active.find((a) => a.key === `${source}-${id}`) ?? null;
 }

@@ -17,6 +17,9 @@ import type { Alert, AlertRepository } from '../../store/alert-repository.js';
 import type { Ledger } from '../../store/ledger.js';
 import type { ReportQueries } from '../../store/report-queries.js';
 import { dailyChart, type ChartModel } from './daily-chart.js';
+import { formatQueueWait } from '../../alerts/daily-report.js';
+
+const DAY_MS = 86_400_000;
 
 /** Where the dashboard reads from. Nothing here samples the machine: `system` returns the monitor's last reading. */
 export interface DashboardSources {
@@ -77,6 +80,8 @@ export interface OverviewModel {
     readonly successRate: string;
     readonly failedToday: string;
     readonly storageToday: string;
+    /** Due → claimed over the last 24 h, all sources. */
+    readonly queueWait: string;
     readonly chart: ChartModel;
   };
   readonly alerts: { readonly open: readonly AlertView[]; readonly resolved: readonly AlertView[] };
@@ -149,7 +154,7 @@ function activeJobView(job: ActiveJob): ActiveJobView {
   return {
     key: job.key,
     title: job.title ?? job.key,
-    href: job.source === 'local' ? `/admin/jobs/${encodeURIComponent(job.recordId)}` : null,
+    href: `/admin/jobs/${encodeURIComponent(job.key)}`,
     percent: job.percent,
     progress: `${job.percent}% (${step}${job.rung ? ` ${job.rung}` : ''})`,
     eta: job.etaSeconds === null ? '—' : formatShortDuration(job.etaSeconds * 1000),
@@ -163,6 +168,7 @@ function performancePanel(s: DashboardSources): OverviewModel['performance'] {
     successRate: stats.successRate === null ? '—' : formatPercent(stats.successRate * 100, 1),
     failedToday: String(stats.today.failed),
     storageToday: formatBytes(stats.storageUsedTodayBytes),
+    queueWait: formatQueueWait(s.reports.queueWait(new Date(s.now().getTime() - DAY_MS), s.now())),
     chart: dailyChart(s.reports.dailyOutcomes(CHART_DAYS, s.now())),
   };
 }

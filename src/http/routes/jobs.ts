@@ -2,25 +2,35 @@ import { Router } from 'express';
 import { AppError } from '../../errors.js';
 import type { WorkerControl } from '../../domain/worker.js';
 import { jobKey } from '../../domain/job-key.js';
+import { sourceJobToJson, type SourceJob } from '../../domain/source-job.js';
+import type { ActiveJob } from '../../domain/worker.js';
+import type { z } from 'zod';
 import type { JobRepository, JobRow } from '../../store/job-repository.js';
-import { recordFieldsToJson } from '../../domain/record-fields.js';
 import type { Ledger, LedgerEntry } from '../../store/ledger.js';
-import { createJobBody, jobIdParams, listJobsQuery, validate } from '../validation.js';
+import type { JobOperations } from '../../pipeline/job-operations.js';
+import { createJobBody, jobKeyParams, listJobsQuery, patchJobBody, validate } from '../validation.js';
+
+/** What the jobs API needs of the completion callbacks (src/callbacks). */
+export interface CallbackRegistry {
+  /** Remembers a job's own callback URL (validated: http(s)). */
+  register(key: string, url: string): void;
+  /** Deliveries of one job, newest first, as JSON. */
+  deliveriesJson(key: string): Record<string, unknown>[];
+}
 
 /** Dependencies of {@link jobsRouter}. */
 export interface JobsRouteDeps {
-  /** Null when the local source is disabled (SOURCES without `local`). */
+  /** Null when the local source is disabled (SOURCES without `local`): nothing can be submitted. */
   readonly jobs: JobRepository | null;
+  readonly operations: JobOperations;
   readonly ledger: Ledger;
   readonly worker: WorkerControl;
+  /** LADDER's rung names: what a per-job `ladder` may name. */
+  readonly ladderNames: readonly string[];
+  readonly callbacks: CallbackRegistry | null;
 }
 
 const ATTEMPTS_SHOWN = 50;
-
-/** A job as the API shows it: every record field by its snake_case name (the field table's JSON). */
-export function jobToJson(job: JobRow): Record<string, unknown> {
-  return { id: job.id, source: 'local', ...recordFieldsToJson(job), created_at: job.createdAt, updated_at: job.updatedAt };
-}
 
 export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {
   return {
@@ -44,66 +54,89 @@ export function attemptToJson(entry: LedgerEntry): Record<string, unknown> {
  * The store has the progress of the last heartbeat (every HEARTBEAT_SECONDS); a job this daemon is
  * running right now shows its live percent, step, rung and ETA instead.
  */
-function withLiveProgress(job: JobRow, worker: WorkerControl): Record<string, unknown> {
-  const json = jobToJson(job);
-  const active =
-    job.status === 'processing' ? worker.snapshot().active.find((a) => a.key === jobKey({ source: 'local', id: job.id })) : undefined;
-  return active ? { ...json, progress: active.percent, step: active.step, rung: active.rung, eta_seconds: active.etaSeconds } : json;
+export function jobJson(job: SourceJob, live: ActiveJob | null): Record<string, unknown> {
+  const json = sourceJobToJson(job);
+  return live ? { ...json, progress: live.percent, step: live.step, rung: live.rung, eta_seconds: live.etaSeconds } : json;
 }
 
-function writable(jobs: JobRepository | null): JobRepository {
-  if (!jobs) throw new AppError('conflict', 'the local source is disabled (SOURCES)');
-  return jobs;
-}
-
-/** /api/jobs…: submit, list, inspect, retry and cancel jobs of the local source. */
-export function jobsRouter({ jobs, ledger, worker }: JobsRouteDeps): Router {
+/**
+ * /api/jobs…: submit (local source), and list, inspect, retry, cancel, change and delete the jobs
+ * of every configured source, each addressed by its key `<source>-<id>`.
+ */
+export function jobsRouter(deps: JobsRouteDeps): Router {
+  const { jobs, operations, ledger, worker } = deps;
   const router = Router();
+  const createBody = createJobBody(deps.ladderNames);
+  const patchBody = patchJobBody(deps.ladderNames);
 
   router.post('/jobs', (req, res) => {
-    const repo = writable(jobs);
-    const body = validate(createJobBody, req.body, 'body');
-    const job = repo.create({ sourceUrl: body.source_url, priority: body.priority, title: body.title });
-    res.status(202).json({ id: job.id, status: job.status });
+    const job = submit(jobs, deps.callbacks, validate(createBody, req.body, 'body'));
+    res.status(202).json({ id: job.id, key: jobKey({ source: 'local', id: job.id }), status: job.status });
     worker.pollSoon();
   });
 
-  router.get('/jobs', (req, res) => {
+  router.get('/jobs', async (req, res) => {
     const query = validate(listJobsQuery, req.query, 'query');
-    // Only the local source keeps its records here; other sources' records live in their CMS.
-    if (!jobs || (query.source !== undefined && query.source !== 'local')) {
-      res.json({ total: 0, jobs: [] });
-      return;
-    }
-    const { total, jobs: rows } = jobs.list({ status: query.status, limit: query.limit, offset: query.offset });
-    res.json({ total, jobs: rows.map((row) => withLiveProgress(row, worker)) });
+    const list = await operations.list(query);
+    res.json({
+      total: list.total,
+      page: query.page,
+      per_page: query.perPage,
+      jobs: list.jobs.map((job) => jobJson(job, liveOf(job, worker))),
+      sources: list.sources,
+      errors: list.errors,
+    });
   });
 
-  router.get('/jobs/:id', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
-    const job = jobs?.get(id) ?? null;
-    if (!job) throw new AppError('not_found', `no job ${id}`);
-    const attempts = ledger.recent({ key: jobKey({ source: 'local', id }), limit: ATTEMPTS_SHOWN });
+  router.get('/jobs/:key', async (req, res) => {
+    const { key } = validate(jobKeyParams, req.params, 'params');
+    const { job, live } = await operations.get(key);
+    const attempts = ledger.recent({ key, limit: ATTEMPTS_SHOWN });
     // What the ladder on show was made with: the newest completed attempt's conversions.
     const conversions = attempts.find((a) => a.status === 'completed')?.conversions ?? null;
-    res.json({ ...withLiveProgress(job, worker), conversions, attempts: attempts.map(attemptToJson) });
+    res.json({
+      ...jobJson(job, live),
+      conversions,
+      attempts: attempts.map(attemptToJson),
+      callbacks: deps.callbacks?.deliveriesJson(key) ?? [],
+    });
   });
 
-  router.post('/jobs/:id/retry', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
-    const job = writable(jobs).retry(id);
-    res.json(jobToJson(job));
-    worker.pollSoon();
+  router.post('/jobs/:key/retry', async (req, res) => {
+    const { key } = validate(jobKeyParams, req.params, 'params');
+    res.json(sourceJobToJson(await operations.retry(key)));
   });
 
-  router.post('/jobs/:id/cancel', (req, res) => {
-    const { id } = validate(jobIdParams, req.params, 'params');
-    const job = writable(jobs).cancel(id);
-    // A cancelled row keeps claimed_by only if a worker held it: stop it if it is ours; other
-    // daemons learn at their next heartbeat.
-    if (job.claimedBy !== null) worker.abortJob(jobKey({ source: 'local', id }), 'cancelled');
-    res.json(jobToJson(job));
+  router.post('/jobs/:key/cancel', async (req, res) => {
+    const { key } = validate(jobKeyParams, req.params, 'params');
+    res.json(sourceJobToJson(await operations.cancel(key)));
+  });
+
+  router.patch('/jobs/:key', async (req, res) => {
+    const { key } = validate(jobKeyParams, req.params, 'params');
+    const changes = validate(patchBody, req.body, 'body');
+    res.json(sourceJobToJson(await operations.update(key, changes)));
+  });
+
+  router.delete('/jobs/:key', async (req, res) => {
+    const { key } = validate(jobKeyParams, req.params, 'params');
+    const outcome = await operations.delete(key);
+    res.json({ key: outcome.key, record: outcome.record, ladder_removed: outcome.ladderRemoved });
   });
 
   return router;
+}
+
+/** A new local job, and its own callback URL. */
+function submit(jobs: JobRepository | null, callbacks: CallbackRegistry | null, body: z.output<ReturnType<typeof createJobBody>>): JobRow {
+  if (!jobs) throw new AppError('conflict', 'the local source is disabled (SOURCES): submit videos through the CMS');
+  if (body.callback_url !== undefined && !callbacks) throw new AppError('internal_error', 'callbacks are not available');
+  const job = jobs.create({ sourceUrl: body.source_url, priority: body.priority, title: body.title, ladder: body.ladder });
+  if (body.callback_url !== undefined) callbacks?.register(jobKey({ source: 'local', id: job.id }), body.callback_url);
+  return job;
+}
+
+function liveOf(job: SourceJob, worker: WorkerControl): ActiveJob | null {
+  if (job.status !== 'processing') return null;
+  return worker.snapshot().active.find((a) => a.key === jobKey(job)) ?? null;
 }

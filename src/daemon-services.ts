@@ -1,0 +1,96 @@
+import cron from 'node-cron';
+import type { Monitoring } from './alerts/monitoring.js';
+import { CallbackService } from './callbacks/callback-service.js';
+import { CallbackStore } from './callbacks/callback-store.js';
+import type { AppConfig } from './config/config.js';
+import { sourceJobToJson } from './domain/source-job.js';
+import type { WorkerControl } from './domain/worker.js';
+import type { Logger } from './logging/logger.js';
+import { DaemonMetrics } from './metrics/daemon-metrics.js';
+import { DailyCleanup } from './pipeline/daily-cleanup.js';
+import type { JobDetail } from './pipeline/job-operations.js';
+import { LadderGc } from './pipeline/ladder-gc.js';
+import type { CmsSource } from './sources/cms-source.js';
+import type { Database } from './store/database.js';
+import type { JobRepository } from './store/job-repository.js';
+import type { Ledger } from './store/ledger.js';
+import { OrphanRepository } from './store/orphan-repository.js';
+
+/**
+ * The daemon's background services beside the poller, built from the config for main.ts: the
+ * Prometheus metrics, the completion callbacks and the daily clean-up.
+ */
+
+/** /metrics: counters follow the events, gauges read the worker, the local store and the monitoring at scrape time. */
+export function daemonMetrics(monitoring: Monitoring, localJobs: JobRepository | null, now: () => Date): DaemonMetrics {
+  return new DaemonMetrics({
+    worker: () => monitoring.worker?.snapshot() ?? null,
+    jobCounts: () => localJobs?.countByStatus() ?? null,
+    system: () => monitoring.monitor.latest(),
+    activeAlerts: () => monitoring.alertRepository.active(),
+    queueWait: () => monitoring.reports.queueWait(new Date(now().getTime() - 86_400_000), now()),
+  });
+}
+
+/** Completion callbacks: a signed POST of the job's JSON when it completes, fails for good or is cancelled. */
+export function createCallbacks(o: {
+  config: AppConfig;
+  db: Database;
+  log: Logger;
+  now: () => Date;
+  job: (key: string) => Promise<JobDetail | null>;
+}): CallbackService {
+  const log = o.log.child({ module: 'callbacks' });
+  return new CallbackService({
+    store: new CallbackStore(o.db),
+    config: o.config.callbacks,
+    log,
+    now: o.now,
+    jobJson: async (key) => {
+      try {
+        const detail = await o.job(key);
+        return detail ? sourceJobToJson(detail.job) : null;
+      } catch (err) {
+        // The callback still goes out, without the record: the receiver learns the key and the event.
+        log.warn({ err, job: key }, 'could not read the job for its callback');
+        return null;
+      }
+    },
+  });
+}
+
+export interface CleanupParts {
+  readonly config: AppConfig;
+  readonly db: Database;
+  readonly jobs: JobRepository;
+  readonly ledger: Ledger;
+  readonly sources: readonly CmsSource[];
+  readonly worker: WorkerControl;
+  readonly log: Logger;
+  readonly now: () => Date;
+}
+
+/** The daily housekeeping: temp leftovers, old ledger rows, ended local jobs, orphan ladders. */
+export function dailyCleanup({ config, db, jobs, ledger, sources, worker, log, now }: CleanupParts): DailyCleanup {
+  const ladderGc = new LadderGc({
+    hlsDir: config.storage.hlsDir,
+    sources,
+    orphans: new OrphanRepository(db),
+    graceDays: config.maintenance.orphanGraceDays,
+    isBusy: (key) => worker.snapshot().active.some((job) => job.key === key),
+    log: log.child({ module: 'gc' }),
+    now,
+  });
+  return new DailyCleanup({
+    tempDir: config.storage.tempDir,
+    ledger,
+    ledgerRetentionDays: config.maintenance.ledgerRetentionDays,
+    jobs,
+    jobRetentionDays: config.maintenance.jobRetentionDays,
+    ladderGc,
+    cron: config.maintenance.cleanupCron,
+    schedule: (expr, fn) => cron.schedule(expr, fn),
+    log: log.child({ module: 'cleanup' }),
+    now,
+  });
+}
