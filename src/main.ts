@@ -95,6 +95,7 @@ export async function startDaemon({
     config,
     apiKey,
     poller,
+    sources,
     localJobs,
     operations,
     callbacks,
@@ -120,6 +121,7 @@ interface AppParts {
   readonly config: AppConfig;
   readonly apiKey: string;
   readonly poller: Poller;
+  readonly sources: readonly CmsSource[];
   readonly localJobs: JobRepository | null;
   readonly operations: JobOperations;
   readonly callbacks: CallbackService;
@@ -146,17 +148,20 @@ function daemonApp(o: AppParts): Express {
     callbacks,
     mounts,
     observe: metrics.httpObserver(),
-    health: healthProbe(config, o.ffmpeg),
+    health: healthProbe(config, o.ffmpeg, o.sources),
     log: log.child({ module: 'http' }),
   });
 }
 
 /** Cached for a second: /health may be polled hundreds of times a second (see cached-probe.ts). */
-function healthProbe(config: AppConfig, ffmpegVersion: string | null): () => Promise<HealthProbe> {
-  return cachedProbe(async () => ({ ffmpeg: ffmpegVersion, storageWritable: await isWritable(config.storage.dir) }), {
-    ttlMs: HEALTH_PROBE_TTL_MS,
-    now: () => performance.now(),
+function healthProbe(config: AppConfig, ffmpegVersion: string | null, sources: readonly CmsSource[]): () => Promise<HealthProbe> {
+  const probe = async (): Promise<HealthProbe> => ({
+    ffmpeg: ffmpegVersion,
+    storageWritable: await isWritable(config.storage.dir),
+    // What a source warns about as deployed (an Appwrite without locked claims), known from its first poll on.
+    sourceWarnings: Object.fromEntries(sources.map((source) => [source.kind, source.warnings?.() ?? []])),
   });
+  return cachedProbe(probe, { ttlMs: HEALTH_PROBE_TTL_MS, now: () => performance.now() });
 }
 
 interface PollerParts {

@@ -69,6 +69,12 @@ export const RECORD_FIELD_TABLE = {
   metadata_url: { type: 'url' },
   /** The rungs of LADDER this record wants (`["high","low"]`); empty = the whole ladder. Validated against LADDER. */
   ladder: { type: 'string[]', maxLength: 32 },
+  /**
+   * A fresh random token written with every claim (Appwrite): a worker proceeds only while the row
+   * still holds its own, so a double claim granted by a server without row locks costs at most some
+   * duplicate encoding, never two publishes or two write-backs.
+   */
+  claim_token: { type: 'string', maxLength: 64 },
 } as const satisfies Readonly<Record<string, FieldSpec>>;
 
 type Table = typeof RECORD_FIELD_TABLE;

@@ -100,13 +100,7 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     const result = await runStages({ ...job, workspace });
     await heartbeat.stop();
     job.report('updating');
-    await retryWhileUnreachable(() => deps.source.complete(record.id, result.publish), {
-      withinMs: deps.config.writeBackRetryMs ?? 0,
-      signal,
-      log,
-      // Manual timers come with the test's clock; otherwise real pauses against the wall clock.
-      ...(deps.timers ? { now: deps.now, sleep: deps.timers.sleep } : {}),
-    });
+    await untilReachable(job, () => deps.source.complete(record.id, result.publish));
     deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
     deps.events.emit({
@@ -188,6 +182,18 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
   };
 }
 
+/** `call` again while the CMS is unreachable, for up to writeBackRetryMs: the encode is done and must not be lost to a blip. */
+function untilReachable(job: JobContext, call: () => Promise<void>): Promise<void> {
+  const { deps, signal, log } = job;
+  return retryWhileUnreachable(call, {
+    withinMs: deps.config.writeBackRetryMs ?? 0,
+    signal,
+    log,
+    // Manual timers come with the test's clock; otherwise real pauses against the wall clock.
+    ...(deps.timers ? { now: deps.now, sleep: deps.timers.sleep } : {}),
+  });
+}
+
 /**
  * Only reclaimed leases push the count past the schedule: the worker keeps dying on this video
  * (out of memory, killed). Processing it again would crash-loop the daemon, so it fails for good.
@@ -245,6 +251,9 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
   });
   report('publishing');
   signal.throwIfAborted();
+  // A CMS that granted the claim to two workers names one of them: only that one publishes, so a
+  // loser's ladder never replaces the winner's (the write-back checks the claim again).
+  await untilReachable(ctx, async () => deps.source.confirmClaim?.(record.id));
   await publishLadder({ outDir: workspace.outDir, hlsDir: deps.config.hlsDir, key, log });
   const { publicBaseUrl } = deps.config;
   const publish = publishResultOf({ key, publicBaseUrl, info, output, started: ctx.started, now: deps.now() });

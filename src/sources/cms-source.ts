@@ -24,6 +24,13 @@ export interface CmsSource {
   /** Exclusive claim; null means another worker won (not an error). */
   claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null>;
   /**
+   * Throws AppError `cancelled` or `lease_expired` unless the CMS still gives the record to this
+   * worker. Called right before publishing, where a second worker would replace the ladder: a
+   * source whose CMS can grant one claim twice (Appwrite up to 1.9.0) checks here; a source whose
+   * claim is one atomic write needs nothing, and may leave it out.
+   */
+  confirmClaim?(id: string): Promise<void>;
+  /**
    * Persists progress and renews the lease. Throws AppError `cancelled` when the record was
    * cancelled, or `lease_expired` when another worker holds it now: the caller must stop.
    */
@@ -33,6 +40,8 @@ export interface CmsSource {
   /** Graceful shutdown: back to pending, no attempt counted. */
   release(id: string): Promise<void>;
   health(): Promise<SourceHealth>;
+  /** What an operator should know about the CMS as deployed (an Appwrite too old for locked claims), for /health. */
+  warnings?(): readonly string[];
 
   // The operator's side. Each throws `not_found` for an unknown id and `conflict` (with the
   // record's status) when the record is not in a state that allows the action.

@@ -141,6 +141,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX callback_deliveries_due_idx ON callback_deliveries (status, next_attempt_at);
   CREATE INDEX callback_deliveries_job_idx ON callback_deliveries (job_key, id);
   `,
+  // v8: the claim token of the record field table (written by the Appwrite source; null here, where
+  // one conditional UPDATE already makes a claim exclusive).
+  `
+  ALTER TABLE jobs ADD COLUMN claim_token TEXT;
+  `,
 ];
 
 /**

@@ -115,6 +115,7 @@ export class MemorySource implements CmsSource {
       previewUrl: null,
       metadataUrl: null,
       ladder: [],
+      claimToken: null,
       duration: null,
       width: null,
       height: null,

@@ -12,6 +12,7 @@ import type { DaemonEvent } from '../../src/domain/events.js';
 import type { JobLedger, AttemptOutcome, AttemptStart } from '../../src/domain/attempt.js';
 import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../src/pipeline/process-video.js';
 import type { PipelineTimers } from '../../src/pipeline/timers.js';
+import type { CmsSource } from '../../src/sources/cms-source.js';
 import { MemorySource } from '../fakes/memory-source.js';
 import { videoInfo, videoStream } from '../helpers/video-info.js';
 
@@ -325,5 +326,32 @@ describe('processVideo', () => {
     assert.equal(source.calls.filter((c) => c === 'complete:abc').length, 5);
     assert.equal(source.get('abc').status, 'processing');
     assert.equal(ledger.outcomes[0]?.status, 'released');
+  });
+
+  it('confirms the claim right before publishing (again after a CMS blip)', async () => {
+    const { root, source, deps, record, timers } = await setup(fakeTools(), { writeBackRetryMs: 10_000 });
+    const published: boolean[] = [];
+    (source as CmsSource).confirmClaim = async () => {
+      published.push(existsSync(path.join(root, 'hls', 'local-abc')));
+      if (published.length === 1) throw new AppError('cms_error', 'CMS unreachable');
+    };
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'completed');
+    assert.deepEqual(published, [false, false], 'asked twice, both times before the ladder was published');
+    assert.deepEqual(timers.sleeps, [500]);
+  });
+
+  it('publishes nothing and writes nothing back when the CMS gave the record to another worker', async () => {
+    const { root, source, ledger, deps, record } = await setup(fakeTools());
+    (source as CmsSource).confirmClaim = async () => {
+      throw new AppError('lease_expired', 'its claim token was replaced');
+    };
+    assert.equal(await processVideo(record, deps, { signal: new AbortController().signal }), 'released');
+    assert.equal(existsSync(path.join(root, 'hls', 'local-abc')), false, 'the winner’s ladder is not replaced');
+    assert.deepEqual(
+      source.calls.filter((c) => /^(complete|fail|release):/.test(c)),
+      [],
+    );
+    assert.deepEqual([ledger.outcomes[0]?.status, ledger.outcomes[0]?.errorCode], ['released', 'lease_expired']);
+    assert.deepEqual(await readdir(path.join(root, 'temp')), []);
   });
 });

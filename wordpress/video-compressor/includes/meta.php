@@ -39,6 +39,7 @@ function vc_meta_fields(): array {
 		'preview_url'     => 'string',
 		'metadata_url'    => 'string',
 		'ladder'          => 'array',
+		'claim_token'     => 'string',
 	);
 }
 
