@@ -13,7 +13,8 @@ Usage:
   video-compressor requeue --missing-ladder [--status completed|all] [--source <kind>] [--dry-run]
                                                  storage-loss recovery: records whose ladder is gone back to pending
   video-compressor gc [--dry-run]                removes orphan ladders of storage/hls after ORPHAN_GRACE_DAYS
-  video-compressor appwrite:setup                creates the Appwrite database, table, columns and indexes (idempotent)
+  video-compressor appwrite:setup [--backfill]   creates the Appwrite database, table, columns and indexes (idempotent);
+                                                 --backfill queues the rows with a source_url but no status
   video-compressor hash-password                 reads a password on stdin, prints ADMIN_PASSWORD_HASH=… for .env
   video-compressor help | --version
 
@@ -33,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     case 'hash-password':
       return (await import('./commands/hash-password-command.js')).runHashPassword();
     case 'appwrite:setup':
-      return (await import('./commands/appwrite-setup-command.js')).runAppwriteSetup();
+      return (await import('./commands/appwrite-setup-command.js')).runAppwriteSetup(rest);
     case 'requeue':
       return (await import('./commands/requeue-command.js')).runRequeue(rest);
     case 'gc':

@@ -51,6 +51,11 @@ export const ERROR_CATALOG = {
   publish_failed: { retryable: true, http: 500, summary: 'Moving the ladder into storage/hls failed.' },
   // Jobs and sources
   cms_error: { retryable: true, http: 502, summary: 'The CMS could not be reached or refused a write.' },
+  cms_unauthorized: {
+    retryable: true,
+    http: 502,
+    summary: "The CMS refused the daemon's credentials: a wrong or revoked API key or Application Password, or a missing scope.",
+  },
   lease_expired: { retryable: true, http: 409, summary: 'A worker stopped heart-beating and its job was reclaimed.' },
   worker_lost: {
     retryable: false,

@@ -25,6 +25,8 @@ export interface SourceStatus {
   readonly pending: number;
   readonly lastPollAt: string | null;
   readonly lastError: string | null;
+  /** The error catalog's code of lastError (`cms_error` unreachable, `cms_unauthorized` credentials refused). */
+  readonly lastErrorCode: string | null;
 }
 
 export interface WorkerSnapshot {

@@ -1,4 +1,4 @@
-import { AppError } from '../errors.js';
+import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CmsSource } from '../sources/cms-source.js';
 import type { Progress, SourceKind, VideoRecord } from '../domain/record.js';
@@ -59,7 +59,14 @@ export class Poller implements WorkerControl {
   constructor(private readonly options: PollerOptions) {
     this.startedAt = options.now().toISOString();
     for (const source of options.sources) {
-      this.statuses.set(source.kind, { kind: source.kind, connected: false, pending: 0, lastPollAt: null, lastError: null });
+      this.statuses.set(source.kind, {
+        kind: source.kind,
+        connected: false,
+        pending: 0,
+        lastPollAt: null,
+        lastError: null,
+        lastErrorCode: null,
+      });
     }
   }
 
@@ -178,7 +185,14 @@ export class Poller implements WorkerControl {
         this.options.log.info({ source: source.kind }, 'source reachable again');
         this.options.events?.emit({ type: 'source_reconnected', source: source.kind });
       }
-      this.statuses.set(source.kind, { kind: source.kind, connected: true, pending: total, lastPollAt, lastError: null });
+      this.statuses.set(source.kind, {
+        kind: source.kind,
+        connected: true,
+        pending: total,
+        lastPollAt,
+        lastError: null,
+        lastErrorCode: null,
+      });
       return records;
     } catch (err) {
       if (previous?.connected !== false || previous.lastPollAt === null) {
@@ -191,6 +205,7 @@ export class Poller implements WorkerControl {
         pending: previous?.pending ?? 0,
         lastPollAt,
         lastError: (err as Error).message,
+        lastErrorCode: toAppError(err).code,
       });
       return null;
     }

@@ -26,7 +26,8 @@ export async function retryWhileUnreachable(
       return;
     } catch (err) {
       const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
-      const unreachable = err instanceof AppError && err.code === 'cms_error';
+      // A refused key is as passing as an outage: the operator restores it, the write-back then lands.
+      const unreachable = err instanceof AppError && (err.code === 'cms_error' || err.code === 'cms_unauthorized');
       if (!unreachable || o.signal.aborted || now() + wait > deadline) throw err;
       if (attempt === 0) o.log.warn({ err }, 'the CMS did not take the result; retrying while the lease holds');
       await sleep(wait, o.signal);

@@ -1,24 +1,45 @@
 import { AppwriteException, Client, TablesDB } from 'node-appwrite';
 import type { AppwriteConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
+import type { ServerWarnings } from './appwrite-warnings.js';
 
 /** What a client needs to reach the project; the key never leaves this slice. */
 export type AppwriteConnection = Pick<AppwriteConfig, 'endpoint' | 'projectId' | 'apiKey' | 'timeoutMs'>;
+
+/** How a client talks to the server beyond the connection. */
+export interface ClientOptions {
+  /** Sent as X-Appwrite-Timestamp with every request: see {@link createTables}. */
+  readonly ifUnmodifiedSince?: string;
+  /** Where the server's X-Appwrite-Warning headers go; without it the SDK prints them (the CLI commands). */
+  readonly warnings?: ServerWarnings;
+}
 
 /**
  * The SDK's fetch has no deadline of its own (undici waits minutes for headers), so every request
  * gets an abort signal: a hung Appwrite must look like an outage, not a stuck poll.
  */
 class TimedClient extends Client {
-  constructor(private readonly timeoutMs: number) {
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly warnings: ServerWarnings | undefined,
+  ) {
     super();
   }
 
   override prepareRequest(...args: Parameters<Client['prepareRequest']>): ReturnType<Client['prepareRequest']> {
     const prepared = super.prepareRequest(...args);
     prepared.options.signal = AbortSignal.timeout(this.timeoutMs);
+    if (this.warnings) prepared.options.dispatcher = this.warnings.dispatcher(prepared.options.dispatcher);
     return prepared;
   }
+}
+
+/** A client of the project: with the key unless `withKey` is false (routes every visitor may call). */
+export function createClient(connection: AppwriteConnection, options: ClientOptions = {}, withKey = true): Client {
+  const client = new TimedClient(connection.timeoutMs, options.warnings).setEndpoint(connection.endpoint).setProject(connection.projectId);
+  if (withKey) client.setKey(connection.apiKey);
+  if (options.ifUnmodifiedSince !== undefined) client.addHeader('X-Appwrite-Timestamp', options.ifUnmodifiedSince);
+  return client;
 }
 
 /**
@@ -27,13 +48,8 @@ class TimedClient extends Client {
  * row changed since: the optimistic lock behind claims. The header applies to every request of a
  * client, hence one client per conditional write, never the shared one.
  */
-export function createTables(connection: AppwriteConnection, ifUnmodifiedSince?: string): TablesDB {
-  const client = new TimedClient(connection.timeoutMs)
-    .setEndpoint(connection.endpoint)
-    .setProject(connection.projectId)
-    .setKey(connection.apiKey);
-  if (ifUnmodifiedSince !== undefined) client.addHeader('X-Appwrite-Timestamp', ifUnmodifiedSince);
-  return new TablesDB(client);
+export function createTables(connection: AppwriteConnection, options: ClientOptions = {}): TablesDB {
+  return new TablesDB(createClient(connection, options));
 }
 
 /** Another worker (or an editor) wrote the row after we read it. */
@@ -46,6 +62,16 @@ export function isUpdateConflict(err: unknown): boolean {
 /** 404 of one kind (`row_not_found`, `database_not_found`, `table_not_found`, `column_not_found`…). */
 export function isNotFound(err: unknown, type: string): boolean {
   return err instanceof AppwriteException && err.code === 404 && err.type === type;
+}
+
+/** 400: the row was written with a column the table does not have (a table set up before the column existed). */
+export function isUnknownColumn(err: unknown, column: string): boolean {
+  return (
+    err instanceof AppwriteException &&
+    err.code === 400 &&
+    (err.type === 'row_invalid_structure' || err.type === 'document_invalid_structure') &&
+    err.message.includes(`Unknown attribute: "${column}"`)
+  );
 }
 
 /** 409 `*_already_exists`: someone (a previous run) created it first. */
@@ -108,10 +134,14 @@ function fromAppwriteException(err: AppwriteException, doing: string): AppError 
   if (err.code === 401 || err.code === 403) {
     const scopes = missingScopes(err);
     const what = scopes.length > 0 ? `the API key lacks the scope ${scopes.join(', ')}` : 'the API key or project id is wrong';
-    return new AppError('cms_error', `Appwrite refused the request while ${doing}: ${what} (${err.code} ${err.type}: ${err.message})`, {
-      cause: err,
-      context: { ...context, missingScopes: scopes },
-    });
+    return new AppError(
+      'cms_unauthorized',
+      `Appwrite refused the request while ${doing}: ${what} (${err.code} ${err.type}: ${err.message})`,
+      {
+        cause: err,
+        context: { ...context, missingScopes: scopes },
+      },
+    );
   }
   if (err.code === 404 && (err.type === 'database_not_found' || err.type === 'table_not_found')) {
     return new AppError(

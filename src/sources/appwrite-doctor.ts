@@ -4,6 +4,8 @@ import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { createTables, isNotFound, isUnauthorized, toCmsError } from './appwrite-client.js';
 import { COLUMN_SPECS, columnMismatch, INDEX_SPECS } from './appwrite-schema.js';
 import { indexColumns, listColumns } from './appwrite-setup.js';
+import { checkVersion } from './appwrite-version.js';
+import { ServerWarnings } from './appwrite-warnings.js';
 
 /** One line of the doctor's report. */
 export interface AppwriteCheck {
@@ -14,18 +16,25 @@ export interface AppwriteCheck {
 
 /**
  * The endpoint answers, the key may read and write rows (the daemon's scopes), the table has every
- * column (and the poll's indexes), the webhook can be verified. Reads only: the write probe
- * targets a row id that does not exist.
+ * column (and the poll's indexes), the webhook can be verified, the server's version locks claims
+ * (and what else it warns about). Reads only: the write probe targets a row id that does not exist.
  */
 export async function checkAppwrite(config: AppwriteConfig): Promise<AppwriteCheck[]> {
-  const tables = createTables(config);
+  // The server's X-Appwrite-Warning headers become lines of the report, instead of the SDK printing one per request.
+  const warnings = new ServerWarnings(() => undefined);
+  const tables = createTables(config, { warnings });
   const read = await checkRead(tables, config);
   if (read.level === 'fail') return [read];
-  return [read, await checkWrite(tables, config), ...(await checkSchema(tables, config)), checkWebhook(config)];
+  const checks = [read, await checkWrite(tables, config), ...(await checkSchema(tables, config)), checkWebhook(config)];
+  // A server up to 1.9.0 may grant one claim twice: the claim token copes, but the operator should know.
+  const version = await checkVersion(config, warnings);
+  return [...checks, version, ...warnings.messages.map((detail): AppwriteCheck => ({ level: 'warn', name: 'appwrite warning', detail }))];
 }
 
 async function checkRead(tables: TablesDB, config: AppwriteConfig): Promise<AppwriteCheck> {
   const name = 'appwrite rows';
+  const refused = await keyRefused(tables, config);
+  if (refused) return { level: 'fail', name, detail: refused };
   try {
     const { total } = await tables.listRows({
       databaseId: config.databaseId,
@@ -35,6 +44,24 @@ async function checkRead(tables: TablesDB, config: AppwriteConfig): Promise<Appw
     return { level: 'ok', name, detail: `${config.endpoint} ${config.databaseId}/${config.tableId} readable (${total} pending)` };
   } catch (err) {
     return { level: 'fail', name, detail: toCmsError(err, 'reading rows').message };
+  }
+}
+
+/**
+ * Why Appwrite does not take the key as the project's, or null. A wrong or revoked key is served as a
+ * guest, and a guest may list a table whose permissions let guests read: the rows probe alone would
+ * pass. Reading the table's definition needs the key (guests never hold tables.read): a refusal
+ * that names the guests role means the key was not recognised; one that names the applications
+ * role is a key that only lacks that doctor-only scope (the columns check says so).
+ */
+async function keyRefused(tables: TablesDB, config: AppwriteConfig): Promise<string | null> {
+  try {
+    await tables.getTable({ databaseId: config.databaseId, tableId: config.tableId });
+    return null;
+  } catch (err) {
+    // The role is only in the message: `User (role: guests) missing scopes (["tables.read"])`.
+    if (!isUnauthorized(err) || !/\(role: guests?\)/i.test(err.message)) return null;
+    return `Appwrite does not recognise APPWRITE_API_KEY (wrong, revoked or of another project) and serves it as a guest (${err.code} ${err.type})`;
   }
 }
 

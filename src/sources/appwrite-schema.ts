@@ -47,7 +47,10 @@ function unreachable(type: never): never {
   throw new Error(`no Appwrite column for field type ${String(type)}`);
 }
 
-/** The record's fields as appwrite:setup creates them. Only `source_url` is required: a CMS that creates a row sets it and nothing else. */
+/**
+ * The record's fields as appwrite:setup creates them. Only `source_url` is required (a CMS that
+ * creates a row sets it and nothing else), and only on a table without rows: see ColumnMaker.
+ */
 export const COLUMN_SPECS: Readonly<Record<RecordField, ColumnSpec>> = Object.fromEntries(
   RECORD_FIELDS.map((field) => [field, columnSpecOf(field)]),
 ) as Record<RecordField, ColumnSpec>;

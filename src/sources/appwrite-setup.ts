@@ -1,11 +1,14 @@
-import { setTimeout as delay } from 'node:timers/promises';
+import { ServerWarnings } from './appwrite-warnings.js';
 import { OrderBy, Query, TablesDBIndexType, type TablesDB } from 'node-appwrite';
 import type { AppwriteConfig } from '../config/config.js';
 import type { RecordField } from '../domain/record-fields.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
-import { AppError } from '../errors.js';
-import { createTables, isAlreadyExists, isNotFound, toCmsError } from './appwrite-client.js';
-import { COLUMN_SPECS, columnMismatch, describeSpec, INDEX_SPECS, type ColumnSpec, type ListedColumn } from './appwrite-schema.js';
+import { createTables, isAlreadyExists, isNotFound, isUnauthorized, toCmsError } from './appwrite-client.js';
+import { backfillPending } from './appwrite-backfill.js';
+import { ColumnMaker, listColumns, REAL_CLOCK, waitForColumns, type SetupClock } from './appwrite-columns.js';
+import { COLUMN_SPECS, columnMismatch, INDEX_SPECS } from './appwrite-schema.js';
+
+export { listColumns } from './appwrite-columns.js';
 
 /** What `appwrite:setup` did: a second run on the same project creates nothing. */
 export interface SetupReport {
@@ -13,22 +16,34 @@ export interface SetupReport {
   readonly present: string[];
   /** Existing columns or indexes that do not fit; setup never alters or drops them. */
   readonly problems: string[];
+  /** The table had rows before this run: its new columns were created optional (see ColumnMaker). */
+  tableHadRows?: boolean;
+  /** With `backfill`: rows queued, and rows left for another run (changed while being queued). */
+  backfill?: { readonly queued: number; readonly skipped: number };
+  /** What the server warned about (X-Appwrite-Warning, e.g. an older server than the SDK's), each once. */
+  warnings?: readonly string[];
 }
 
 export interface SetupOptions {
   readonly config: AppwriteConfig;
-  /** How long to wait for new columns to become `available` before creating the indexes. */
+  /** How long to wait for columns to become `available` before creating the indexes. */
   readonly columnTimeoutMs?: number;
   readonly pollMs?: number;
+  /** Also queue the rows that have a source but no status (backfillPending). */
+  readonly backfill?: boolean;
+  readonly clock?: SetupClock;
 }
 
 /**
  * Creates the database, the table, every record field's column (under APPWRITE_FIELD_MAP's names)
  * and the indexes the poll needs, each only if missing. Appwrite builds columns asynchronously, so
- * it waits for them before indexing them.
+ * it waits for them (those of an earlier, interrupted run too) before indexing them.
  */
-export async function setupAppwrite({ config, columnTimeoutMs = 60_000, pollMs = 250 }: SetupOptions): Promise<SetupReport> {
-  const tables = createTables(config);
+export async function setupAppwrite(options: SetupOptions): Promise<SetupReport> {
+  const { config, columnTimeoutMs = 60_000, pollMs = 250, clock = REAL_CLOCK } = options;
+  // The SDK would print each answer's server warning on the console: collected once each for the report instead.
+  const warnings = new ServerWarnings(() => undefined);
+  const tables = createTables(config, { warnings });
   const report: SetupReport = { created: [], present: [], problems: [] };
   const ids = { databaseId: config.databaseId, tableId: config.tableId };
   try {
@@ -47,12 +62,16 @@ export async function setupAppwrite({ config, columnTimeoutMs = 60_000, pollMs =
       () => tables.getTable(ids),
       () => tables.createTable({ ...ids, name: 'Videos', permissions: [], rowSecurity: false }),
     );
-    const createdColumns = await ensureColumns(tables, config, report);
-    await waitForColumns(tables, config, createdColumns, columnTimeoutMs, pollMs);
+    const hasRows = !report.created.includes(`table ${ids.tableId}`) && (await tableHasRows(tables, config));
+    if (hasRows) report.tableHadRows = true;
+    const building = await ensureColumns(tables, config, report, new ColumnMaker(tables, ids, hasRows));
+    await waitForColumns(tables, config, building, { timeoutMs: columnTimeoutMs, pollMs, clock });
     await ensureIndexes(tables, config, report);
+    if (options.backfill) report.backfill = await backfillPending(config);
   } catch (err) {
     throw toCmsError(err, 'setting up the Appwrite table');
   }
+  if (warnings.messages.length > 0) report.warnings = warnings.messages;
   return report;
 }
 
@@ -80,15 +99,29 @@ async function ensure(
   }
 }
 
-/** The table's columns by key. */
-export async function listColumns(tables: TablesDB, config: AppwriteConfig): Promise<Map<string, ListedColumn>> {
-  const { columns } = await tables.listColumns({ databaseId: config.databaseId, tableId: config.tableId, queries: [Query.limit(100)] });
-  return new Map((columns as ListedColumn[]).map((c) => [c.key, c]));
+/**
+ * Whether the table holds rows already (they will hold NULL in every column added now). Without
+ * rows.read the answer is unknown, and assumed yes: an optional column is never wrong.
+ */
+async function tableHasRows(tables: TablesDB, config: AppwriteConfig): Promise<boolean> {
+  try {
+    const { rows } = await tables.listRows({
+      databaseId: config.databaseId,
+      tableId: config.tableId,
+      queries: [Query.limit(1)],
+      total: false,
+    });
+    return rows.length > 0;
+  } catch (err) {
+    if (isUnauthorized(err)) return true;
+    throw err;
+  }
 }
 
-async function ensureColumns(tables: TablesDB, config: AppwriteConfig, report: SetupReport): Promise<string[]> {
+/** Creates the missing columns; returns the keys of ours not `available` yet (created now, or by an interrupted run). */
+async function ensureColumns(tables: TablesDB, config: AppwriteConfig, report: SetupReport, maker: ColumnMaker): Promise<string[]> {
   const existing = await listColumns(tables, config);
-  const created: string[] = [];
+  const building: string[] = [];
   for (const field of RECORD_FIELDS) {
     const key = config.columns[field];
     const spec = COLUMN_SPECS[field];
@@ -98,62 +131,18 @@ async function ensureColumns(tables: TablesDB, config: AppwriteConfig, report: S
       const mismatch = columnMismatch(spec, column);
       if (mismatch) report.problems.push(`${label} ${mismatch}`);
       else report.present.push(label);
+      if (column.status !== 'available') building.push(key);
       continue;
     }
     try {
-      await createColumn(tables, { databaseId: config.databaseId, tableId: config.tableId, key }, spec);
-      report.created.push(`${label}: ${describeSpec(spec)}`);
-      created.push(key);
+      report.created.push(`${label}: ${await maker.create(key, spec)}`);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       report.present.push(label);
     }
+    building.push(key);
   }
-  return created;
-}
-
-function createColumn(tables: TablesDB, ids: { databaseId: string; tableId: string; key: string }, spec: ColumnSpec): Promise<unknown> {
-  switch (spec.kind) {
-    case 'url':
-      return tables.createUrlColumn({ ...ids, required: spec.required });
-    case 'enum':
-      return tables.createEnumColumn({ ...ids, elements: [...spec.elements], required: false, xdefault: spec.default });
-    case 'integer':
-      return tables.createIntegerColumn({ ...ids, required: false, min: spec.min, max: spec.max, xdefault: spec.default });
-    case 'float':
-      return tables.createFloatColumn({ ...ids, required: false });
-    case 'datetime':
-      return tables.createDatetimeColumn({ ...ids, required: false });
-    case 'varchar':
-      return tables.createVarcharColumn({ ...ids, size: spec.size, required: false, array: spec.array ?? false });
-    case 'text':
-      return tables.createTextColumn({ ...ids, required: false });
-  }
-}
-
-async function waitForColumns(
-  tables: TablesDB,
-  config: AppwriteConfig,
-  keys: readonly string[],
-  timeoutMs: number,
-  pollMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let pending = [...keys];
-  while (pending.length > 0) {
-    const columns = await listColumns(tables, config);
-    const failed = pending.filter((key) => ['failed', 'stuck'].includes(columns.get(key)?.status ?? ''));
-    if (failed.length > 0)
-      throw new AppError('cms_error', `Appwrite could not create the column(s) ${failed.join(', ')}; see the table in the console`);
-    pending = pending.filter((key) => columns.get(key)?.status !== 'available');
-    if (pending.length === 0) return;
-    if (Date.now() > deadline)
-      throw new AppError(
-        'cms_error',
-        `columns still not available after ${timeoutMs / 1000} s: ${pending.join(', ')}; run appwrite:setup again later`,
-      );
-    await delay(pollMs);
-  }
+  return building;
 }
 
 /** The index columns under the table's own names. */

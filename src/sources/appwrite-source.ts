@@ -3,11 +3,13 @@ import type { AppwriteConfig } from '../config/config.js';
 import type { RecordField } from '../domain/record-fields.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { isNotFound, isUpdateConflict } from './appwrite-client.js';
+import { isNotFound } from './appwrite-client.js';
+import { AppwriteClaims } from './appwrite-claims.js';
 import type { AppwriteRow, FieldMap } from './appwrite-fields.js';
 import { AppwriteOperations } from './appwrite-operations.js';
 import { AppwriteTable } from './appwrite-table.js';
-import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
+import { ServerVersionCheck } from './appwrite-version.js';
+import { completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
 import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
 import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
@@ -28,8 +30,10 @@ export interface AppwriteSourceOptions {
 /**
  * Videos in an Appwrite table (TablesDB). Several daemons on several servers may share the table:
  * a claim, and every write after it, is an `updateRow` conditioned on the `$updatedAt` read
- * (X-Appwrite-Timestamp), so exactly one worker wins a row and a worker that lost its lease never
- * overwrites the new owner. The operator's actions (AppwriteOperations) write the same way.
+ * (X-Appwrite-Timestamp), so a worker that lost its lease never overwrites the new owner. Servers
+ * up to 1.9.0 may grant one claim twice: the claim token (AppwriteClaims), checked again before
+ * publishing and at every later write, keeps the work exclusive there too. The operator's actions
+ * (AppwriteOperations) write the same way.
  */
 export class AppwriteSource implements CmsSource {
   readonly kind = 'appwrite' as const;
@@ -40,6 +44,8 @@ export class AppwriteSource implements CmsSource {
   private readonly table: AppwriteTable;
   private readonly fields: FieldMap;
   private readonly operations: AppwriteOperations;
+  private readonly claims: AppwriteClaims;
+  private readonly version: ServerVersionCheck;
 
   constructor({ config, workerId, leaseSeconds, log, now = () => new Date() }: AppwriteSourceOptions) {
     this.workerId = workerId;
@@ -49,13 +55,19 @@ export class AppwriteSource implements CmsSource {
     this.table = new AppwriteTable(config, log);
     this.fields = this.table.fields;
     this.operations = new AppwriteOperations(this.table);
+    this.claims = new AppwriteClaims(this.table, log, now);
+    this.version = new ServerVersionCheck(config, log, this.table.warnings);
   }
 
   /**
    * Two bounded reads: pending rows that are due, and processing rows whose lease expired, each
    * priority ASC then oldest first (the poll index); merged, the first `limit` are returned.
+   * Neither asks for a total (each costs the server two COUNT queries); `total`, the queue length
+   * /health shows, is what the pages hold unless the pending one came back full: see {@link dueCount}.
    */
   async listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }> {
+    // Once, at the first poll (again while the server cannot be reached): warns about servers whose claims are not locked.
+    await this.version.check();
     const now = this.now();
     const f = (field: RecordField): string => this.fields.column(field);
     const order = [Query.orderAsc(f('priority')), Query.orderAsc('$createdAt'), Query.limit(limit)];
@@ -69,7 +81,7 @@ export class AppwriteSource implements CmsSource {
       Query.or([Query.isNull(f('heartbeat_at')), Query.lessThan(f('heartbeat_at'), staleBefore)]),
     ];
     const [pending, stale] = await this.table.call('read', 'listing due rows', () =>
-      Promise.all([this.table.listRows([...due, ...order]), this.table.listRows([...expired, ...order])]),
+      Promise.all([this.table.listRows([...due, ...order], false), this.table.listRows([...expired, ...order], false)]),
     );
     const records: VideoRecord[] = [];
     for (const row of [...pending.rows, ...stale.rows]) {
@@ -78,23 +90,29 @@ export class AppwriteSource implements CmsSource {
       else this.log.warn({ id: row.$id }, 'skipping a row whose id cannot name a storage directory');
     }
     records.sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
-    return { total: pending.total + stale.total, records: records.slice(0, limit) };
+    const total = (pending.rows.length < limit ? pending.rows.length : await this.dueCount(due)) + stale.rows.length;
+    return { total, records: records.slice(0, limit) };
   }
 
-  async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
-    try {
-      const row = await this.table.updateRowIfUnchanged(
-        record.id,
-        record.updatedAt,
-        claimValues(record, workerId, this.now().toISOString()),
-      );
-      this.table.succeeded('write');
-      return this.fields.toRecord(row);
-    } catch (err) {
-      // 409: another worker claimed it (or an editor saved it) since we listed it; it is theirs.
-      if (isUpdateConflict(err) || isNotFound(err, 'row_not_found')) return null;
-      throw this.table.report(err, 'write', `claiming row ${record.id}`);
-    }
+  /**
+   * At most one count per poll, and only when the page of pending rows is full: the due pending
+   * rows, one row selected, counted by the server up to its cap (5000). Expired leases are counted
+   * from their page alone: they are stalled jobs, not the queue, and rarely a page's worth.
+   */
+  private async dueCount(due: string[]): Promise<number> {
+    const { total } = await this.table.call('read', 'counting due rows', () =>
+      this.table.listRows([...due, Query.select(['$id']), Query.limit(1)], true),
+    );
+    return total;
+  }
+
+  claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
+    return this.claims.claim(record, workerId);
+  }
+
+  /** Throws `cancelled` or `lease_expired` unless the row still holds this worker's claim (its token included). */
+  async confirmClaim(id: string): Promise<void> {
+    await this.getOwnedRow(id, 'confirming the claim before publishing');
   }
 
   async heartbeat(id: string, progress: Progress): Promise<void> {
@@ -103,14 +121,17 @@ export class AppwriteSource implements CmsSource {
 
   async complete(id: string, result: PublishResult): Promise<void> {
     await this.ownedWrite(id, 'writing the result back', () => completeValues(result));
+    this.claims.forget(id);
   }
 
   async fail(id: string, failure: Failure): Promise<void> {
-    await this.ownedWrite(id, 'writing the failure back', () => failValues(failure));
+    await this.ownedWrite(id, 'writing the failure back', () => ({ ...failValues(failure), ...this.claims.cleared() }));
+    this.claims.forget(id);
   }
 
   async release(id: string): Promise<void> {
-    await this.ownedWrite(id, 'releasing the row', () => releaseValues(this.now().toISOString()));
+    await this.ownedWrite(id, 'releasing the row', () => ({ ...releaseValues(this.now().toISOString()), ...this.claims.cleared() }));
+    this.claims.forget(id);
   }
 
   async health(): Promise<SourceHealth> {
@@ -120,6 +141,11 @@ export class AppwriteSource implements CmsSource {
     } catch (err) {
       return { kind: this.kind, connected: false, message: (err as Error).message };
     }
+  }
+
+  /** The server's version, when it makes claims exclusive only through the claim token (for /health). */
+  warnings(): readonly string[] {
+    return this.version.messages;
   }
 
   listJobs(query: JobQuery): Promise<JobPage> {
@@ -168,6 +194,7 @@ export class AppwriteSource implements CmsSource {
     try {
       row = await this.table.getRow(id);
     } catch (err) {
+      // A 404 that stands (AppwriteTable.getRow checked the key is still accepted): the row is gone.
       if (isNotFound(err, 'row_not_found')) throw new AppError('lease_expired', `row ${id} was deleted`, { context: { id } });
       throw this.table.report(err, 'read', `${doing} (row ${id})`);
     }
@@ -178,9 +205,15 @@ export class AppwriteSource implements CmsSource {
     if (status !== 'processing' || owner !== this.workerId) {
       throw new AppError(
         'lease_expired',
-        `row ${id} is no longer held by ${this.workerId} (now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`,
+        `row ${id} is no longer held by ${this.workerId} (${doing}; now ${String(status)}, claimed by ${typeof owner === 'string' ? owner : 'nobody'})`,
         { context: { id, workerId: this.workerId } },
       );
+    }
+    const lost = this.claims.lostTo(row);
+    if (lost !== null) {
+      throw new AppError('lease_expired', `row ${id} is no longer held by this worker (${doing}): ${lost}`, {
+        context: { id, workerId: this.workerId },
+      });
     }
     return row;
   }

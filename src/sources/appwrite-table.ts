@@ -1,9 +1,10 @@
-import type { TablesDB } from 'node-appwrite';
+import { Query, type TablesDB } from 'node-appwrite';
 import type { AppwriteConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { createTables, isNotFound, isUnauthorized, isUpdateConflict, missingScopes, toCmsError } from './appwrite-client.js';
 import { FieldMap, type AppwriteRow } from './appwrite-fields.js';
+import { ServerWarnings } from './appwrite-warnings.js';
 import type { FieldValues } from './record-values.js';
 
 /** Reads need rows.read, writes rows.write: a key may have one and not the other. */
@@ -25,6 +26,8 @@ const MAX_WRITE_RACES = 3;
  */
 export class AppwriteTable {
   readonly fields: FieldMap;
+  /** The server's X-Appwrite-Warning headers, logged once each (instead of the SDK's console.warn on every request). */
+  readonly warnings: ServerWarnings;
   private readonly tables: TablesDB;
   /** A refused key is logged once (per kind of access) until that access works again, not on every poll. */
   private readonly authReported = new Set<Access>();
@@ -33,13 +36,25 @@ export class AppwriteTable {
     private readonly config: AppwriteConfig,
     private readonly log: Logger,
   ) {
-    this.tables = createTables(config);
+    this.warnings = new ServerWarnings((message) => log.warn({ appwriteWarning: message }, `Appwrite warns: ${message}`));
+    this.tables = createTables(config, { warnings: this.warnings });
     this.fields = new FieldMap(config.columns);
   }
 
-  /** Raw: a 404 is an answer for some callers, so they classify errors themselves. */
-  getRow(id: string): Promise<AppwriteRow> {
-    return this.tables.getRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id });
+  /**
+   * Raw: a 404 is an answer for some callers, so they classify errors themselves. But Appwrite does
+   * not refuse a wrong or revoked key at the door: it serves it as a guest, and a guest's getRow of
+   * a row it may not read answers 404 row_not_found, like a deleted row. So a 404 stands only once a
+   * call that needs the key succeeds (a one-row listing, which a guest gets 401 for); otherwise that
+   * call's error is thrown instead, and a revoked key never passes for a deleted row.
+   */
+  async getRow(id: string): Promise<AppwriteRow> {
+    try {
+      return await this.tables.getRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id });
+    } catch (err) {
+      if (isNotFound(err, 'row_not_found')) await this.listRows([Query.limit(1)], false);
+      throw err;
+    }
   }
 
   /** Raw. Without `total` the server skips counting (the answer's total is then 0). */
@@ -53,7 +68,7 @@ export class AppwriteTable {
    */
   updateRowIfUnchanged(id: string, updatedAt: string, values: FieldValues): Promise<AppwriteRow> {
     const data = this.fields.toColumns(values);
-    return createTables(this.config, updatedAt).updateRow<AppwriteRow>({
+    return createTables(this.config, { ifUnmodifiedSince: updatedAt, warnings: this.warnings }).updateRow<AppwriteRow>({
       databaseId: this.config.databaseId,
       tableId: this.config.tableId,
       rowId: id,

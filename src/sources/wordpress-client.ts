@@ -61,7 +61,7 @@ export function answerError(answer: WordpressAnswer, doing: string, connection: 
   const context = { status: answer.status, wpCode: code || null };
   if (answer.status === 401) {
     return new AppError(
-      'cms_error',
+      'cms_unauthorized',
       `WordPress refused the Application Password of ${connection.user} while ${doing} (401 ${code}): check WP_USER and WP_APP_PASSWORD. ` +
         'WordPress honours Application Passwords only over HTTPS, or on a site whose WP_ENVIRONMENT_TYPE is local; over plain HTTP it ignores them',
       { context },
@@ -69,7 +69,7 @@ export function answerError(answer: WordpressAnswer, doing: string, connection: 
   }
   if (answer.status === 403) {
     return new AppError(
-      'cms_error',
+      'cms_unauthorized',
       `WordPress denied ${connection.user} while ${doing} (403 ${code}): the user must be an editor or administrator (upload_files, edit_others_posts)`,
       { context },
     );

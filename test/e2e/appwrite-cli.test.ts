@@ -17,9 +17,9 @@ const TSX = import.meta.resolve('tsx');
 describe('video-compressor appwrite:setup', () => {
   let fake: FakeAppwrite;
   let cwd: string;
-  const setup = async (env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
+  const setup = async (env: Record<string, string>, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, 'appwrite:setup'], {
+      const { stdout, stderr } = await run(process.execPath, ['--import', TSX, CLI, 'appwrite:setup', ...args], {
         cwd,
         env: { PATH: process.env.PATH, ...env },
       });
@@ -54,6 +54,29 @@ describe('video-compressor appwrite:setup', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.doesNotMatch(second.stdout, /created (column|index|table|database)/);
     assert.match(second.stdout, new RegExp(`^0 created, ${total} already present\\.$`, 'm'));
+  });
+
+  it('--backfill queues the rows that have a source_url but no status, and says how many', async () => {
+    for (const id of ['pre-1', 'pre-2', 'pre-3', 'done']) fake.insertRow(DATABASE, TABLE, id, { source_url: `https://cdn.test/${id}.mp4` });
+    // Rows from before the daemon's columns hold NULL in them.
+    for (const id of ['pre-1', 'pre-2', 'pre-3']) fake.patchRow(DATABASE, TABLE, id, { status: null, priority: null });
+    fake.patchRow(DATABASE, TABLE, 'done', { status: 'completed' });
+    const first = await setup(appwriteEnv(fake), ['--backfill']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^3 row\(s\) with a source_url but no status queued as pending\.$/m);
+    assert.deepEqual(
+      ['pre-1', 'done'].map((id) => [fake.row(DATABASE, TABLE, id).status, fake.row(DATABASE, TABLE, id).priority]),
+      [
+        ['pending', 5],
+        ['completed', 5],
+      ],
+    );
+    assert.match((await setup(appwriteEnv(fake), ['--backfill'])).stdout, /^0 row\(s\) with a source_url/m, 'nothing left the second time');
+    const bogus = await setup(appwriteEnv(fake), ['--bakfill']);
+    assert.deepEqual(
+      [bogus.code, bogus.stderr.trim()],
+      [2, 'Unknown option --bakfill. Usage: video-compressor appwrite:setup [--backfill]'],
+    );
   });
 
   it('says what is missing instead of guessing', async () => {

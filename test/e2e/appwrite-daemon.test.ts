@@ -32,6 +32,9 @@ describe('daemon with the Appwrite source', () => {
     return vc;
   };
   const rowListings = (): number => fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/rows')).length;
+  // The source file of /gated.mp4 is served once the gate opens: a job held in its download.
+  let openGate: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (openGate = resolve));
   const terminal = (id: string) => () => ['completed', 'failed'].includes(videoRow(fake, id).status);
 
   before(async () => {
@@ -43,6 +46,7 @@ describe('daemon with the Appwrite source', () => {
         '/clip.mp4': serveFile(clip),
         '/small.mp4': serveFile(small),
         '/flaky.mp4': (_req, res) => res.writeHead(503, { 'Content-Type': 'text/plain' }).end('overloaded'),
+        '/gated.mp4': (req, res) => void gate.then(() => serveFile(small)(req, res)),
       }),
     );
   });
@@ -137,6 +141,76 @@ describe('daemon with the Appwrite source', () => {
     });
     assert.deepEqual(await post(sign(hookUrl, body)), { status: 200, body: { ok: true, polled: true } });
     await waitFor('a poll', () => rowListings() > listed, { timeoutMs: 5000 });
+  });
+
+  it('verifies a webhook whose URL holds a %-escape as Appwrite signs it: over the URL decoded', async () => {
+    const port = await freePort();
+    const hookUrl = `http://127.0.0.1:${port}/api/webhooks/appwrite?site=caf%C3%A9%20bar`;
+    const vc = await start({ PORT: String(port), APPWRITE_WEBHOOK_SECRET: SECRET, APPWRITE_WEBHOOK_URL: hookUrl });
+    await vc.daemon.poller.idle();
+    fake.webhooks.push({ url: hookUrl, secret: SECRET, events: [`databases.*.tables.${TABLE}.rows.*.create`] });
+    const delivered = fake.deliveries.length;
+    const cms = new TablesDB(new Client().setEndpoint(fake.endpoint).setProject(PROJECT).setKey(FULL_KEY));
+    await cms.createRow({
+      databaseId: DATABASE,
+      tableId: TABLE,
+      rowId: 'escaped',
+      data: { source_url: files.url('/small.mp4'), status: 'completed' },
+    });
+    assert.deepEqual(await Promise.all(fake.deliveries.slice(delivered)), [200], 'the delivery verified');
+
+    const body = JSON.stringify({ $id: 'escaped' });
+    const post = async (signedUrl: string): Promise<number> => {
+      const headers = { 'X-Appwrite-Webhook-Signature': sign(signedUrl, body), 'X-Appwrite-Webhook-Events': 'x' };
+      return (await fetch(hookUrl, { method: 'POST', headers, body })).status;
+    };
+    assert.equal(await post(`http://127.0.0.1:${port}/api/webhooks/appwrite?site=café bar`), 200);
+    assert.equal(await post(hookUrl), 401, 'a signature over the URL as typed is not what Appwrite sends');
+  });
+
+  it('rides out a key revoked mid-job: an authentication alert, the job kept (not taken for deleted), done once the key is back', async () => {
+    const events: DaemonEvent[] = [];
+    const vc = await start({ HEARTBEAT_SECONDS: '1', DOWNLOAD_CONNECT_TIMEOUT: '120s' }, events);
+    await vc.daemon.poller.idle();
+    const health = async () => (await (await fetch(`${vc.baseUrl}/health`)).json()) as any;
+    addVideo(fake, 'revoked', { source_url: files.url('/gated.mp4') });
+    await vc.api('POST', '/api/poll');
+    await waitFor('the claim', () => videoRow(fake, 'revoked').status === 'processing' && files.hits.get('/gated.mp4'));
+
+    fake.revoked.add(FULL_KEY);
+    const since = fake.requests.length;
+    const refused = (path: string, status: number) => () =>
+      fake.requests.slice(since).some((r) => r.method === 'GET' && r.path.endsWith(path) && r.status === status);
+    await vc.api('POST', '/api/poll');
+    await waitFor('the disconnection', async () => (await health()).sources[0].connected === false);
+    assert.match((await health()).sources[0].error, /API key or project id is wrong \(401 user_unauthorized/);
+    const disconnected = events.filter((e) => e.type === 'source_disconnected') as Array<{ error: string }>;
+    assert.equal(disconnected.length, 1);
+    assert.match(disconnected[0]!.error, /API key/, 'the "CMS disconnected" alert says why');
+    // A heartbeat: the guest's 404 for the row, then the key check's 401. Two, to be sure the first did not stop the job.
+    await waitFor('two heartbeats refused', () => fake.requests.slice(since).filter((r) => r.path.endsWith('/rows/revoked')).length >= 2);
+    assert.ok(refused('/rows/revoked', 404)() && refused('/rows', 401)());
+    assert.deepEqual(
+      vc.daemon.poller.snapshot().active.map((job) => job.recordId),
+      ['revoked'],
+      'still running',
+    );
+
+    fake.revoked.delete(FULL_KEY);
+    openGate();
+    await vc.api('POST', '/api/poll');
+    await waitFor('the row to be done', terminal('revoked'));
+    const row = videoRow(fake, 'revoked');
+    assert.deepEqual(
+      [row.status, row.retry_count, row.last_retry_at, row.claimed_by],
+      ['completed', 0, null, vc.daemon.poller.snapshot().workerId],
+    );
+    const [appwrite] = (await health()).sources;
+    assert.deepEqual([appwrite.connected, appwrite.error], [true, undefined], 'connected again, no error left');
+    assert.deepEqual(
+      events.filter((e) => e.type.startsWith('source_') || e.type === 'job_failed').map((e) => e.type),
+      ['source_disconnected', 'source_reconnected'],
+    );
   });
 
   it('takes due rows by priority, then oldest first', async () => {

@@ -190,7 +190,7 @@ describe('WordPress source and plugin', () => {
       log: silentLogger(),
     });
     await assert.rejects(wrong.listPending(10), (err: unknown) => {
-      assert.ok(isAppError(err, 'cms_error'));
+      assert.ok(isAppError(err, 'cms_unauthorized'));
       assert.match(err.message, /refused the Application Password of vc-admin/);
       assert.match(err.message, /HTTPS.*WP_ENVIRONMENT_TYPE is local/);
       assert.ok(!err.message.includes('abcd'));

@@ -1,9 +1,22 @@
 /** Database, table, column and index routes of the fake Appwrite server (what appwrite:setup and doctor use). */
 import type { FakeAppwrite } from './appwrite-server.js';
 import { planList, queriesFromSearch } from './appwrite-queries.js';
-import { ApiError, appwriteTime, columnJson, columnShape, indexJson, KEY_PATTERN, tableJson, type FakeColumn } from './appwrite-store.js';
+import {
+  ApiError,
+  appwriteTime,
+  columnJson,
+  columnShape,
+  indexJson,
+  KEY_PATTERN,
+  makeAvailable,
+  tableJson,
+  type FakeColumn,
+} from './appwrite-store.js';
 
 type Reply = { status: number; json: unknown };
+
+/** Column routes a 1.8 server does not have: it makes every string a `string` column. */
+const SINCE_1_9 = new Set(['varchar', 'text', 'mediumtext', 'longtext']);
 
 /** A request's string (or number) parameter as text; anything else is `fallback`. */
 export function textParam(value: unknown, fallback: string): string {
@@ -80,6 +93,8 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
     return { status: 200, json: { total, columns: items.map(columnJson) } };
   }
   if (sub === 'columns' && kind !== undefined && method === 'POST') {
+    if (SINCE_1_9.has(kind) && fake.version.startsWith('1.8.'))
+      throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
     const key = checkId(body.key, 'key');
     if (table.columns.some((c) => c.key === key))
       throw new ApiError(
@@ -102,7 +117,7 @@ export function handleSchemaRoute(fake: FakeAppwrite, method: string, parts: str
     };
     table.columns.push(column);
     // The server's database worker builds the column in the background.
-    setTimeout(() => (column.status = 'available'), fake.columnBuildMs).unref();
+    if (fake.columnBuildMs !== null) setTimeout(() => makeAvailable(table, column), fake.columnBuildMs).unref();
     return { status: 202, json: columnJson(column) };
   }
   if (sub === 'indexes' && method === 'GET') {

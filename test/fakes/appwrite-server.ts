@@ -8,26 +8,37 @@
  * row_already_exists / row_update_conflict, 401 general_unauthorized_scope naming the missing
  * scope), `X-Appwrite-Timestamp` conflicts (409 when the row changed after that instant, checked
  * and written atomically), columns that become `available` asynchronously, and signed webhooks.
+ * Strict where servers in the wild are: a wrong or revoked key is served as a guest
+ * (appwrite-auth.ts), an update is checked against the whole row (a required column left NULL on
+ * an old row fails it), columns added to a table with rows are NULL on those rows, counts stop at
+ * 5000, and a 1.8 server (`version`) has only `string` columns. With `cachedClaims` on, conditional
+ * updates are checked as up to 1.9.0, against a cached copy of the row (appwrite-legacy.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { callerOf, checkWrite, listableRows, readableRow, type Caller } from './appwrite-auth.js';
 import { planList, queriesFromSearch, runList } from './appwrite-queries.js';
 import { handleSchemaRoute, textParam } from './appwrite-schema-routes.js';
 import {
   ApiError,
   appwriteTime,
   buildRow,
+  checkWholeRow,
   KEY_PATTERN,
+  makeAvailable,
   validateRowData,
   type FakeDatabase,
   type FakeRow,
   type FakeTable,
 } from './appwrite-store.js';
 import { deliverWebhooks, type FakeWebhook } from './appwrite-webhooks.js';
+import { CachedUpdates, responseWarning } from './appwrite-legacy.js';
 
 export type { FakeWebhook } from './appwrite-webhooks.js';
 
 export const PROJECT = 'vc-test';
+/** The server caps every count (`total`) at this many rows. */
+export const COUNT_CAP = 5000;
 /** A key with every scope the daemon and appwrite:setup use. */
 export const FULL_KEY = 'standard_full_access_key';
 export const ALL_SCOPES = [
@@ -54,9 +65,13 @@ export interface RequestLogEntry {
   readonly status: number;
 }
 
+type RouteResult = { status: number; json: unknown };
+
 export class FakeAppwrite {
   readonly databases = new Map<string, FakeDatabase>();
   readonly keys = new Map<string, readonly string[]>([[FULL_KEY, ALL_SCOPES]]);
+  /** Keys revoked in the console: served as guests (appwrite-auth.ts) until taken out of this set. */
+  readonly revoked = new Set<string>();
   readonly requests: RequestLogEntry[] = [];
   /** Every accepted row write: row id and the data as sent. */
   readonly writes: Array<{ rowId: string; data: Record<string, unknown> }> = [];
@@ -65,8 +80,22 @@ export class FakeAppwrite {
   outage: FakeOutage = null;
   /** Runs before each row update is checked: lets a test make an editor save the row at that moment. */
   beforeUpdate: ((row: FakeRow) => void) | null = null;
-  /** Delay before columns created through the API become `available`. */
-  columnBuildMs = 30;
+  /**
+   * Awaited before a row update is checked (in ≤ 1.9.0 mode: after the cached copy is read, instead
+   * of the usual delay), e.g. to hold a claim until a rival's claim of the row arrives: then a 409
+   * for one of them on a server with row locks, a double grant without. Null: not held.
+   */
+  holdUpdate: ((rowId: string) => Promise<void> | null) | null = null;
+  /** Delay before columns created through the API become `available`; null: they stay `processing` until buildColumns(). */
+  columnBuildMs: number | null = 30;
+  /**
+   * The server's version (GET /v1/health/version): a 1.8 server has no varchar/text/mediumtext/longtext
+   * column routes (only `string`); one older than the SDK's response format (1.9.5) warns in
+   * X-Appwrite-Warning on every answer.
+   */
+  version = '1.9.5';
+  /** Off: ≤ 1.9.0's conditional updates, checked against a cached copy of the row without a lock (appwrite-legacy.ts). */
+  readonly cachedUpdates = new CachedUpdates();
   port = 0;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -130,6 +159,28 @@ export class FakeAppwrite {
     return row;
   }
 
+  /** Makes columns still `processing` available (those of `keys`, or all): the server's worker finishing. */
+  buildColumns(keys?: readonly string[]): void {
+    for (const database of this.databases.values())
+      for (const table of database.tables.values())
+        for (const column of table.columns)
+          if (column.status === 'processing' && (keys === undefined || keys.includes(column.key))) makeAvailable(table, column);
+  }
+
+  /** ≤ 1.9.0 mode: two claims arriving together can both be granted. */
+  get cachedClaims(): boolean {
+    return this.cachedUpdates.enabled;
+  }
+
+  set cachedClaims(on: boolean) {
+    this.cachedUpdates.enabled = on;
+  }
+
+  /** Conditional updates granted (in ≤ 1.9.0 mode) that a server with row locks would have refused. */
+  get doubleGrants(): number {
+    return this.cachedUpdates.grants.length;
+  }
+
   /** Accepted writes to a row that set these values (e.g. `{status: 'completed'}`). */
   writesTo(rowId: string, values: Record<string, unknown>): number {
     return this.writes.filter((w) => w.rowId === rowId && Object.entries(values).every(([k, v]) => w.data[k] === v)).length;
@@ -140,40 +191,36 @@ export class FakeAppwrite {
     const log = (status: number): void =>
       void this.requests.push({ method: req.method ?? '', path: url.pathname, search: url.search, status });
     if (this.outage?.kind === 'hang') return; // the socket stays open; the client must give up
+    const warning = responseWarning(req.headers['x-appwrite-response-format'], this.version);
     try {
       if (this.outage?.kind === 'status') throw new ApiError(this.outage.status, 'general_server_error', 'Server Error');
       const body = await readJson(req);
-      this.authorize(req, scopeOf(req.method ?? 'GET', url.pathname));
-      const { status, json } = this.route(req, url, body);
+      // Public: no key, no project needed.
+      const { status, json } =
+        req.method === 'GET' && url.pathname === '/v1/health/version'
+          ? { status: 200, json: { version: this.version } }
+          : await this.route(req, url, body, this.authorize(req, scopeOf(req.method ?? 'GET', url.pathname)));
       log(status);
-      send(res, status, json);
+      send(res, status, json, this.version, warning);
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError(500, 'general_unknown', (err as Error).message);
       log(error.code);
-      send(res, error.code, { message: error.message, code: error.code, type: error.type, version: '1.9.0' });
+      send(res, error.code, { message: error.message, code: error.code, type: error.type, version: this.version }, this.version, warning);
     }
   }
 
-  private authorize(req: IncomingMessage, scope: string): void {
+  private authorize(req: IncomingMessage, scope: string): Caller {
     if (req.headers['x-appwrite-project'] !== PROJECT)
       throw new ApiError(404, 'project_not_found', 'Project with the requested ID could not be found.');
-    const key = String(req.headers['x-appwrite-key'] ?? '');
-    const scopes = this.keys.get(key);
-    if (!scopes) throw new ApiError(401, 'general_unauthorized_scope', `User (role: guests) missing scopes (${JSON.stringify([scope])})`);
-    if (!scopes.includes(scope))
-      throw new ApiError(
-        401,
-        'general_unauthorized_scope',
-        `app.${PROJECT}@service.127.0.0.1 (role: applications) missing scopes (${JSON.stringify([scope])})`,
-      );
+    return callerOf(this.keys, this.revoked, String(req.headers['x-appwrite-key'] ?? ''), scope);
   }
 
-  private route(req: IncomingMessage, url: URL, body: Record<string, unknown>): { status: number; json: unknown } {
+  private route(req: IncomingMessage, url: URL, body: Record<string, unknown>, caller: Caller): RouteResult | Promise<RouteResult> {
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] !== 'v1' || parts[1] !== 'tablesdb')
       throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
     const method = req.method ?? 'GET';
-    if (parts[5] === 'rows') return this.rowsRoute(method, parts, url, body, req.headers['x-appwrite-timestamp']);
+    if (parts[5] === 'rows') return this.rowsRoute(method, parts, url, body, req.headers['x-appwrite-timestamp'], caller);
     return handleSchemaRoute(this, method, parts.slice(2), url, body);
   }
 
@@ -183,17 +230,20 @@ export class FakeAppwrite {
     url: URL,
     body: Record<string, unknown>,
     timestamp: string | string[] | undefined,
-  ): { status: number; json: unknown } {
+    caller: Caller,
+  ): RouteResult | Promise<RouteResult> {
     const table = this.existingTable(parts[2] ?? '', parts[4] ?? '');
     const rowId = parts[6];
     const isDatetime = (attribute: string): boolean =>
       attribute === '$createdAt' || attribute === '$updatedAt' || table.columns.some((c) => c.key === attribute && c.type === 'datetime');
     if (method === 'GET' && rowId === undefined) {
       const available = new Map(table.columns.filter((c) => c.status === 'available').map((c) => [c.key, c]));
-      const result = runList([...table.rows.values()], planList(queriesFromSearch(url.searchParams), available), isDatetime);
-      return { status: 200, json: { total: url.searchParams.get('total') === 'false' ? 0 : result.total, rows: result.rows } };
+      const result = runList(listableRows(caller, table), planList(queriesFromSearch(url.searchParams), available), isDatetime);
+      const total = url.searchParams.get('total') === 'false' ? 0 : Math.min(result.total, COUNT_CAP);
+      return { status: 200, json: { total, rows: result.rows } };
     }
     if (method === 'POST' && rowId === undefined) {
+      checkWrite(caller, table, 'create');
       const id = textParam(body.rowId, '');
       if (!KEY_PATTERN.test(id))
         throw new ApiError(
@@ -215,10 +265,38 @@ export class FakeAppwrite {
       return { status: 201, json: row };
     }
     const row = rowId === undefined ? undefined : table.rows.get(rowId);
-    if (!row) throw new ApiError(404, 'row_not_found', 'Row with the requested ID could not be found.');
-    if (method === 'GET') return { status: 200, json: row };
+    const found = method === 'GET' ? readableRow(caller, table, row) : row;
+    if (!found) throw new ApiError(404, 'row_not_found', 'Row with the requested ID could not be found.');
+    if (method === 'GET') return { status: 200, json: found };
     if (method !== 'PATCH') throw new ApiError(405, 'general_not_implemented', 'Not implemented in the fake');
+    checkWrite(caller, table, 'update', found);
+    if (this.cachedUpdates.enabled && typeof timestamp === 'string') return this.updateCached(table, found, body, timestamp);
+    const hold = this.holdUpdate?.(found.$id) ?? null;
+    if (hold) return this.updateHeld(table, found, body, timestamp, hold);
+    return { status: 200, json: this.updateRow(table, found, body, timestamp) };
+  }
+
+  private async updateHeld(
+    table: FakeTable,
+    row: FakeRow,
+    body: Record<string, unknown>,
+    timestamp: string | string[] | undefined,
+    hold: Promise<void>,
+  ): Promise<RouteResult> {
+    await hold;
+    if (table.rows.get(row.$id) !== row) throw new ApiError(404, 'row_not_found', 'Row with the requested ID could not be found.');
     return { status: 200, json: this.updateRow(table, row, body, timestamp) };
+  }
+
+  /** ≤ 1.9.0: the timestamp checked against the row as read before an await, then the row written without a lock. */
+  private async updateCached(table: FakeTable, row: FakeRow, body: Record<string, unknown>, timestamp: string): Promise<RouteResult> {
+    const hold = this.holdUpdate?.(row.$id) ?? null;
+    const since = await this.cachedUpdates.check(row, timestamp, () => table.rows.get(row.$id) === row, hold);
+    // Decided in the same synchronous step as the write: would a server with row locks have refused it?
+    const refusedByLock = Date.parse(row.$updatedAt) > since;
+    const written = this.updateRow(table, row, body, undefined);
+    if (refusedByLock) this.cachedUpdates.grants.push({ rowId: row.$id, data: (body.data ?? {}) as Record<string, unknown> });
+    return { status: 200, json: written };
   }
 
   /** Check and write in one synchronous step: the row is locked for the duration, as in the server. */
@@ -237,6 +315,8 @@ export class FakeAppwrite {
         'The row data and permissions are missing. You must provide either row data or permissions to be updated.',
       );
     const changes = validateRowData(table, data);
+    // The server validates the whole row as it would be, not only the columns sent.
+    checkWholeRow(table, { ...row, ...changes });
     const changed = Object.entries(changes).some(([k, v]) => JSON.stringify(row[k]) !== JSON.stringify(v));
     Object.assign(row, changes);
     // Like the server, an update that changes nothing leaves the row's version alone.
@@ -296,13 +376,14 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   });
 }
 
-function send(res: ServerResponse, status: number, json: unknown): void {
+function send(res: ServerResponse, status: number, json: unknown, version: string, warning: string | null = null): void {
   const body = JSON.stringify(json);
   res
     .writeHead(status, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
-      'X-Appwrite-Version': '1.9.0',
+      'X-Appwrite-Version': version,
+      ...(warning === null ? {} : { 'X-Appwrite-Warning': warning }),
     })
     .end(body);
 }

@@ -117,6 +117,23 @@ export function validateRowData(table: FakeTable, data: Record<string, unknown>)
   return out;
 }
 
+/**
+ * The row as it would be after an update, checked column by column like the server does before
+ * writing: a required column still NULL (an old row, from before the column) fails the update.
+ */
+export function checkWholeRow(table: FakeTable, row: Record<string, unknown>): void {
+  for (const column of table.columns) if (column.status === 'available') checkValue(column, row[column.key]);
+}
+
+/**
+ * The server's worker has built the column. Rows that were already there hold NULL in it: the
+ * default only applies to rows created from now on.
+ */
+export function makeAvailable(table: FakeTable, column: FakeColumn): void {
+  column.status = 'available';
+  for (const row of table.rows.values()) if (!(column.key in row)) row[column.key] = null;
+}
+
 /** A new row: defaults for every column not given, required ones checked. */
 export function buildRow(table: FakeTable, id: string, data: Record<string, unknown>, now: Date): FakeRow {
   const given = validateRowData(table, data);
@@ -204,6 +221,10 @@ export function columnShape(
       return { type: 'varchar', size: body.size as number };
     case 'text':
       return { type: 'text' };
+    case 'string':
+      if (!Number.isInteger(body.size) || (body.size as number) < 1 || (body.size as number) > 1_073_741_824)
+        throw new ApiError(400, 'general_argument_invalid', 'Invalid `size` param');
+      return { type: 'string', size: body.size as number };
     default:
       throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
   }

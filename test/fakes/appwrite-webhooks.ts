@@ -11,7 +11,7 @@ export interface FakeWebhook {
 
 /**
  * Posts the row to every hook subscribed to one of the write's events, signed like the server's:
- * base64(HMAC-SHA1(secret, url + body)). Each delivery resolves to the HTTP status (0 if refused).
+ * base64(HMAC-SHA1(secret, rawurldecode(url) + body)). Each delivery resolves to the HTTP status (0 if refused).
  */
 export function deliverWebhooks(
   hooks: readonly FakeWebhook[],
@@ -26,7 +26,7 @@ export function deliverWebhooks(
     if (!events.some((event) => hook.events.some((pattern) => wildcardMatch(pattern, event)))) continue;
     const payload = JSON.stringify(row);
     const signature = createHmac('sha1', hook.secret)
-      .update(hook.url + payload)
+      .update(Buffer.concat([rawUrlDecode(hook.url), Buffer.from(payload)]))
       .digest('base64');
     const headers = {
       'Content-Type': 'application/json',
@@ -44,6 +44,23 @@ export function deliverWebhooks(
     );
   }
   return deliveries;
+}
+
+/**
+ * PHP's rawurldecode, which the server applies to the URL before signing: every `%` followed by two
+ * hex digits becomes that byte; anything else (a lone `%`, `+`) stays as it is.
+ */
+export function rawUrlDecode(url: string): Buffer {
+  const bytes = Buffer.from(url, 'utf8');
+  const out: number[] = [];
+  const hex = (b: number | undefined): boolean => b !== undefined && /[0-9a-f]/i.test(String.fromCharCode(b));
+  for (let i = 0; i < bytes.length; i += 1) {
+    if (bytes[i] === 0x25 && hex(bytes[i + 1]) && hex(bytes[i + 2])) {
+      out.push(parseInt(String.fromCharCode(bytes[i + 1]!, bytes[i + 2]!), 16));
+      i += 2;
+    } else out.push(bytes[i]!);
+  }
+  return Buffer.from(out);
 }
 
 function eventNames(db: string, table: string, id: string, action: string): string[] {

@@ -7,7 +7,9 @@ export class FakeWorker implements WorkerControl {
   /** What abortJob answers ("this daemon was running it"). */
   abortResult = true;
   state: WorkerState = 'IDLE';
-  sources: WorkerSnapshot['sources'] = [{ kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null }];
+  sources: WorkerSnapshot['sources'] = [
+    { kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null, lastErrorCode: null },
+  ];
   startedAt = new Date('2024-01-01T00:00:00.000Z').toISOString();
   active: WorkerSnapshot['active'] = [];
 

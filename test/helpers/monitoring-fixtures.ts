@@ -46,7 +46,7 @@ export function snapshot(o: Partial<WorkerSnapshot> & { now: Date; sources?: Sou
     lastTickAt: now.toISOString(),
     lastError: null,
     active: [],
-    sources: [{ kind: 'local', connected: true, pending: 0, lastPollAt: now.toISOString(), lastError: null }],
+    sources: [{ kind: 'local', connected: true, pending: 0, lastPollAt: now.toISOString(), lastError: null, lastErrorCode: null }],
     ...rest,
   };
 }

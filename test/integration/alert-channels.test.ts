@@ -95,7 +95,7 @@ describe('alert channels against real receivers', () => {
       snapshot: () =>
         snapshot({
           now: now(),
-          sources: [{ kind: 'local', connected: true, pending: 12, lastPollAt: now().toISOString(), lastError: null }],
+          sources: [{ kind: 'local', connected: true, pending: 12, lastPollAt: now().toISOString(), lastError: null, lastErrorCode: null }],
         }),
     } as WorkerControl;
     monitoring.start(worker);

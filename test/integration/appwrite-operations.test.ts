@@ -218,10 +218,10 @@ describe('Appwrite source: the operator side', () => {
     const capture = capturingLogger();
     const vc = source({ APPWRITE_API_KEY: 'read-only-key' }, capture.log);
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      await assert.rejects(vc.retry('k1'), (err) => isAppError(err, 'cms_error') && /lacks the scope rows\.write/.test(err.message));
+      await assert.rejects(vc.retry('k1'), (err) => isAppError(err, 'cms_unauthorized') && /lacks the scope rows\.write/.test(err.message));
     }
     const [due] = (await vc.listPending(1)).records;
-    await assert.rejects(vc.claim(due!, 'host-a:1'), (err) => isAppError(err, 'cms_error'));
+    await assert.rejects(vc.claim(due!, 'host-a:1'), (err) => isAppError(err, 'cms_unauthorized'));
     assert.equal(capture.lines.filter((l) => l.level === 50).length, 1, 'one error for the operator and the worker alike');
     assert.equal(videoRow(fake, 'k1').status, 'failed');
   });

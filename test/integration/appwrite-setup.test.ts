@@ -5,7 +5,7 @@ import { checkAppwrite } from '../../src/sources/appwrite-doctor.js';
 import { setupAppwrite } from '../../src/sources/appwrite-setup.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import type { FakeAppwrite } from '../fakes/appwrite-server.js';
+import { FULL_KEY, type FakeAppwrite } from '../fakes/appwrite-server.js';
 import { appwriteConfig, DATABASE, startFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
 
 /** appwrite:setup and the doctor's Appwrite checks, against the fake server through the SDK. */
@@ -116,9 +116,34 @@ describe('Appwrite setup and doctor', () => {
         ['appwrite columns', 'ok'],
         ['appwrite indexes', 'ok'],
         ['appwrite webhook', 'ok'],
+        ['appwrite version', 'ok'],
       ],
     );
     assert.ok(!JSON.stringify(checks).includes('s3cret'));
+  });
+
+  it('doctor: a revoked key fails even where guests may read the table; a key lacking only doctor scopes passes', async () => {
+    const fake = await fresh();
+    await setupAppwrite({ config: appwriteConfig(fake), pollMs: 10 });
+    fake.table(DATABASE, TABLE).permissions = ['read("any")', 'update("any")'];
+    fake.revoked.add(FULL_KEY);
+    const checks = await checkAppwrite(appwriteConfig(fake));
+    assert.deepEqual(
+      checks.map((c) => [c.name, c.level]),
+      [['appwrite rows', 'fail']],
+      'the guest could list the rows and its write probe got a 404: neither proves the key',
+    );
+    assert.match(checks[0]!.detail, /does not recognise APPWRITE_API_KEY \(wrong, revoked or of another project\)/);
+    fake.keys.set('daemon-only', ['rows.read', 'rows.write']);
+    const daemonKey = await checkAppwrite(appwriteConfig(fake, { APPWRITE_API_KEY: 'daemon-only' }));
+    assert.deepEqual(
+      daemonKey.slice(0, 3).map((c) => [c.name, c.level]),
+      [
+        ['appwrite rows', 'ok'],
+        ['appwrite write', 'ok'],
+        ['appwrite columns', 'warn'],
+      ],
+    );
   });
 
   it('doctor: names the missing columns, the missing scope, an unreachable endpoint', async () => {

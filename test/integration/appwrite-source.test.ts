@@ -70,14 +70,22 @@ describe('Appwrite source', () => {
       minutesAgo(50),
     );
 
+    let before = fake.requests.length;
+    // The `total` parameter of each listing since `before`.
+    const counted = (): Array<string | null> =>
+      fake.requests
+        .slice(before)
+        .flatMap((r) => (r.method === 'GET' && r.path.endsWith('/rows') ? [new URLSearchParams(r.search).get('total')] : []));
     const { total, records } = await source().listPending(4);
     assert.deepEqual(
       records.map((r) => r.id),
       ['urgent-new', 'retry-due', 'orphan', 'normal-old'],
     );
     assert.equal(total, 6, 'due: 4 fresh, 1 retry, 1 expired lease');
-    const listings = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/rows'));
-    assert.equal(listings.length, 2, 'one bounded read for pending rows, one for expired leases');
+    assert.deepEqual(counted(), ['false', 'false', 'true'], 'two pages without a count; the pending one is full, so one count');
+    before = fake.requests.length;
+    assert.equal((await source().listPending(10)).total, 6, 'pages that are not full are the count');
+    assert.deepEqual(counted(), ['false', 'false'], 'no count at all');
     const first = records[0]!;
     assert.equal(first.source, 'appwrite');
     assert.equal(first.sourceUrl, 'https://cdn.test/2.mp4');
@@ -204,6 +212,49 @@ describe('Appwrite source', () => {
     assert.deepEqual(await worker.health(), { kind: 'appwrite', connected: true });
   });
 
+  it('counts the queue once at most, and no further than the server does (5000)', async () => {
+    for (let i = 0; i < 5003; i += 1) addVideo(fake, `q${i}`, { source_url: 'https://cdn.test/q.mp4' });
+    const { total, records } = await source().listPending(3);
+    assert.deepEqual([total, records.length], [5000, 3]);
+  });
+
+  it('tells a revoked key from a deleted row: the 404 a guest gets for a row is no deletion', async () => {
+    addVideo(fake, 'kept', { source_url: 'https://cdn.test/k.mp4' });
+    addVideo(fake, 'gone', { source_url: 'https://cdn.test/g.mp4' });
+    const worker = source('host-a:1');
+    for (const record of (await worker.listPending(2)).records) await worker.claim(record, 'host-a:1');
+    const refused = (err: unknown): boolean =>
+      isAppError(err, 'cms_unauthorized') && /API key or project id is wrong \(401/.test(err.message);
+    fake.revoked.add(FULL_KEY);
+    try {
+      const before = fake.requests.length;
+      await assert.rejects(worker.heartbeat('kept', { percent: 10, step: 'downloading' }), refused, 'not lease_expired: the job goes on');
+      assert.deepEqual(
+        fake.requests.slice(before).map((r) => `${r.method} ${r.path.split('/').slice(-2).join('/')} ${r.status}`),
+        ['GET rows/kept 404', 'GET videos/rows 401'],
+        'the guest got a 404 for the row; the key check told why',
+      );
+      await assert.rejects(worker.getJob('kept'), refused, 'the operator is not told the row does not exist');
+      await assert.rejects(worker.listPending(1), refused);
+      const health = await worker.health();
+      assert.equal(health.connected, false);
+      assert.match(health.message ?? '', /API key/);
+    } finally {
+      fake.revoked.delete(FULL_KEY);
+    }
+    await worker.heartbeat('kept', { percent: 20, step: 'downloading' });
+    assert.deepEqual(
+      [videoRow(fake, 'kept').status, videoRow(fake, 'kept').progress],
+      ['processing', 20],
+      'the key back, the job carries on',
+    );
+    fake.table(DATABASE, TABLE).rows.delete('gone');
+    await assert.rejects(
+      worker.heartbeat('gone', { percent: 10, step: 'downloading' }),
+      (err) => isAppError(err, 'lease_expired') && /was deleted/.test(err.message),
+    );
+  });
+
   it('logs a refused key once, naming the missing scope, and never the key itself', async () => {
     fake.keys.set('read-only-key', ['rows.read']);
     addVideo(fake, 'k1', { source_url: 'https://cdn.test/k.mp4' });
@@ -214,7 +265,7 @@ describe('Appwrite source', () => {
       const [record] = (await worker.listPending(1)).records;
       await assert.rejects(
         worker.claim(record!, 'host-a:1'),
-        (err) => isAppError(err, 'cms_error') && /lacks the scope rows\.write/.test(err.message),
+        (err) => isAppError(err, 'cms_unauthorized') && /lacks the scope rows\.write/.test(err.message),
       );
     }
     const refused = capture.lines.filter((l) => l.level === 50);
@@ -222,8 +273,12 @@ describe('Appwrite source', () => {
     assert.deepEqual(refused[0]!.missingScopes, ['rows.write']);
     assert.match(refused[0]!.msg, /grant it the scope\(s\) rows\.write/);
 
+    // An unknown key is served as a guest, which may not list a table without guest permissions.
     const stranger = source('host-a:1', { APPWRITE_API_KEY: 'no-such-key' }, capture.log);
-    await assert.rejects(stranger.listPending(1), (err) => isAppError(err, 'cms_error') && /rows\.read/.test(err.message));
+    await assert.rejects(
+      stranger.listPending(1),
+      (err) => isAppError(err, 'cms_unauthorized') && /API key or project id is wrong \(401 user_unauthorized/.test(err.message),
+    );
     assert.ok(!capture.text().includes('read-only-key') && !capture.text().includes('no-such-key') && !capture.text().includes(FULL_KEY));
   });
 });

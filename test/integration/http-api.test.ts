@@ -63,7 +63,7 @@ describe('authentication', () => {
 
 describe('GET /health', () => {
   it('answers without auth, with the documented fields', async () => {
-    worker.sources = [{ kind: 'local', connected: true, pending: 3, lastPollAt: null, lastError: null }];
+    worker.sources = [{ kind: 'local', connected: true, pending: 3, lastPollAt: null, lastError: null, lastErrorCode: null }];
     const res = await request(build()).get('/health');
     assert.equal(res.status, 200);
     assert.equal(res.headers['cache-control'], 'no-store');
@@ -80,12 +80,24 @@ describe('GET /health', () => {
 
   it('is degraded (200) when a source is disconnected', async () => {
     worker.sources = [
-      { kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null },
-      { kind: 'appwrite', connected: false, pending: 0, lastPollAt: null, lastError: 'down' },
+      { kind: 'local', connected: true, pending: 0, lastPollAt: null, lastError: null, lastErrorCode: null },
+      {
+        kind: 'appwrite',
+        connected: false,
+        pending: 0,
+        lastPollAt: null,
+        lastError: 'Appwrite refused the request at http://10.0.0.5/v1: the API key or project id is wrong',
+        lastErrorCode: 'cms_unauthorized',
+      },
     ];
     const res = await request(build()).get('/health');
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'degraded');
+    assert.deepEqual(res.body.sources, [
+      { kind: 'local', connected: true },
+      { kind: 'appwrite', connected: false, error: 'cms_unauthorized' },
+    ]);
+    assert.doesNotMatch(res.text, /10\.0\.0\.5|API key/, 'the message stays behind the API key: /health is public');
   });
 
   const unhealthy: [string, () => void][] = [

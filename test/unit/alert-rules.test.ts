@@ -99,8 +99,15 @@ describe('alert rules', () => {
     const down = snapshot({
       now: NOW,
       sources: [
-        { kind: 'appwrite', connected: false, pending: 3, lastPollAt: NOW.toISOString(), lastError: 'ECONNREFUSED' },
-        { kind: 'local', connected: false, pending: 0, lastPollAt: null, lastError: null },
+        {
+          kind: 'appwrite',
+          connected: false,
+          pending: 3,
+          lastPollAt: NOW.toISOString(),
+          lastError: 'ECONNREFUSED',
+          lastErrorCode: 'cms_error',
+        },
+        { kind: 'local', connected: false, pending: 0, lastPollAt: null, lastError: null, lastErrorCode: null },
       ],
     });
     const result = rules({ worker: down });

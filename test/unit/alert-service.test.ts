@@ -164,12 +164,23 @@ describe('AlertService', () => {
   it('raises the failed-jobs warning and a disconnected source, then resolves both', () => {
     h.setFailed(6);
     h.setWorker({
-      sources: [{ kind: 'local', connected: false, pending: 0, lastPollAt: '2025-10-22T12:00:00Z', lastError: 'database is locked' }],
+      sources: [
+        {
+          kind: 'local',
+          connected: false,
+          pending: 0,
+          lastPollAt: '2025-10-22T12:00:00Z',
+          lastError: 'database is locked',
+          lastErrorCode: 'cms_error',
+        },
+      ],
     });
     h.tick(1);
     assert.deepEqual(h.changes().sort(), ['opened:failed_jobs:warning', 'opened:source:local:critical']);
     h.setFailed(0);
-    h.setWorker({ sources: [{ kind: 'local', connected: true, pending: 0, lastPollAt: '2025-10-22T12:01:00Z', lastError: null }] });
+    h.setWorker({
+      sources: [{ kind: 'local', connected: true, pending: 0, lastPollAt: '2025-10-22T12:01:00Z', lastError: null, lastErrorCode: null }],
+    });
     h.tick(1);
     assert.equal(h.changes().filter((c) => c.startsWith('resolved:')).length, 2);
   });

@@ -94,6 +94,7 @@ describe('Poller', () => {
       pending: 0,
       lastPollAt: '2026-03-01T12:00:00.000Z',
       lastError: null,
+      lastErrorCode: null,
     });
     await h.poller.stop();
   });

@@ -15,9 +15,20 @@ export interface AppwriteWebhookDeps {
   readonly log: Logger;
 }
 
-/** Appwrite's signature: base64(HMAC-SHA1(key = the webhook's secret, message = its URL as configured + the raw body)). */
+/**
+ * Appwrite's signature: base64(HMAC-SHA1(key = the webhook's secret, message = its URL + the raw
+ * body)), where the server percent-decodes the URL first (PHP's rawurldecode). A URL configured
+ * with an escape (`%20`, `%2F`, an encoded query value) would otherwise never verify, every delivery
+ * would get 401, and Appwrite disables a webhook after 10 failed deliveries in a row.
+ */
 export function appwriteSignature(secret: string, url: string, body: Buffer): string {
-  return createHmac('sha1', secret).update(url, 'utf8').update(body).digest('base64');
+  return createHmac('sha1', secret).update(rawUrlDecode(url)).update(body).digest('base64');
+}
+
+/** PHP's rawurldecode: each `%` + two hex digits becomes that byte (UTF-8 or not); a lone `%` and `+` stay. */
+export function rawUrlDecode(url: string): Buffer {
+  const parts = url.split(/(%[0-9A-Fa-f]{2})/);
+  return Buffer.concat(parts.map((part, i) => (i % 2 === 1 ? Buffer.from([parseInt(part.slice(1), 16)]) : Buffer.from(part, 'utf8'))));
 }
 
 /**
