@@ -168,6 +168,23 @@ export class FakeAppwrite {
   }
 
   /** ≤ 1.9.0 mode: two claims arriving together can both be granted. */
+  /**
+   * Between tests of one file: every table's rows gone, every switch back to a healthy, current
+   * server (no outage or hooks, row locks, 1.9.5, no revoked key), the logs emptied. The schema stays.
+   */
+  reset(): void {
+    for (const database of this.databases.values()) for (const table of database.tables.values()) table.rows.clear();
+    this.revoked.clear();
+    this.requests.length = 0;
+    this.writes.length = 0;
+    this.outage = null;
+    this.beforeUpdate = null;
+    this.holdUpdate = null;
+    this.version = '1.9.5';
+    this.cachedClaims = false;
+    this.cachedUpdates.grants.length = 0;
+  }
+
   get cachedClaims(): boolean {
     return this.cachedUpdates.enabled;
   }

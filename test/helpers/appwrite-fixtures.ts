@@ -1,3 +1,4 @@
+import { after, before, beforeEach } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
@@ -37,6 +38,22 @@ export async function startFakeAppwrite({
   await fake.start();
   if (setup) await setupAppwrite({ config: appwriteConfig(fake, env), pollMs: 10 });
   return fake;
+}
+
+/**
+ * One fake server (with its table) for a test file: started before its tests and handed to `use`,
+ * reset before each test (FakeAppwrite.reset), stopped after them.
+ */
+export function useFakeAppwrite(use: (fake: FakeAppwrite) => void): void {
+  let fake: FakeAppwrite | undefined;
+  before(async () => {
+    fake = await startFakeAppwrite();
+    use(fake);
+  });
+  beforeEach(() => fake?.reset());
+  after(async () => {
+    await fake?.stop();
+  });
 }
 
 /** A pending row as a CMS would create it. */

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { isAppError, type ErrorCode } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import type { Failure } from '../../src/domain/record.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
-import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
+import {
+  addVideo,
+  appwriteConfig,
+  capturingLogger,
+  DATABASE,
+  startFakeAppwrite,
+  useFakeAppwrite,
+  TABLE,
+  videoRow,
+} from '../helpers/appwrite-fixtures.js';
 import { publishResultFor } from '../helpers/publish-result.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -23,18 +32,7 @@ describe('Appwrite claims and the claim token', () => {
     new AppwriteSource({ config: appwriteConfig(fake), workerId, leaseSeconds: 60, log });
   const claimOne = async (worker: AppwriteSource, workerId: string) => worker.claim((await worker.listPending(1)).records[0]!, workerId);
 
-  before(async () => {
-    fake = await startFakeAppwrite();
-  });
-  after(async () => {
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.table(DATABASE, TABLE).rows.clear();
-    fake.cachedClaims = false;
-    fake.cachedUpdates.grants.length = 0;
-    fake.holdUpdate = null;
-  });
+  useFakeAppwrite((started) => (fake = started));
 
   it('writes a fresh random token with every claim, and clears it when the claim ends', async () => {
     addVideo(fake, 'tok', { source_url: 'https://cdn.test/t.mp4' });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { AppwriteException, Query } from 'node-appwrite';
 import { createTables } from '../../src/sources/appwrite-client.js';
 import type { AppwriteRow } from '../../src/sources/appwrite-fields.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
-import { addVideo, appwriteConfig, DATABASE, startFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
+import { addVideo, appwriteConfig, DATABASE, useFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
 
 /**
  * The fake server answers the list queries the source sends as Appwrite does (through the SDK), and
@@ -20,14 +20,8 @@ describe('fake Appwrite: list queries', () => {
   const refused = (queries: string[], message: RegExp): Promise<void> =>
     assert.rejects(list(queries), (err) => err instanceof AppwriteException && err.code === 400 && message.test(err.message));
 
-  before(async () => {
-    fake = await startFakeAppwrite();
-  });
-  after(async () => {
-    await fake?.stop();
-  });
+  useFakeAppwrite((started) => (fake = started));
   beforeEach(() => {
-    fake.table(DATABASE, TABLE).rows.clear();
     const created = new Date('2024-05-01T12:00:00.000Z');
     addVideo(fake, 'v1', { source_url: 'https://cdn.test/1.mp4', title: 'Holiday in Lisbon', ladder: ['high', 'low'] }, created);
     addVideo(fake, 'v2', { source_url: 'https://cdn.test/2.mp4', title: 'lisbon at night', ladder: ['low'] }, created);

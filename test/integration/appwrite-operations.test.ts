@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import { REFS_PAGE_SIZE } from '../../src/sources/appwrite-operations.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { appwriteTime, type FakeRow } from '../fakes/appwrite-store.js';
-import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
+import { addVideo, appwriteConfig, capturingLogger, DATABASE, useFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
 
 interface Listing {
   readonly queries: Array<{ method: string; attribute?: string; values?: unknown[] }>;
@@ -46,17 +46,7 @@ describe('Appwrite source: the operator side', () => {
     };
   };
 
-  before(async () => {
-    fake = await startFakeAppwrite();
-  });
-  after(async () => {
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.table(DATABASE, TABLE).rows.clear();
-    fake.outage = null;
-    fake.beforeUpdate = null;
-  });
+  useFakeAppwrite((started) => (fake = started));
 
   it('lists one page and counts each status with a one-row listing; text is an exact id or a title substring, any case', async () => {
     addVideo(fake, 'a1', { source_url: 'https://cdn.test/1.mp4', title: 'Holiday in Lisbon', status: 'failed' }, at(1));

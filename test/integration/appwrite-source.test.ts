@@ -1,13 +1,22 @@
 import { publishResultFor } from '../helpers/publish-result.js';
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/logging/logger.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
 import type { Failure } from '../../src/domain/record.js';
 import { appwriteTime } from '../fakes/appwrite-store.js';
 import { FULL_KEY, type FakeAppwrite } from '../fakes/appwrite-server.js';
-import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE, videoRow } from '../helpers/appwrite-fixtures.js';
+import {
+  addVideo,
+  appwriteConfig,
+  capturingLogger,
+  DATABASE,
+  startFakeAppwrite,
+  useFakeAppwrite,
+  TABLE,
+  videoRow,
+} from '../helpers/appwrite-fixtures.js';
 
 const LEASE_SECONDS = 60;
 const minutesAgo = (m: number): Date => new Date(Date.now() - m * 60_000);
@@ -21,17 +30,7 @@ describe('Appwrite source', () => {
   const source = (workerId = 'host-a:1', env: Record<string, string> = {}, log: Logger = silentLogger()): AppwriteSource =>
     new AppwriteSource({ config: appwriteConfig(fake, env), workerId, leaseSeconds: LEASE_SECONDS, log });
 
-  before(async () => {
-    fake = await startFakeAppwrite();
-  });
-  after(async () => {
-    await fake?.stop();
-  });
-  beforeEach(() => {
-    fake.table(DATABASE, TABLE).rows.clear();
-    fake.outage = null;
-    fake.beforeUpdate = null;
-  });
+  useFakeAppwrite((started) => (fake = started));
 
   it('lists due rows by priority then age, one bounded page, with the total of due rows', async () => {
     addVideo(fake, 'normal-old', { source_url: 'https://cdn.test/1.mp4', priority: 5 }, minutesAgo(30));

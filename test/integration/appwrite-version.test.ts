@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import express from 'express';
 import request from 'supertest';
 import { healthRouter } from '../../src/http/routes/health.js';
@@ -9,7 +9,7 @@ import { checkAppwrite } from '../../src/sources/appwrite-doctor.js';
 import { compareVersions, versionWarning } from '../../src/sources/appwrite-version.js';
 import type { FakeAppwrite } from '../fakes/appwrite-server.js';
 import { FakeWorker } from '../fakes/fake-worker.js';
-import { addVideo, appwriteConfig, capturingLogger, DATABASE, startFakeAppwrite, TABLE } from '../helpers/appwrite-fixtures.js';
+import { addVideo, appwriteConfig, capturingLogger, useFakeAppwrite } from '../helpers/appwrite-fixtures.js';
 
 /**
  * The Appwrite server's version (claims are locked by the server from 1.9.5 on) and its warnings
@@ -19,16 +19,8 @@ describe('Appwrite server version and warnings', () => {
   let fake: FakeAppwrite;
   const versionReads = (): number => fake.requests.filter((r) => r.path === '/v1/health/version').length;
 
-  before(async () => {
-    fake = await startFakeAppwrite();
-  });
-  after(async () => {
-    await fake?.stop();
-  });
+  useFakeAppwrite((started) => (fake = started));
   beforeEach(() => {
-    fake.table(DATABASE, TABLE).rows.clear();
-    fake.version = '1.9.5';
-    fake.outage = null;
     fake.requests.length = 0;
   });
 
