@@ -18,6 +18,10 @@ export interface AppwriteConfig {
   readonly columns: Readonly<Record<RecordField, string>>;
   /** Every request to Appwrite is aborted after this long. */
   readonly timeoutMs: number;
+  /** The Storage bucket of rows naming a `source_file_id` without a `source_bucket_id`; null: such rows must name one. */
+  readonly sourceBucketId: string | null;
+  /** Delete a row's Storage file once its ladder is published and the result written back. */
+  readonly deleteSourceAfter: boolean;
 }
 
 const REQUIRED = ['APPWRITE_ENDPOINT', 'APPWRITE_PROJECT_ID', 'APPWRITE_API_KEY', 'APPWRITE_DATABASE_ID'] as const;
@@ -49,5 +53,7 @@ export function buildAppwriteConfig(raw: RawEnv, publicBaseUrl: string): Appwrit
     webhookUrl: raw.APPWRITE_WEBHOOK_URL ?? `${publicBaseUrl}/api/webhooks/appwrite`,
     columns,
     timeoutMs: raw.APPWRITE_TIMEOUT,
+    sourceBucketId: raw.APPWRITE_SOURCE_BUCKET_ID ?? null,
+    deleteSourceAfter: raw.APPWRITE_DELETE_SOURCE_AFTER,
   };
 }

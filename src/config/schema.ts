@@ -173,6 +173,8 @@ export const envSchema = z.object({
       return map;
     }),
   APPWRITE_TIMEOUT: duration('15s', 1000, 300_000),
+  APPWRITE_SOURCE_BUCKET_ID: appwriteKey.optional(),
+  APPWRITE_DELETE_SOURCE_AFTER: bool(false),
   // WordPress source (SOURCES=wordpress)
   WP_URL: z.url({ protocol: /^https?$/ }).optional(),
   WP_USER: z.string().min(1).optional(),

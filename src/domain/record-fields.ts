@@ -75,6 +75,13 @@ export const RECORD_FIELD_TABLE = {
    * duplicate encoding, never two publishes or two write-backs.
    */
   claim_token: { type: 'string', maxLength: 64 },
+  /**
+   * An Appwrite Storage file as the source, instead of `source_url` (Appwrite apps upload there and
+   * keep the file's id): downloaded through the Storage API with the daemon's key. The bucket
+   * defaults to APPWRITE_SOURCE_BUCKET_ID. Other sources keep the fields but read `source_url` only.
+   */
+  source_file_id: { type: 'string', maxLength: 36 },
+  source_bucket_id: { type: 'string', maxLength: 36 },
 } as const satisfies Readonly<Record<string, FieldSpec>>;
 
 type Table = typeof RECORD_FIELD_TABLE;

@@ -57,6 +57,28 @@ export interface VideoRecord {
   readonly heartbeatAt: string | null;
   /** Names of the LADDER rungs to make; empty = every rung (the `ladder` field). */
   readonly ladder: readonly string[];
+  /** What fetching `sourceUrl` needs beyond the URL (an Appwrite Storage file); absent for a plain URL. */
+  readonly sourceAccess?: SourceAccess;
+}
+
+/**
+ * How to fetch a source kept by the CMS itself (an Appwrite Storage file): the request headers
+ * that authorise it, and the host the operator configured for that CMS.
+ */
+export interface SourceAccess {
+  /**
+   * Sent with the request to `sourceUrl`'s own origin only, never across a redirect to another one.
+   * They carry an API key: sources define them non-enumerable, so a logged or serialised record
+   * leaves them out.
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The CMS endpoint's host (configured by the operator, hence trusted): the private-address
+   * policy does not apply to it, only to any other host a redirect leads to.
+   */
+  readonly trustedHost: string | null;
+  /** Why the source cannot be fetched at all (a file without a bucket): the download fails for good with this. */
+  readonly problem: string | null;
 }
 
 export interface Progress {

@@ -39,8 +39,10 @@ export function checkResponse(
   else if (status >= 500)
     error = sourceError(session, 'source_server_error', `is unavailable: the server answered HTTP ${status}`, context);
   else if (status < 200 || status >= 300) {
-    // 408 and 429 ask us to come back later rather than refuse the download.
-    const retryable = status === 408 || status === 429;
+    // 408 and 429 ask us to come back later rather than refuse the download. A refused API key
+    // (a CMS's own file) is the operator's to fix, not the record's fault: tried again later.
+    const keyRefused = (status === 401 || status === 403) && session.options.headers !== undefined;
+    const retryable = status === 408 || status === 429 || keyRefused;
     error = sourceError(session, 'source_http_error', `was refused: the server answered HTTP ${status}`, context, { retryable });
   } else if (contentType !== null && /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(contentType)) {
     error = sourceError(session, 'source_not_video', `is a web page (${contentType}), not a video`, context);

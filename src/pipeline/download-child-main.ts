@@ -29,6 +29,8 @@ async function run(request: DownloadRequest, signal: AbortSignal): Promise<Child
       url: request.url,
       destPath: request.destPath,
       config: request.config,
+      headers: request.headers,
+      trustedHost: request.trustedHost,
       signal,
       log: parentLogger(request.logLevel),
       progressIntervalMs: request.progressIntervalMs,

@@ -14,6 +14,8 @@ export interface DownloadRequest {
   readonly url: string;
   readonly destPath: string;
   readonly config: DownloadConfig;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly trustedHost?: string | null;
   readonly progressIntervalMs?: number;
   readonly logLevel: string;
 }

@@ -94,6 +94,9 @@ function runChild(state: RunState): Promise<DownloadResult> {
     url: options.url,
     destPath: options.destPath,
     config: options.config,
+    // A plain copy: the IPC channel serialises own enumerable properties only.
+    headers: options.headers ? { ...options.headers } : undefined,
+    trustedHost: options.trustedHost,
     progressIntervalMs: options.progressIntervalMs,
     logLevel: options.log.level,
   };

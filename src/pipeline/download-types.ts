@@ -22,6 +22,16 @@ export interface DownloadOptions {
   readonly lookup?: LookupFn;
   /** Replaces isPublicAddress when `allowPrivate` is false. Tests only. */
   readonly isAllowedAddress?: AddressPredicate;
+  /**
+   * Request headers (an API key) for `url`'s origin only: a redirect to another origin is followed
+   * without them. Never logged.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A host name the private-address policy does not apply to: the CMS endpoint the operator
+   * configured, whose Storage serves the file. Any other host a redirect leads to is judged as usual.
+   */
+  readonly trustedHost?: string | null;
   /** Called at most every `progressIntervalMs` (default 1000) while the body streams, and once at the end. */
   readonly onProgress?: (progress: DownloadProgress) => void;
   readonly progressIntervalMs?: number;

@@ -10,7 +10,16 @@ import type { DownloadOptions, DownloadResult } from './download-types.js';
 import { checkResponse, createMeter, headerValue, sourceError, type Session } from './download-checks.js';
 import axios, { type AxiosResponse } from 'axios';
 import { abortReason, AppError, toAppError } from '../errors.js';
-import { assertHostAllowed, createGuardedLookup, isIpLiteral, parseSourceUrl, redactUrl, type HostPolicyOptions } from './url-policy.js';
+import {
+  assertHostAllowed,
+  bareHostname,
+  createGuardedLookup,
+  isIpLiteral,
+  isPublicAddress,
+  parseSourceUrl,
+  redactUrl,
+  type HostPolicyOptions,
+} from './url-policy.js';
 
 const WRITE_BUFFER_BYTES = 1024 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -69,7 +78,14 @@ function createSession(options: DownloadOptions): Session {
 }
 
 function hostPolicy(options: DownloadOptions): HostPolicyOptions {
-  return { allowPrivate: options.config.allowPrivate, lookup: options.lookup, isAllowedAddress: options.isAllowedAddress };
+  const { allowPrivate } = options.config;
+  const trusted = options.trustedHost ? bareHostname(options.trustedHost).toLowerCase() : null;
+  if (trusted === null) return { allowPrivate, lookup: options.lookup, isAllowedAddress: options.isAllowedAddress };
+  // Judged by the name being connected to, so only that host is exempt, wherever a redirect leads.
+  const allowed = options.isAllowedAddress ?? isPublicAddress;
+  const isAllowedAddress = (address: string, hostname: string): boolean =>
+    bareHostname(hostname).toLowerCase() === trusted || allowed(address, hostname);
+  return { allowPrivate, lookup: options.lookup, isAllowedAddress };
 }
 
 /** Hooks every socket the agent opens, so the timeouts cover DNS, connect and TLS too. */
@@ -105,11 +121,13 @@ async function fetchToFile(session: Session): Promise<DownloadResult> {
 async function followRedirects(session: Session): Promise<{ response: AxiosResponse<Readable>; url: URL }> {
   const { config, log } = session.options;
   let url = parseSourceUrl(session.options.url);
+  const origin = url.origin;
   for (let hop = 0; ; hop += 1) {
     session.url = url;
     // Node connects to IP literals without calling the guarded lookup: judge them here.
     if (isIpLiteral(url.hostname)) await assertHostAllowed(url.hostname, hostPolicy(session.options));
-    const response = await request(session, url);
+    // The source's own headers (an API key) go to its origin only, as browsers drop Authorization across origins.
+    const response = await request(session, url, url.origin === origin ? session.options.headers : undefined);
     const location = REDIRECT_STATUSES.has(response.status) ? headerValue(response, 'location') : null;
     if (!location) return { response, url };
     response.data.destroy();
@@ -125,7 +143,7 @@ async function followRedirects(session: Session): Promise<{ response: AxiosRespo
   }
 }
 
-function request(session: Session, url: URL): Promise<AxiosResponse<Readable>> {
+function request(session: Session, url: URL, extraHeaders: Readonly<Record<string, string>> = {}): Promise<AxiosResponse<Readable>> {
   return axios.request<Readable>({
     url: url.href,
     method: 'GET',
@@ -139,7 +157,7 @@ function request(session: Session, url: URL): Promise<AxiosResponse<Readable>> {
     httpAgent: session.agents.http,
     httpsAgent: session.agents.https,
     signal: session.options.signal,
-    headers: { Accept: '*/*', 'Accept-Encoding': 'identity', 'User-Agent': 'video-compressor' },
+    headers: { ...extraHeaders, Accept: '*/*', 'Accept-Encoding': 'identity', 'User-Agent': 'video-compressor' },
   });
 }
 

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/config.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { createEncoderResolver, ffmpegEncoderProber } from '../media/encoder-select.js';
 import { createFfmpegRunner } from '../media/ffmpeg-runner.js';
@@ -24,15 +25,20 @@ export function createPipelineTools({ config, log }: { config: Pick<AppConfig, '
   if (media.videoEncoder === 'auto') void resolveEncoder();
   return {
     // In a short-lived child process: a long-lived one downloads at a fraction of the speed (docs/performance.md).
-    download: ({ url, destPath, signal, log: jobLog, onProgress }) =>
-      downloadInChild({
+    download: async ({ url, access, destPath, signal, log: jobLog, onProgress }) => {
+      // A source the CMS names but that cannot be fetched (a Storage file without a bucket): for good.
+      if (access?.problem) throw new AppError('source_url_invalid', access.problem);
+      return downloadInChild({
         url,
+        headers: access?.headers,
+        trustedHost: access?.trustedHost,
         destPath,
         config: config.download,
         signal,
         log: jobLog,
         onProgress: (p) => onProgress(p.bytes, p.totalBytes),
-      }),
+      });
+    },
     probe: async (file, signal) => {
       const info = await probe(file, { ffprobePath: config.media.ffprobePath, signal });
       validateSource(info, config.media);

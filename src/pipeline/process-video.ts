@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.js';
 import type { MediaWarning } from '../media/transcode.js';
 import type { CmsSource } from '../sources/cms-source.js';
-import type { JobStep, Progress, VideoRecord } from '../domain/record.js';
+import type { JobStep, Progress, SourceAccess, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
 import { jobKey } from '../domain/job-key.js';
 import { Heartbeat } from './heartbeat.js';
@@ -21,6 +21,8 @@ import type { PipelineTimers } from './timers.js';
 export interface PipelineTools {
   download(o: {
     url: string;
+    /** The record's `sourceAccess`: headers for the URL, its trusted host, or why it cannot be fetched. */
+    access?: SourceAccess;
     destPath: string;
     signal: AbortSignal;
     log: Logger;
@@ -229,6 +231,7 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
   report('downloading');
   const { bytes } = await deps.tools.download({
     url: record.sourceUrl,
+    access: record.sourceAccess,
     destPath: workspace.sourcePath,
     signal,
     log,

@@ -22,7 +22,9 @@ export const BACKFILL_PAGE_SIZE = 100;
 export async function backfillPending(config: AppwriteConfig, log: Logger = silentLogger()): Promise<{ queued: number; skipped: number }> {
   const table = new AppwriteTable(config, log);
   const { fields } = table;
-  const base = [Query.isNull(fields.column('status')), Query.isNotNull(fields.column('source_url')), Query.limit(BACKFILL_PAGE_SIZE)];
+  // A source is a URL or a Storage file (a table whose app keeps file ids maps source_file_id to that column).
+  const hasSource = Query.or([Query.isNotNull(fields.column('source_url')), Query.isNotNull(fields.column('source_file_id'))]);
+  const base = [Query.isNull(fields.column('status')), hasSource, Query.limit(BACKFILL_PAGE_SIZE)];
   let queued = 0;
   let skipped = 0;
   let after: string | null = null;
@@ -30,8 +32,7 @@ export async function backfillPending(config: AppwriteConfig, log: Logger = sile
     const queries: string[] = after === null ? base : [...base, Query.cursorAfter(after)];
     const { rows } = await table.listRows(queries, false);
     for (const row of rows) {
-      const source = fields.value(row, 'source_url');
-      if (typeof source !== 'string' || source.trim() === '') continue;
+      if (!hasText(fields.value(row, 'source_url')) && !hasText(fields.value(row, 'source_file_id'))) continue;
       if (await queue(table, row)) queued += 1;
       else skipped += 1;
     }
@@ -55,4 +56,8 @@ async function queue(table: AppwriteTable, row: AppwriteRow): Promise<boolean> {
     if (isUpdateConflict(err) || isNotFound(err, 'row_not_found')) return false;
     throw err;
   }
+}
+
+function hasText(value: unknown): boolean {
+  return typeof value === 'string' && value.trim() !== '';
 }

@@ -28,13 +28,12 @@ export async function listColumns(tables: TablesDB, config: AppwriteConfig): Pro
 }
 
 /**
- * Creates columns from their specs. Two things depend on the table rather than the spec:
- * - rows already there hold NULL in a new column (the default is not back-filled) and the server
- *   validates the whole row on every update, so a required column added to a table with rows would
- *   make every update of an old row fail (400 row_invalid_structure): there, every column is
- *   created optional, `source_url` included;
- * - a 1.8 server has only `string` columns (no varchar/text routes): once one of those routes
- *   answers 404, every string column is created as a `string` of the same size.
+ * Creates columns from their specs, every one optional: rows already there hold NULL in a new
+ * column (the default is not back-filled) and the server validates the whole row on every update,
+ * so a required column added to a table with rows would make every update of an old row fail
+ * (400 row_invalid_structure); and `source_url` may be empty when a row names a Storage file.
+ * A 1.8 server has only `string` columns (no varchar/text routes): once one of those routes
+ * answers 404, every string column is created as a `string` of the same size.
  */
 export class ColumnMaker {
   private stringOnly = false;
@@ -42,7 +41,6 @@ export class ColumnMaker {
   constructor(
     private readonly tables: TablesDB,
     private readonly ids: TableIds,
-    private readonly tableHasRows: boolean,
   ) {}
 
   /** Creates the column; says what it created (`varchar(255)`, or `string(255)` on a 1.8 server). */
@@ -63,15 +61,14 @@ export class ColumnMaker {
       return `string(${size})${array ? '[]' : ''}`;
     }
     await this.createTyped(key, spec);
-    const required = spec.kind === 'url' && spec.required && !this.tableHasRows;
-    return `${describeSpec(spec)}${required ? ', required' : ''}`;
+    return describeSpec(spec);
   }
 
   private createTyped(key: string, spec: ColumnSpec): Promise<unknown> {
     const ids = { ...this.ids, key };
     switch (spec.kind) {
       case 'url':
-        return this.tables.createUrlColumn({ ...ids, required: spec.required && !this.tableHasRows });
+        return this.tables.createUrlColumn({ ...ids, required: false });
       case 'enum':
         return this.tables.createEnumColumn({ ...ids, elements: [...spec.elements], required: false, xdefault: spec.default });
       case 'integer':

@@ -4,6 +4,7 @@ import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { createTables, isNotFound, isUnauthorized, toCmsError } from './appwrite-client.js';
 import { COLUMN_SPECS, columnMismatch, INDEX_SPECS } from './appwrite-schema.js';
 import { indexColumns, listColumns } from './appwrite-setup.js';
+import { checkStorage } from './appwrite-storage.js';
 import { checkVersion } from './appwrite-version.js';
 import { ServerWarnings } from './appwrite-warnings.js';
 
@@ -16,7 +17,8 @@ export interface AppwriteCheck {
 
 /**
  * The endpoint answers, the key may read and write rows (the daemon's scopes), the table has every
- * column (and the poll's indexes), the webhook can be verified, the server's version locks claims
+ * column (and the poll's indexes), the webhook can be verified, the key may read the files of
+ * APPWRITE_SOURCE_BUCKET_ID (when set; delete them with APPWRITE_DELETE_SOURCE_AFTER), the server's version locks claims
  * (and what else it warns about). Reads only: the write probe targets a row id that does not exist.
  */
 export async function checkAppwrite(config: AppwriteConfig): Promise<AppwriteCheck[]> {
@@ -26,6 +28,7 @@ export async function checkAppwrite(config: AppwriteConfig): Promise<AppwriteChe
   const read = await checkRead(tables, config);
   if (read.level === 'fail') return [read];
   const checks = [read, await checkWrite(tables, config), ...(await checkSchema(tables, config)), checkWebhook(config)];
+  checks.push(...(await checkStorage(config)));
   // A server up to 1.9.0 may grant one claim twice: the claim token copes, but the operator should know.
   const version = await checkVersion(config, warnings);
   return [...checks, version, ...warnings.messages.map((detail): AppwriteCheck => ({ level: 'warn', name: 'appwrite warning', detail }))];

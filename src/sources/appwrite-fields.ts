@@ -2,6 +2,7 @@ import type { Models } from 'node-appwrite';
 import { isJobStatus, isValidRecordId, type JobStatus, type VideoRecord } from '../domain/record.js';
 import type { RecordField } from '../domain/record-fields.js';
 import type { RecordRef, SourceJob } from '../domain/source-job.js';
+import { storageSource, type StorageConnection } from './appwrite-storage.js';
 import { isoOf, jobFromFields, recordFromFields, type FieldValues, type RecordIdentity } from './record-values.js';
 
 /** A row as the SDK returns it: system attributes (`$id`, `$updatedAt`…) plus the table's columns. */
@@ -9,7 +10,11 @@ export type AppwriteRow = Models.Row & Readonly<Record<string, unknown>>;
 
 /** Translates between the record fields and the table's column keys (APPWRITE_FIELD_MAP). */
 export class FieldMap {
-  constructor(private readonly columns: Readonly<Record<RecordField, string>>) {}
+  /** Without `storage`, rows are read as they are (a `source_file_id` is not resolved). */
+  constructor(
+    private readonly columns: Readonly<Record<RecordField, string>>,
+    private readonly storage: StorageConnection | null = null,
+  ) {}
 
   column(field: RecordField): string {
     return this.columns[field];
@@ -29,7 +34,9 @@ export class FieldMap {
   toRecord(row: AppwriteRow): VideoRecord | null {
     if (!isValidRecordId(row.$id)) return null;
     // Kept exactly as read: it goes back to Appwrite as X-Appwrite-Timestamp.
-    return recordFromFields((field) => this.value(row, field), { ...this.identity(row), updatedAt: row.$updatedAt });
+    const record = recordFromFields((field) => this.value(row, field), { ...this.identity(row), updatedAt: row.$updatedAt });
+    const file = this.storage && storageSource(this.value(row, 'source_file_id'), this.value(row, 'source_bucket_id'), this.storage);
+    return file ? { ...record, ...file } : record;
   }
 
   /** Every field of a row as the operator sees it. */

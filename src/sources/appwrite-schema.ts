@@ -2,7 +2,7 @@ import { RECORD_FIELD_TABLE, RECORD_FIELDS, type FieldSpec, type RecordField } f
 
 /** One record field as appwrite:setup creates its column. */
 export type ColumnSpec =
-  | { readonly kind: 'url'; readonly required: boolean }
+  | { readonly kind: 'url' }
   | { readonly kind: 'enum'; readonly elements: readonly string[]; readonly default: string }
   | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly default?: number }
   | { readonly kind: 'float' }
@@ -15,7 +15,8 @@ function columnSpecOf(field: RecordField): ColumnSpec {
   const spec: FieldSpec = RECORD_FIELD_TABLE[field];
   switch (spec.type) {
     case 'url':
-      return { kind: 'url', required: spec.required === true };
+      // Optional even for source_url: a row may name a Storage file (source_file_id) instead of a URL.
+      return { kind: 'url' };
     case 'enum':
       return { kind: 'enum', elements: spec.values ?? [], default: String(spec.default) };
     case 'integer': {
@@ -48,8 +49,8 @@ function unreachable(type: never): never {
 }
 
 /**
- * The record's fields as appwrite:setup creates them. Only `source_url` is required (a CMS that
- * creates a row sets it and nothing else), and only on a table without rows: see ColumnMaker.
+ * The record's fields as appwrite:setup creates them, every one optional: `source_url` too, since a
+ * row may name its video by `source_file_id` instead (a file in a Storage bucket).
  */
 export const COLUMN_SPECS: Readonly<Record<RecordField, ColumnSpec>> = Object.fromEntries(
   RECORD_FIELDS.map((field) => [field, columnSpecOf(field)]),

@@ -64,7 +64,7 @@ export async function setupAppwrite(options: SetupOptions): Promise<SetupReport>
     );
     const hasRows = !report.created.includes(`table ${ids.tableId}`) && (await tableHasRows(tables, config));
     if (hasRows) report.tableHadRows = true;
-    const building = await ensureColumns(tables, config, report, new ColumnMaker(tables, ids, hasRows));
+    const building = await ensureColumns(tables, config, report, new ColumnMaker(tables, ids));
     await waitForColumns(tables, config, building, { timeoutMs: columnTimeoutMs, pollMs, clock });
     await ensureIndexes(tables, config, report);
     if (options.backfill) report.backfill = await backfillPending(config);

@@ -7,6 +7,7 @@ import { isNotFound } from './appwrite-client.js';
 import { AppwriteClaims } from './appwrite-claims.js';
 import type { AppwriteRow, FieldMap } from './appwrite-fields.js';
 import { AppwriteOperations } from './appwrite-operations.js';
+import { deleteSourceFile } from './appwrite-storage.js';
 import { AppwriteTable } from './appwrite-table.js';
 import { ServerVersionCheck } from './appwrite-version.js';
 import { completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
@@ -37,6 +38,7 @@ export interface AppwriteSourceOptions {
  */
 export class AppwriteSource implements CmsSource {
   readonly kind = 'appwrite' as const;
+  private readonly config: AppwriteConfig;
   private readonly workerId: string;
   private readonly leaseSeconds: number;
   private readonly log: Logger;
@@ -48,6 +50,7 @@ export class AppwriteSource implements CmsSource {
   private readonly version: ServerVersionCheck;
 
   constructor({ config, workerId, leaseSeconds, log, now = () => new Date() }: AppwriteSourceOptions) {
+    this.config = config;
     this.workerId = workerId;
     this.leaseSeconds = leaseSeconds;
     this.log = log;
@@ -120,8 +123,14 @@ export class AppwriteSource implements CmsSource {
   }
 
   async complete(id: string, result: PublishResult): Promise<void> {
-    await this.ownedWrite(id, 'writing the result back', () => completeValues(result));
+    const doing = 'writing the result back';
+    const row = await this.table.writeDecided(id, doing, async () => ({
+      row: await this.getOwnedRow(id, doing),
+      values: completeValues(result),
+    }));
     this.claims.forget(id);
+    // Published, verified and written back: only now may the original go (APPWRITE_DELETE_SOURCE_AFTER).
+    await deleteSourceFile(this.config, this.fields.value(row, 'source_file_id'), this.fields.value(row, 'source_bucket_id'), this.log);
   }
 
   async fail(id: string, failure: Failure): Promise<void> {

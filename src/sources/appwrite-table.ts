@@ -38,7 +38,7 @@ export class AppwriteTable {
   ) {
     this.warnings = new ServerWarnings((message) => log.warn({ appwriteWarning: message }, `Appwrite warns: ${message}`));
     this.tables = createTables(config, { warnings: this.warnings });
-    this.fields = new FieldMap(config.columns);
+    this.fields = new FieldMap(config.columns, config);
   }
 
   /**

@@ -146,6 +146,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN claim_token TEXT;
   `,
+  // v9: the Appwrite Storage source of the record field table (null here: local jobs name a URL).
+  `
+  ALTER TABLE jobs ADD COLUMN source_file_id TEXT;
+  ALTER TABLE jobs ADD COLUMN source_bucket_id TEXT;
+  `,
 ];
 
 /**

@@ -2,7 +2,7 @@
  * Who the fake Appwrite server takes a request for, as the server does. A known key is the
  * project's application, with that key's scopes, and passes every permission. A wrong, revoked or
  * missing key is not refused at the door: the request goes on as a guest, whose role has the rows
- * scopes (and no schema scope), and the table's permissions (or, under row security, the row's)
+ * and files scopes (and no schema scope), and the table's permissions (or, under row security, the row's)
  * then decide. So a guest's listing or update of a table without guest permissions answers 401
  * `user_unauthorized`, and its getRow answers 404 `row_not_found`, exactly as for a deleted row.
  */
@@ -12,7 +12,7 @@ export type Caller = 'application' | 'guest';
 export type RowAction = 'read' | 'create' | 'update';
 
 /** The scopes of the guests role among those the fake knows. */
-export const GUEST_SCOPES: readonly string[] = ['rows.read', 'rows.write'];
+export const GUEST_SCOPES: readonly string[] = ['rows.read', 'rows.write', 'files.read'];
 
 function missingScope(role: string, who: string, scope: string): ApiError {
   return new ApiError(401, 'general_unauthorized_scope', `${who} (role: ${role}) missing scopes (${JSON.stringify([scope])})`);

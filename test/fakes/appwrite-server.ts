@@ -31,6 +31,7 @@ import {
   type FakeRow,
   type FakeTable,
 } from './appwrite-store.js';
+import { FakeStorage } from './appwrite-storage.js';
 import { deliverWebhooks, type FakeWebhook } from './appwrite-webhooks.js';
 import { CachedUpdates, responseWarning } from './appwrite-legacy.js';
 
@@ -52,6 +53,8 @@ export const ALL_SCOPES = [
   'indexes.write',
   'rows.read',
   'rows.write',
+  'files.read',
+  'files.write',
 ];
 
 /** What the fake does instead of answering (outage simulations). */
@@ -76,6 +79,8 @@ export class FakeAppwrite {
   /** Every accepted row write: row id and the data as sent. */
   readonly writes: Array<{ rowId: string; data: Record<string, unknown> }> = [];
   readonly webhooks: FakeWebhook[] = [];
+  /** Storage buckets and their files (appwrite-storage.ts), and the downloads asked of them. */
+  readonly storage = new FakeStorage();
   readonly deliveries: Array<Promise<number>> = [];
   outage: FakeOutage = null;
   /** Runs before each row update is checked: lets a test make an editor save the row at that moment. */
@@ -183,6 +188,7 @@ export class FakeAppwrite {
     this.version = '1.9.5';
     this.cachedClaims = false;
     this.cachedUpdates.grants.length = 0;
+    this.storage.reset();
   }
 
   get cachedClaims(): boolean {
@@ -211,6 +217,11 @@ export class FakeAppwrite {
     const warning = responseWarning(req.headers['x-appwrite-response-format'], this.version);
     try {
       if (this.outage?.kind === 'status') throw new ApiError(this.outage.status, 'general_server_error', 'Server Error');
+      if (url.pathname.startsWith('/v1/storage/')) {
+        // Binary answers: the storage routes write the response themselves.
+        const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+        return log(this.storage.handle(req, res, parts, this.authorize(req, scopeOf(req.method ?? 'GET', url.pathname))));
+      }
       const body = await readJson(req);
       // Public: no key, no project needed.
       const { status, json } =
@@ -364,6 +375,7 @@ function nextVersion(row: FakeRow): string {
 
 function scopeOf(method: string, path: string): string {
   const parts = path.split('/').filter(Boolean);
+  if (parts[1] === 'storage') return `files.${method === 'GET' ? 'read' : 'write'}`;
   const resource =
     parts.length <= 3
       ? 'databases'

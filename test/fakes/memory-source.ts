@@ -116,6 +116,8 @@ export class MemorySource implements CmsSource {
       metadataUrl: null,
       ladder: [],
       claimToken: null,
+      sourceFileId: null,
+      sourceBucketId: null,
       duration: null,
       width: null,
       height: null,

@@ -48,7 +48,8 @@ describe('Appwrite setup and doctor', () => {
         $updatedAt: 0,
       },
     );
-    assert.deepEqual([column('source_url').format, column('source_url').required], ['url', true]);
+    // Optional: a row may name a Storage file (source_file_id) instead of a URL.
+    assert.deepEqual([column('source_url').format, column('source_url').required], ['url', false]);
     assert.deepEqual([column('priority').min, column('priority').max, column('priority').default], [1, 10, 5]);
     assert.deepEqual([column('retry_errors').type, column('retry_errors').array], ['varchar', true]);
     assert.deepEqual([column('ladder').type, column('ladder').array, column('ladder').size], ['varchar', true, 32]);

@@ -40,6 +40,8 @@ function vc_meta_fields(): array {
 		'metadata_url'    => 'string',
 		'ladder'          => 'array',
 		'claim_token'     => 'string',
+		'source_file_id'  => 'string',
+		'source_bucket_id' => 'string',
 	);
 }
 
