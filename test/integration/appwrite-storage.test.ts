@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -7,7 +7,6 @@ import { loadConfig } from '../../src/config/config.js';
 import { ignoreEvents } from '../../src/domain/events.js';
 import type { VideoRecord } from '../../src/domain/record.js';
 import type { Logger } from '../../src/logging/logger.js';
-import type { TranscodeOutput } from '../../src/media/types.js';
 import { createPipelineTools } from '../../src/pipeline/pipeline-tools.js';
 import { processVideo, type JobOutcome, type PipelineTools } from '../../src/pipeline/process-video.js';
 import { AppwriteSource } from '../../src/sources/appwrite-source.js';
@@ -24,13 +23,13 @@ import {
   useFakeAppwrite,
   videoRow,
 } from '../helpers/appwrite-fixtures.js';
-import { videoInfo, videoStream } from '../helpers/video-info.js';
+import { FAKE_SOURCE_INFO, fakeLadder } from '../helpers/fake-ladder.js';
 
 const BUCKET = 'uploads';
 const WORKER = 'host-a:1';
 /** Not an HTML page, and under the 64 KiB limit of these tests. */
 const VIDEO = Buffer.alloc(40 * 1024, 0x42);
-const INFO = videoInfo(videoStream(1280, 720), { durationSeconds: 6, audio: null, formatName: 'mov,mp4' });
+const INFO = FAKE_SOURCE_INFO;
 
 /**
  * Rows naming their video by source_file_id, through the real Appwrite source, the real download
@@ -205,38 +204,3 @@ describe('Appwrite Storage sources', () => {
     assert.equal(fake.storage.bucket(BUCKET).has('clip-1'), true, 'the probe deletes nothing');
   });
 });
-
-/** What transcodeLadder would leave in `outDir`, in miniature. */
-async function fakeLadder(outDir: string): Promise<TranscodeOutput> {
-  await mkdir(path.join(outDir, 'medium'), { recursive: true });
-  await writeFile(path.join(outDir, 'master.m3u8'), '#EXTM3U\n');
-  await writeFile(path.join(outDir, 'poster.jpg'), 'jpg');
-  return {
-    info: INFO,
-    plan: {} as never,
-    conversions: [],
-    renditions: [
-      {
-        name: 'medium',
-        width: 1280,
-        height: 720,
-        fps: 30,
-        bandwidth: 2e6,
-        averageBandwidth: 1e6,
-        codecs: 'avc1.64001f',
-        playlistPath: 'medium/playlist.m3u8',
-        segmentCount: 1,
-        durationSeconds: 6,
-        bytes: 10,
-      },
-    ],
-    masterPath: 'master.m3u8',
-    posterPath: 'poster.jpg',
-    outputBytes: 1234,
-    topRung: { copied: false, reason: 'codec hevc' },
-    encodeMs: 5,
-    logTail: ['frame=1'],
-    previews: { thumbnails: [], storyboard: null, preview: null, metadata: 'metadata.json' },
-    previewsMs: 0,
-  };
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,9 +14,9 @@ import { processVideo, type PipelineTools, type ProcessVideoDeps } from '../../s
 import type { PipelineTimers } from '../../src/pipeline/timers.js';
 import type { CmsSource } from '../../src/sources/cms-source.js';
 import { MemorySource } from '../fakes/memory-source.js';
-import { videoInfo, videoStream } from '../helpers/video-info.js';
+import { FAKE_SOURCE_INFO, fakeLadder } from '../helpers/fake-ladder.js';
 
-const INFO: VideoInfo = videoInfo(videoStream(1280, 720), { durationSeconds: 6, audio: null, formatName: 'mov,mp4' });
+const INFO: VideoInfo = FAKE_SOURCE_INFO;
 
 class FakeLedger implements JobLedger {
   readonly outcomes: AttemptOutcome[] = [];
@@ -74,41 +74,13 @@ function fakeTools(
       return INFO;
     },
     transcode: async ({ outDir, signal, onProgress }): Promise<TranscodeOutput> => {
-      await mkdir(path.join(outDir, 'medium'), { recursive: true });
-      await writeFile(path.join(outDir, 'master.m3u8'), '#EXTM3U\n');
-      await writeFile(path.join(outDir, 'poster.jpg'), 'jpg');
+      // The files first, as FFmpeg writes them: a failure or an abort later leaves them for the clean-up.
+      const output = await fakeLadder(outDir);
       onProgress({ percent: 50, outTimeSeconds: 3, speed: 2 });
       await hooks.duringTranscode?.(signal);
       signal.throwIfAborted();
       if (fail.transcode) throw fail.transcode;
-      return {
-        info: INFO,
-        plan: {} as never,
-        conversions: [],
-        renditions: [
-          {
-            name: 'medium',
-            width: 1280,
-            height: 720,
-            fps: 30,
-            bandwidth: 2e6,
-            averageBandwidth: 1e6,
-            codecs: 'avc1.64001f',
-            playlistPath: 'medium/playlist.m3u8',
-            segmentCount: 1,
-            durationSeconds: 6,
-            bytes: 10,
-          },
-        ],
-        masterPath: 'master.m3u8',
-        posterPath: 'poster.jpg',
-        outputBytes: 1234,
-        topRung: { copied: false, reason: 'codec hevc' },
-        encodeMs: 5,
-        logTail: ['frame=1'],
-        previews: { thumbnails: [], storyboard: null, preview: null, metadata: 'metadata.json' },
-        previewsMs: 0,
-      };
+      return output;
     },
   };
 }
