@@ -108,8 +108,15 @@ export class WordpressSource implements CmsSource {
     await this.ownedWrite(id, 'heart-beating', () => heartbeatValues(progress, this.now().toISOString()));
   }
 
+  /**
+   * WordPress stores a meta update one key at a time, in the plugin's registration order (status
+   * before the URLs): a reader in between would see `completed` without a ladder. So the outputs
+   * go first, the status after them, each write checking the video is still ours.
+   */
   async complete(id: string, result: PublishResult): Promise<void> {
-    await this.ownedWrite(id, 'writing the result back', () => completeValues(result));
+    const { status, ...outputs } = completeValues(result);
+    await this.ownedWrite(id, 'writing the result back', () => outputs);
+    await this.ownedWrite(id, 'marking the video completed', () => ({ status }));
   }
 
   async fail(id: string, failure: Failure): Promise<void> {
