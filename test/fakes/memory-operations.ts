@@ -1,5 +1,16 @@
 import { AppError } from '../../src/errors.js';
-import type { JobStatus } from '../../src/domain/record.js';
+import { JOB_STATUSES, type JobStatus } from '../../src/domain/record.js';
+import { camelName } from '../../src/domain/record-fields.js';
+import {
+  CANCEL_FROM,
+  CLEARED_OUTPUTS,
+  RETRY_FROM,
+  cancelValues,
+  changeValues,
+  requeueValues,
+  retryValues,
+} from '../../src/sources/operation-values.js';
+import type { FieldValues } from '../../src/sources/record-values.js';
 import type { RequeueOptions, RequeueResult } from '../../src/domain/requeue.js';
 import { emptyCounts, type JobChanges, type JobPage, type JobQuery, type RecordRef, type SourceJob } from '../../src/domain/source-job.js';
 import { requeueByRefs } from '../../src/sources/requeue-refs.js';
@@ -12,33 +23,10 @@ export interface MemoryStore {
   change(current: MemoryRecord, changes: Partial<MemoryRecord>): MemoryRecord;
 }
 
-const CLEARED_OUTPUTS: Partial<MemoryRecord> = {
-  hlsUrl: null,
-  posterUrl: null,
-  renditions: null,
-  thumbnailUrls: [],
-  storyboardUrl: null,
-  previewUrl: null,
-  metadataUrl: null,
-  processingMs: null,
-  outputBytes: null,
-  completedAt: null,
-};
-
-const RETRIED: Partial<MemoryRecord> = {
-  status: 'pending',
-  priority: 1,
-  retryCount: 0,
-  error: null,
-  errorCode: null,
-  lastRetryAt: null,
-  nextAttemptAt: null,
-  progress: 0,
-  step: null,
-  claimedBy: null,
-  claimedAt: null,
-  heartbeatAt: null,
-};
+/** The CMS sources' field values of an action (src/sources/operation-values.ts), as the memory record's properties. */
+function asRecord(values: FieldValues): Partial<MemoryRecord> {
+  return Object.fromEntries(Object.entries(values).map(([field, value]) => [camelName(field), value]));
+}
 
 /** The operator's side of the CmsSource contract over the memory "CMS" (test/contract/operations-contract.ts). */
 export class MemoryOperations {
@@ -63,23 +51,23 @@ export class MemoryOperations {
   }
 
   retry(id: string): SourceJob {
-    return this.transition(id, ['failed', 'cancelled'], RETRIED);
+    return this.transition(id, RETRY_FROM, asRecord(retryValues()));
   }
 
   cancel(id: string): SourceJob {
-    return this.transition(id, ['pending', 'processing'], { status: 'cancelled', nextAttemptAt: null, step: null });
+    return this.transition(id, CANCEL_FROM, asRecord(cancelValues()));
   }
 
   update(id: string, changes: JobChanges): SourceJob {
-    const values: Partial<MemoryRecord> = {};
-    if (changes.priority !== undefined) Object.assign(values, { priority: changes.priority });
-    if (changes.ladder !== undefined) Object.assign(values, { ladder: [...changes.ladder] });
-    if (changes.posterUrl !== undefined) Object.assign(values, { posterUrl: changes.posterUrl });
-    return this.transition(id, ['pending', 'processing', 'completed', 'failed', 'cancelled'], values);
+    return this.transition(id, JOB_STATUSES, asRecord(changeValues(changes)));
   }
 
   clearOutputs(id: string): SourceJob {
-    return this.transition(id, ['pending', 'completed', 'failed', 'cancelled'], CLEARED_OUTPUTS);
+    return this.transition(
+      id,
+      JOB_STATUSES.filter((status) => status !== 'processing'),
+      asRecord(CLEARED_OUTPUTS),
+    );
   }
 
   listRefs(): RecordRef[] {
@@ -90,7 +78,7 @@ export class MemoryOperations {
     return requeueByRefs(this.listRefs(), options, async (ref) => {
       const current = this.store.find(ref.id);
       if (current?.status !== ref.status) return false;
-      this.store.change(current, { ...RETRIED, ...CLEARED_OUTPUTS, priority: options.priority });
+      this.store.change(current, asRecord(requeueValues(options.priority)));
       return true;
     });
   }
