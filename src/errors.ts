@@ -14,7 +14,11 @@ export const ERROR_CATALOG = {
   source_network_error: { retryable: true, http: 502, summary: 'The connection to the source failed (reset, refused, DNS).' },
   source_timeout: { retryable: true, http: 504, summary: 'The source stopped sending data or took too long.' },
   source_too_large: { retryable: false, http: 413, summary: 'The source is larger than MAX_SOURCE_BYTES.' },
-  source_truncated: { retryable: true, http: 502, summary: 'The body ended before its announced Content-Length.' },
+  source_truncated: {
+    retryable: true,
+    http: 502,
+    summary: 'The body ended before its announced Content-Length, and Range requests could not fetch the rest.',
+  },
   source_empty: { retryable: false, http: 422, summary: 'The source body is empty.' },
   source_not_video: { retryable: false, http: 422, summary: 'The source is a web page or other non-media document.' },
   too_many_redirects: { retryable: false, http: 502, summary: 'The source URL redirects too many times.' },

@@ -65,10 +65,10 @@ export function headerValue(response: AxiosResponse<Readable>, name: string): st
   return typeof value === 'string' ? value : null;
 }
 
-/** Counts bytes against the cap, reports progress and sniffs the first bytes for HTML. */
-export function createMeter(session: Session): Transform {
+/** Counts bytes against the cap, reports progress and (unless `sniff` is false) sniffs the first bytes for HTML. */
+export function createMeter(session: Session, { sniff = true }: { sniff?: boolean } = {}): Transform {
   const { maxBytes } = session.options.config;
-  let held: Buffer[] | null = [];
+  let held: Buffer[] | null = sniff ? [] : null;
   let heldBytes = 0;
   const release = (stream: Transform, callback: TransformCallback): void => {
     const head = Buffer.concat(held ?? []);

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DownloadOptions, DownloadResult } from './download-types.js';
 import { checkResponse, createMeter, headerValue, sourceError, type Session } from './download-checks.js';
+import { bytesOnDisk, isCut, MAX_RESUMES, readResumeAnswer, type ContentRange } from './download-resume.js';
 import axios, { type AxiosResponse } from 'axios';
 import { abortReason, AppError, toAppError } from '../errors.js';
 import {
@@ -104,18 +105,77 @@ async function fetchToFile(session: Session): Promise<DownloadResult> {
   const { contentLength, contentType } = checkResponse(session, response);
   session.contentLength = contentLength;
   session.inBody = true;
-  // 1 MiB instead of 16 KiB: socket chunks are gathered into fewer, larger writes (about +35 %
-  // throughput on loopback, measured by the download bench), and back-pressure still bounds memory.
-  const file = createWriteStream(session.options.destPath, { highWaterMark: WRITE_BUFFER_BYTES });
-  try {
-    await pipeline(response.data, createMeter(session), file, { signal: session.options.signal });
-  } finally {
-    await closed(file);
-  }
-  if (contentLength !== null && session.bytes < contentLength) throw truncated(session);
+  await receiveBody(session, response.data, url);
   if (session.bytes === 0) throw sourceError(session, 'source_empty', 'has an empty body');
   session.options.onProgress?.({ bytes: session.bytes, totalBytes: contentLength });
   return { bytes: session.bytes, contentType, finalUrl: url.href };
+}
+
+/**
+ * Streams the body to disk. A body cut short is resumed with range requests where the server
+ * allows them (download-resume.ts); a piece the server sends whole moves on to the next one.
+ */
+async function receiveBody(session: Session, first: Readable, url: URL): Promise<void> {
+  const total = session.contentLength;
+  let body = first;
+  let append = false;
+  /** Where the body being received should end (exclusive): the total, or the end of a piece. */
+  let pieceEnd = total;
+  let cuts = 0;
+  for (;;) {
+    let cut: AppError | null = null;
+    try {
+      await writeBody(session, body, append);
+      if (total === null || session.bytes >= total) return;
+      if (pieceEnd !== null && session.bytes < pieceEnd) cut = truncated(session);
+    } catch (err) {
+      const error = classifyFailure(session, err);
+      if (!isCut(session, error)) throw error;
+      cut = error;
+    }
+    if (cut !== null && cuts >= MAX_RESUMES) throw cut;
+    if (cut !== null) cuts += 1;
+    session.bytes = await bytesOnDisk(session.options.destPath);
+    const answer = await askForRest(session, url, total, cut);
+    body = answer.body;
+    append = answer.kind === 'piece';
+    pieceEnd = answer.kind === 'piece' ? answer.range.end + 1 : total;
+    if (answer.kind === 'restart') session.bytes = 0;
+  }
+}
+
+/** `Range: bytes=<on disk>-` to the final URL; throws the cut (or a truncation) when the answer cannot continue the file. */
+async function askForRest(
+  session: Session,
+  url: URL,
+  total: number | null,
+  cut: AppError | null,
+): Promise<{ kind: 'piece'; range: ContentRange; body: Readable } | { kind: 'restart'; body: Readable }> {
+  const { options } = session;
+  const offset = session.bytes;
+  const own = url.origin === parseSourceUrl(options.url).origin ? options.headers : undefined;
+  const response = await request(session, url, { ...own, Range: `bytes=${offset}-` });
+  const answer = readResumeAnswer(response, offset, total);
+  const log = { url: redactUrl(url), offset, total, status: response.status };
+  if (answer.kind === 'refused') {
+    response.data.destroy();
+    options.log.info({ ...log, reason: answer.reason }, 'source download could not be resumed');
+    throw cut ?? truncated(session);
+  }
+  if (cut !== null) options.log.info({ ...log, cut: cut.code, restart: answer.kind === 'restart' }, 'source download resumed');
+  return answer.kind === 'piece' ? { kind: 'piece', range: answer.range, body: response.data } : { kind: 'restart', body: response.data };
+}
+
+async function writeBody(session: Session, body: Readable, append: boolean): Promise<void> {
+  // 1 MiB instead of 16 KiB: socket chunks are gathered into fewer, larger writes (about +35 %
+  // throughput on loopback, measured by the download bench), and back-pressure still bounds memory.
+  const file = createWriteStream(session.options.destPath, { highWaterMark: WRITE_BUFFER_BYTES, flags: append ? 'a' : 'w' });
+  try {
+    // Only the start of the file is sniffed for HTML: a later piece is the middle of a video.
+    await pipeline(body, createMeter(session, { sniff: !append }), file, { signal: session.options.signal });
+  } finally {
+    await closed(file);
+  }
 }
 
 async function followRedirects(session: Session): Promise<{ response: AxiosResponse<Readable>; url: URL }> {

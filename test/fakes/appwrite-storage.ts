@@ -5,6 +5,11 @@
  * put in by tests (an app's upload). A missing bucket or file answers the server's 404 types; a guest
  * (wrong or revoked key) sees no file of a bucket without guest permissions (404, as for a missing
  * one) and may not list it (401 user_unauthorized).
+ *
+ * Downloads honour `Range` as the server does: `bytes=<start>-<end>` answers 206 with Content-Range,
+ * an open-ended `bytes=<start>-` is capped at 10 MiB (`rangeChunkBytes`), and a range with
+ * start >= end, past the end or in another unit answers 416 storage_invalid_range. A whole-file
+ * answer announces no Accept-Ranges. `cut` breaks the connection after some bytes, as a network would.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller } from './appwrite-auth.js';
@@ -26,11 +31,20 @@ export interface StorageDownload {
   readonly fileId: string;
   readonly project: string | null;
   readonly key: string | null;
+  /** The Range header sent, if any. */
+  readonly range: string | null;
 }
+
+/** The server's cap on an open-ended range (MAX_OUTPUT_CHUNK_SIZE). */
+const MAX_OUTPUT_CHUNK_SIZE = 10 * 1024 * 1024;
 
 export class FakeStorage {
   readonly buckets = new Map<string, Map<string, FakeFile>>();
   readonly downloads: StorageDownload[] = [];
+  /** How much of a file one open-ended range request gets. */
+  rangeChunkBytes = MAX_OUTPUT_CHUNK_SIZE;
+  /** The next `times` download answers stop after `afterBytes` bytes of their body and reset the connection. */
+  cut: { afterBytes: number; times: number } | null = null;
 
   /** A bucket, created empty if needed. */
   bucket(bucketId: string): Map<string, FakeFile> {
@@ -49,6 +63,8 @@ export class FakeStorage {
   reset(): void {
     this.buckets.clear();
     this.downloads.length = 0;
+    this.rangeChunkBytes = MAX_OUTPUT_CHUNK_SIZE;
+    this.cut = null;
   }
 
   /** Answers a `/v1/storage/…` request itself (binary bodies); returns the status sent. Errors are thrown as ApiError. */
@@ -72,16 +88,47 @@ export class FakeStorage {
       return sendJson(res, 200, { total: list.length, files: list.slice(0, 1) });
     }
     if (action !== 'download') throw new ApiError(404, 'general_route_not_found', 'The requested route was not found.');
-    this.downloads.push({ bucketId, fileId, project: header(req, 'x-appwrite-project'), key: header(req, 'x-appwrite-key') });
+    this.downloads.push({
+      bucketId,
+      fileId,
+      project: header(req, 'x-appwrite-project'),
+      key: header(req, 'x-appwrite-key'),
+      range: header(req, 'range'),
+    });
     const file = caller === 'application' ? bucket.get(fileId) : undefined;
     if (!file) throw new ApiError(404, 'storage_file_not_found', 'The requested file could not be found.');
-    res.writeHead(200, {
-      'Content-Type': file.mimeType,
-      'Content-Length': file.bytes.length,
-      'Content-Disposition': `attachment; filename="${file.name}"`,
-    });
-    res.end(file.bytes);
-    return 200;
+    const headers = { 'Content-Type': file.mimeType, 'Content-Disposition': `attachment; filename="${file.name}"` };
+    const range = header(req, 'range');
+    if (range === null) return this.send(res, 200, headers, file.bytes);
+    const [start, end] = this.range(range, file.bytes.length);
+    const partial = { ...headers, 'Accept-Ranges': 'bytes', 'Content-Range': `bytes ${start}-${end}/${file.bytes.length}` };
+    return this.send(res, 206, partial, file.bytes.subarray(start, end + 1));
+  }
+
+  /** The inclusive byte range a Range header asks for, checked as the server checks it. */
+  private range(value: string, size: number): [number, number] {
+    const match = /^(\w+)=(\d+)-(\d*)$/.exec(value.trim());
+    const start = Number(match?.[2] ?? NaN);
+    const end = match?.[3] ? Number(match[3]) : Math.min(start + this.rangeChunkBytes - 1, size - 1);
+    if (match?.[1] !== 'bytes' || !(start < end) || end >= size)
+      throw new ApiError(
+        416,
+        'storage_invalid_range',
+        'The requested range is not satisfiable. Please check the value of the Range header.',
+      );
+    return [start, end];
+  }
+
+  private send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): number {
+    res.writeHead(status, { ...headers, 'Content-Length': body.length });
+    const cut = this.cut;
+    if (cut === null || cut.times <= 0) {
+      res.end(body);
+      return status;
+    }
+    cut.times -= 1;
+    res.write(body.subarray(0, cut.afterBytes), () => res.socket?.destroy());
+    return status;
   }
 }
 

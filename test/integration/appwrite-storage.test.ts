@@ -98,11 +98,31 @@ describe('Appwrite Storage sources', () => {
     assert.equal(outcome, 'completed');
     assert.equal(record.sourceUrl, `${fake.endpoint}/storage/buckets/${BUCKET}/files/clip-1/download`);
     assert.ok(input !== null && VIDEO.equals(input), 'the encoder got the stored bytes');
-    assert.deepEqual(fake.storage.downloads, [{ bucketId: BUCKET, fileId: 'clip-1', project: 'vc-test', key: FULL_KEY }]);
+    assert.deepEqual(fake.storage.downloads, [{ bucketId: BUCKET, fileId: 'clip-1', project: 'vc-test', key: FULL_KEY, range: null }]);
     assert.equal(videoRow(fake, 'stored').status, 'completed');
     assert.ok(captured.text().includes('source downloaded'), 'the download was logged');
     assert.equal(captured.text().includes(FULL_KEY), false, 'the key is in no log line');
     assert.equal(JSON.stringify(record).includes(FULL_KEY), false, 'a serialised record leaves the key out');
+  });
+
+  it('resumes a download cut mid-file with Range, piece by piece under the server’s cap on a range', async () => {
+    fake.storage.putFile(BUCKET, 'cut', VIDEO);
+    addVideo(fake, 'cut', { source_file_id: 'cut' });
+    fake.storage.rangeChunkBytes = 8 * 1024;
+    fake.storage.cut = { afterBytes: 10 * 1024, times: 1 };
+    const captured = capturingLogger();
+    const { outcome, input } = await runOne({ APPWRITE_SOURCE_BUCKET_ID: BUCKET }, captured.log);
+    assert.equal(outcome, 'completed');
+    assert.ok(input !== null && VIDEO.equals(input), 'the encoder got the stored bytes, whole');
+    const ranges = fake.storage.downloads.map((d) => d.range);
+    assert.equal(ranges[0], null);
+    const starts = ranges.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
+    assert.ok(starts.length >= 4 && starts[0]! <= 10 * 1024, `pieces from ${ranges.join(', ')}`);
+    assert.ok(
+      fake.storage.downloads.every((d) => d.key === FULL_KEY),
+      'every piece asked with the key',
+    );
+    assert.match(captured.text(), /source download resumed/);
   });
 
   it('APPWRITE_DELETE_SOURCE_AFTER: deletes the file of a completed row, keeps that of a failed one', async () => {
