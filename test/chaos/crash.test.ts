@@ -40,7 +40,7 @@ async function waitForStep(d: SpawnedDaemon, step: string, maxMs: number): Promi
   return seen;
 }
 
-describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
+describe('chaos: SIGKILL at random moments', { timeout: 900_000 }, () => {
   let files: TestServer;
   let storage: string;
   let env: Record<string, string>;
@@ -100,10 +100,13 @@ describe('chaos: SIGKILL at random moments', { timeout: 240_000 }, () => {
         await daemon.waitHealthy();
       }
       try {
-        const deadline = Date.now() + 120_000;
-        while (Date.now() < deadline) {
+        // Waits while the queue drains, however slow the machine: only 90 s without a job ending fails.
+        let [ended, lastProgress] = [-1, Date.now()];
+        while (Date.now() - lastProgress < 90_000) {
           const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
-          if (jobs.every((j: any) => j.status === 'completed' || j.status === 'failed')) break;
+          const done = jobs.filter((j: any) => j.status === 'completed' || j.status === 'failed').length;
+          if (done === jobs.length) break;
+          if (done > ended) [ended, lastProgress] = [done, Date.now()];
           await delay(250);
         }
         const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
