@@ -25,6 +25,12 @@ mkdir -p "$ASSETS/licenses"
 for copy in "${COPIES[@]}"; do
   cp "node_modules/${copy%%:*}" "$ASSETS/${copy#*:}"
 done
+# Which versions are bundled, under which licence (readme.txt points here).
+node -e '
+  const pkg = (name) => require("./node_modules/" + name + "/package.json");
+  const line = (name) => `${name} ${pkg(name).version} (${pkg(name).license}), ${pkg(name).homepage ?? ""}`;
+  console.log(["Bundled third-party libraries:", line("hls.js"), line("plyr")].join("\n"));
+' > "$ASSETS/licenses/BUNDLED.txt"
 [ "${1:-}" = "--no-zip" ] && exit 0
 mkdir -p dist
 rm -f dist/video-compressor-wordpress.zip

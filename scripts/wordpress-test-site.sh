@@ -4,7 +4,7 @@
 # MariaDB you care about: it replaces the database vc_wp_test and /etc/wordpress/config-127.0.0.1.php.
 #
 #   scripts/wordpress-test-site.sh setup PORT   install if needed, build the site, print JSON
-#                                              {url, docroot, router, admin, editor, subscriber}
+#                                              {url, docroot, router, admin, editor, author, subscriber}
 #   scripts/wordpress-test-site.sh serve PORT   serve it in the foreground (php -S, 4 workers)
 #   scripts/wordpress-test-site.sh PORT         both
 set -euo pipefail
@@ -18,6 +18,8 @@ WP_CONTENT=/var/lib/wordpress/wp-content
 build_plugin() {
   scripts/build-wordpress-plugin.sh --no-zip
   rm -rf "$WP_CONTENT/plugins/video-compressor" "$WP_CONTENT/themes/vc-test"
+  # Must-use plugins a test left behind (it writes them to reach inside a request) go too.
+  rm -f "$WP_CONTENT"/mu-plugins/vcmp-test-*.php
   cp -r wordpress/video-compressor "$WP_CONTENT/plugins/video-compressor"
   cp -r wordpress/test-site/theme "$WP_CONTENT/themes/vc-test"
 }

@@ -3,6 +3,7 @@ import type { Monitoring } from './alerts/monitoring.js';
 import { CallbackService } from './callbacks/callback-service.js';
 import { CallbackStore } from './callbacks/callback-store.js';
 import type { AppConfig } from './config/config.js';
+import { isAppError } from './errors.js';
 import { sourceJobToJson } from './domain/source-job.js';
 import type { WorkerControl } from './domain/worker.js';
 import type { Logger } from './logging/logger.js';
@@ -52,6 +53,8 @@ export function createCallbacks(o: {
         return detail ? sourceJobToJson(detail.job) : null;
       } catch (err) {
         // The callback still goes out, without the record: the receiver learns the key and the event.
+        // A record deleted in its CMS (a job cancelled by the deletion) has nothing to read: no warning.
+        if (isAppError(err, 'not_found')) return null;
         log.warn({ err, job: key }, 'could not read the job for its callback');
         return null;
       }

@@ -3,7 +3,11 @@ import type { RawEnv } from './schema.js';
 
 /** Where and how to reach the WordPress site (`SOURCES=wordpress`). */
 export interface WordpressConfig {
-  /** The site's address (home URL), no trailing slash; the REST API is `<url>/wp-json`. */
+  /**
+   * The site's address (home URL), no trailing slash. The REST API root is discovered from it
+   * (the Link header of its pages: `<url>/wp-json/`, or `<url>/index.php?rest_route=/` without
+   * pretty permalinks) and must be on the same origin, the only one the password is sent to.
+   */
   readonly url: string;
   readonly user: string;
   /** An Application Password of `user` (spaces as WordPress shows them are fine). Never logged. */

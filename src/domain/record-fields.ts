@@ -4,7 +4,7 @@ import { JOB_STATUSES, JOB_STEPS, type JobStatus, type JobStep } from './record.
 /**
  * The record's fields, once. Every store and CMS derives its shape from this table: the local
  * `jobs` table's columns (checked by a test against the migrations), the API's JSON, Appwrite's
- * columns and field map, WordPress's `vc_` meta (and the plugin's PHP list, checked by a test).
+ * columns and field map, WordPress's `vcmp_` meta (and the plugin's PHP list, checked by a test).
  * Adding a field here is the whole change for the mappings; each store then needs its migration.
  */
 export type FieldType =
@@ -164,7 +164,7 @@ export function fitToField(field: RecordField, text: string): string {
   return max !== undefined && text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** The REST type WordPress registers each `vc_` meta with (`register_post_meta`). */
+/** The REST type WordPress registers each `vcmp_` meta with (`register_post_meta`). */
 export function wordpressMetaType(field: RecordField): 'string' | 'integer' | 'number' | 'array' {
   switch (RECORD_FIELD_TABLE[field].type) {
     case 'integer':

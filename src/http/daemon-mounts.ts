@@ -43,8 +43,11 @@ export function daemonMounts(deps: DaemonMountDeps): AppMount[] {
   ];
 }
 
-/** POST /api/webhooks/<kind> for each CMS source listed in SOURCES: a verified call wakes the poller. */
-function webhookMounts({ config, worker, log }: DaemonMountDeps): AppMount[] {
+/**
+ * POST /api/webhooks/<kind> for each CMS source listed in SOURCES: a verified call wakes the
+ * poller; WordPress's deletion notice goes to the operations (checked there against the record).
+ */
+function webhookMounts({ config, worker, operations, log }: DaemonMountDeps): AppMount[] {
   const pollNow = (): void => worker.pollNow();
   const mounts: AppMount[] = [];
   for (const kind of config.worker.sources) {
@@ -52,7 +55,12 @@ function webhookMounts({ config, worker, log }: DaemonMountDeps): AppMount[] {
       const handler = appwriteWebhookRouter({ config: config.appwrite, pollNow, log: log.child({ module: 'appwrite' }) });
       mounts.push({ path: '/api/webhooks/appwrite', handler });
     } else if (kind === 'wordpress' && config.wordpress) {
-      const handler = wordpressWebhookRouter({ config: config.wordpress, pollNow, log: log.child({ module: 'wordpress' }) });
+      const handler = wordpressWebhookRouter({
+        config: config.wordpress,
+        pollNow,
+        attachmentDeleted: async (id) => void (await operations.recordDeleted(`wordpress-${id}`)),
+        log: log.child({ module: 'wordpress' }),
+      });
       mounts.push({ path: '/api/webhooks/wordpress', handler });
     }
   }

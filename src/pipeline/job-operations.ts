@@ -53,6 +53,12 @@ export interface DeleteOutcome {
   readonly ladderRemoved: boolean;
 }
 
+/**
+ * What a CMS's notice that a record was deleted led to: nothing (the record is still there),
+ * the job running here cancelled, its ladder removed, or nothing left to remove.
+ */
+export type DeletedRecordOutcome = 'present' | 'cancelled' | 'ladder_removed' | 'absent';
+
 /** A merged page across sources can reach this deep at most (page × per_page). */
 export const MAX_MERGED_DEPTH = 10_000;
 
@@ -196,6 +202,30 @@ export class JobOperations {
     if (record === 'absent' && !ladderRemoved) throw new AppError('not_found', `no job ${key}`);
     this.log.info({ job: key, record, ladderRemoved }, 'job deleted by the operator');
     return { key, record, ladderRemoved };
+  }
+
+  /**
+   * A CMS says the record of `key` was deleted (WordPress's signed `attachment.deleted`). The
+   * notice is not trusted: the record is read again, and nothing happens unless it is gone. A job
+   * this daemon runs is cancelled as the operator's cancel does it (its heartbeat would learn of
+   * the deletion anyway, a beat later): it stops, publishes nothing, writes nothing back. Its
+   * ladder from an earlier attempt is then left to the ladder GC: removing it here would race the
+   * job's own last steps. Otherwise the ladder is taken down at once.
+   */
+  async recordDeleted(key: string): Promise<DeletedRecordOutcome> {
+    const { source, id } = this.address(key);
+    const log = this.log.child({ job: key });
+    if (await source.getJob(id)) {
+      log.info('deletion notice for a record that still exists: ignored');
+      return 'present';
+    }
+    if (this.worker.abortJob(key, 'cancelled')) {
+      log.info('record deleted in its CMS: the running job was cancelled');
+      return 'cancelled';
+    }
+    const removed = (await unpublishLadder({ hlsDir: this.hlsDir, key, log })) !== null;
+    log.info({ ladderRemoved: removed }, 'record deleted in its CMS');
+    return removed ? 'ladder_removed' : 'absent';
   }
 
   /** The source named by `key` (`<source>-<id>`, or a bare local id as the API always took). */

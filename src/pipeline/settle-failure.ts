@@ -1,5 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import type { AppError } from '../errors.js';
+import { isAppError, type AppError } from '../errors.js';
 import type { VideoRecord } from '../domain/record.js';
 import { jobKey } from '../domain/job-key.js';
 import { decideFailure, describeSchedule } from './retry-policy.js';
@@ -35,6 +35,12 @@ export async function settleFailure(o: { record: VideoRecord; error: AppError; d
       }
     }
   } catch (writeErr) {
+    // Cancelled or deleted in the CMS while this attempt ran (the write found out): there is nothing to write any more.
+    if (isAppError(writeErr, 'cancelled')) {
+      log.info({ jobError: error.code, reason: writeErr.message }, 'job cancelled in the CMS meanwhile; outcome not written');
+      deps.events.emit({ type: 'job_cancelled', key: jobKey(record) });
+      return 'cancelled';
+    }
     // The record stays "processing"; its lease expires and a later poll retries it.
     log.error(
       { err: writeErr, jobError: error.code },

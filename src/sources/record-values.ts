@@ -16,7 +16,7 @@ import type { PublishResult } from '../domain/rendition.js';
 /**
  * What every CMS source writes, by record field: the claim, heartbeat and write-backs as values,
  * and a record read back from a CMS's fields. Appwrite turns these into columns (its field map),
- * WordPress into `vc_` meta.
+ * WordPress into `vcmp_` meta.
  */
 export type FieldValues = Partial<Record<RecordField, unknown>>;
 

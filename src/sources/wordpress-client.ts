@@ -1,6 +1,8 @@
 import axios, { isAxiosError, type AxiosInstance } from 'axios';
 import type { WordpressConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import { discoverRestRoot, RestRootCache, routeRequest } from './wordpress-rest-root.js';
 
 /** What a client needs to reach the site; the password never leaves this slice. */
 export type WordpressConnection = Pick<WordpressConfig, 'url' | 'user' | 'appPassword' | 'timeoutMs'>;
@@ -8,16 +10,33 @@ export type WordpressConnection = Pick<WordpressConfig, 'url' | 'user' | 'appPas
 /** The plugin's REST namespace (wordpress/video-compressor/includes/rest.php). */
 export const PLUGIN_NAMESPACE = 'video-compressor/v1';
 
+/** The plugin's capability for claims and write-backs (granted to administrators when the plugin is activated). */
+export const PLUGIN_CAPABILITY = 'manage_video_compressor';
+
+/** The site's REST root, discovered once (see wordpress-rest-root.ts); a failure is a retryable `cms_error` naming the site. */
+export function restRootsOf(connection: Pick<WordpressConnection, 'url' | 'timeoutMs'>, log?: Logger): RestRootCache {
+  return new RestRootCache(async () => {
+    try {
+      return await discoverRestRoot(connection, log);
+    } catch (err) {
+      throw transportError(err, 'looking for its REST API', connection.url);
+    }
+  }, log);
+}
+
 /**
- * An axios instance on `<url>/wp-json/` with Basic auth (the Application Password). It never
- * throws on HTTP status: callers branch on the status, and a thrown axios error (network,
- * timeout) is turned into an AppError without its request config, which holds the password.
+ * An axios instance on the site's REST root with Basic auth (the Application Password). Callers
+ * name routes relative to the root (`wp/v2/media`); each request waits for the root (discovered
+ * on first use: `/wp-json/` on a site with pretty permalinks, `?rest_route=` on one without) and
+ * is pointed there. It never throws on HTTP status: callers branch on the status, and a thrown
+ * axios error (network, timeout) is turned into an AppError without its request config, which
+ * holds the password.
  */
-export function createWordpressHttp(connection: WordpressConnection): AxiosInstance {
+export function createWordpressHttp(connection: WordpressConnection, options: { log?: Logger; roots?: RestRootCache } = {}): AxiosInstance {
+  const roots = options.roots ?? restRootsOf(connection, options.log);
   // WordPress shows the password in groups with spaces; it accepts it either way.
   const token = Buffer.from(`${connection.user}:${connection.appPassword}`, 'utf8').toString('base64');
-  return axios.create({
-    baseURL: `${connection.url}/wp-json/`,
+  const http = axios.create({
     timeout: connection.timeoutMs,
     headers: { Authorization: `Basic ${token}`, Accept: 'application/json' },
     validateStatus: () => true,
@@ -25,6 +44,13 @@ export function createWordpressHttp(connection: WordpressConnection): AxiosInsta
     maxRedirects: 0,
     proxy: false,
   });
+  http.interceptors.request.use(async (config) => routeRequest(await roots.get(), config));
+  http.interceptors.response.use((res) => {
+    // The REST API answers its 404s in JSON: an HTML one means the root moved (permalinks switched), so look again next time.
+    if (res.status === 404 && (typeof res.data !== 'object' || res.data === null)) roots.forget();
+    return res;
+  });
+  return http;
 }
 
 /** A non-2xx answer of the REST API, read for what an operator can act on. */
@@ -54,7 +80,7 @@ function errorMessageOf(data: unknown): string {
 
 /**
  * The `cms_error` for an answer we cannot use, with the fix when there is a known one: the plugin
- * missing (404 `rest_no_route` on its routes), the password refused (401), a user without rights.
+ * missing (404 `rest_no_route` on its routes), the password refused (401), a user without the plugin's capability (403).
  */
 export function answerError(answer: WordpressAnswer, doing: string, connection: Pick<WordpressConnection, 'url' | 'user'>): AppError {
   const code = errorCodeOf(answer.data);
@@ -70,7 +96,9 @@ export function answerError(answer: WordpressAnswer, doing: string, connection: 
   if (answer.status === 403) {
     return new AppError(
       'cms_unauthorized',
-      `WordPress denied ${connection.user} while ${doing} (403 ${code}): the user must be an editor or administrator (upload_files, edit_others_posts)`,
+      `WordPress denied ${connection.user} while ${doing} (403 ${code}): the user needs the ${PLUGIN_CAPABILITY} capability ` +
+        `(an administrator has it; for another user: wp user add-cap ${connection.user} ${PLUGIN_CAPABILITY}) ` +
+        'and the right to edit every media item (upload_files, edit_others_posts: an editor or administrator)',
       { context },
     );
   }

@@ -4,7 +4,7 @@ import type { SourceJob } from '../domain/source-job.js';
 import { isoOf, jobFromFields, recordFromFields, type FieldValues, type RecordIdentity } from './record-values.js';
 
 /** Attachment meta keys are the record fields with this prefix (the plugin registers them). */
-export const META_PREFIX = 'vc_';
+export const META_PREFIX = 'vcmp_';
 
 /** The fields of a media item the daemon reads (`_fields=` keeps the answers small). */
 export const MEDIA_FIELDS = 'id,date_gmt,modified_gmt,source_url,title,mime_type,meta';
@@ -20,7 +20,7 @@ export interface MediaItem {
   readonly meta?: Readonly<Record<string, unknown>>;
 }
 
-/** `register_post_meta` types of the plugin's `vc_` meta, derived from the field table (the PHP list is checked against it). */
+/** `register_post_meta` types of the plugin's `vcmp_` meta, derived from the field table (the PHP list is checked against it). */
 export const META_TYPES: Readonly<Record<RecordField, string>> = Object.fromEntries(
   RECORD_FIELDS.map((f) => [f, wordpressMetaType(f)]),
 ) as Record<RecordField, string>;
@@ -31,7 +31,7 @@ export function metaValue(item: MediaItem, field: RecordField): unknown {
   return value === '' || value === undefined ? null : value;
 }
 
-/** `{ meta: { vc_status: … } }` for POST /wp/v2/media/<id>; null deletes the meta (WordPress's rule). */
+/** `{ meta: { vcmp_status: … } }` for POST /wp/v2/media/<id>; null deletes the meta (WordPress's rule). */
 export function toMeta(values: FieldValues): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).map(([field, value]) => [META_PREFIX + field, value ?? null]));
 }
@@ -64,7 +64,7 @@ export function toRecord(item: MediaItem): VideoRecord | null {
   return identity && recordFromFields((field) => metaValue(item, field), identity);
 }
 
-/** The video as the operator sees it; null for an attachment the daemon does not track (no vc_status) or whose id is unusable. */
+/** The video as the operator sees it; null for an attachment the daemon does not track (no vcmp_status) or whose id is unusable. */
 export function toJob(item: MediaItem): SourceJob | null {
   const identity = identityOf(item);
   if (!identity || metaValue(item, 'status') === null) return null;

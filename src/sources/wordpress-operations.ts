@@ -32,7 +32,7 @@ type Transition = keyof typeof TRANSITIONS;
 
 /**
  * The operator's side of the WordPress source. Retry, cancel and requeue are the plugin's
- * compare-and-set routes (one UPDATE of vc_status, the other meta in the same transaction), so a
+ * compare-and-set routes (one UPDATE of vcmp_status, the other meta in the same transaction), so a
  * worker's claim and an operator's action never half-overwrite each other. Priority, ladder and
  * cleared outputs are meta writes through core REST after reading the video: a race there only
  * costs a stale value, never a lost claim.
@@ -123,7 +123,7 @@ export class WordpressOperations {
   /** The page the query asks for, in requests of at most core's page size (a merged listing may ask for thousands). */
   private async listTracked(query: JobQuery): Promise<{ total: number; jobs: SourceJob[] }> {
     const text = query.text?.trim();
-    const filter = { vc_tracked: 1, ...(query.status ? { vc_status: query.status } : {}), ...(text ? { vc_search: text } : {}) };
+    const filter = { vcmp_tracked: 1, ...(query.status ? { vcmp_status: query.status } : {}), ...(text ? { vcmp_search: text } : {}) };
     const jobs: SourceJob[] = [];
     let total = 0;
     for (let got = 0; got < query.limit;) {
@@ -165,8 +165,8 @@ export class WordpressOperations {
       doing,
     );
     const code = errorCodeOf(answer.data);
-    if (answer.status === 404 && code === 'vc_not_found') throw notFound(id);
-    if (answer.status === 409 && code === 'vc_conflict')
+    if (answer.status === 404 && code === 'vcmp_not_found') throw notFound(id);
+    if (answer.status === 409 && code === 'vcmp_conflict')
       throw conflict(id, conflictStatus(answer.data), `only a video that is ${from.join(' or ')} can be ${done}`);
     if (answer.status !== 200) throw this.wp.refused(answer, doing);
     return this.jobOf(answer, doing);
@@ -210,8 +210,8 @@ function conflict(id: string, status: string, rule: string): AppError {
   return new AppError('conflict', `${rule}; video ${id} is ${status}`, { context: { id, status } });
 }
 
-/** The status the plugin's 409 names (`data.vc_status`). */
+/** The status the plugin's 409 names (`data.vcmp_status`). */
 function conflictStatus(data: unknown): string {
-  const status = (data as { data?: { vc_status?: unknown } } | null)?.data?.vc_status;
+  const status = (data as { data?: { vcmp_status?: unknown } } | null)?.data?.vcmp_status;
   return typeof status === 'string' && status !== '' ? status : 'unknown';
 }

@@ -1,6 +1,6 @@
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import type { WordpressConfig } from '../config/config.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { claimValues, completeValues, failValues, heartbeatValues, releaseValues, type FieldValues } from './record-values.js';
 import type { CmsSource, SourceHealth } from './cms-source.js';
@@ -59,7 +59,7 @@ export class WordpressSource implements CmsSource {
     this.leaseSeconds = leaseSeconds;
     this.log = log;
     this.now = now;
-    this.http = createWordpressHttp(config);
+    this.http = createWordpressHttp(config, { log });
     this.ops = new WordpressOperations({
       request: (request, doing) => this.request(request, doing),
       refused: (answer, doing) => this.refused(answer, doing),
@@ -71,8 +71,8 @@ export class WordpressSource implements CmsSource {
     const now = this.now();
     const staleBefore = new Date(now.getTime() - this.leaseSeconds * 1000).toISOString();
     const [pending, stale] = await Promise.all([
-      this.listMedia({ vc_status: 'pending', vc_due_before: now.toISOString() }, limit),
-      this.listMedia({ vc_status: 'processing', vc_heartbeat_before: staleBefore }, limit),
+      this.listMedia({ vcmp_status: 'pending', vcmp_due_before: now.toISOString() }, limit),
+      this.listMedia({ vcmp_status: 'processing', vcmp_heartbeat_before: staleBefore }, limit),
     ]);
     const records: VideoRecord[] = [];
     for (const item of [...pending.items, ...stale.items]) {
@@ -85,16 +85,21 @@ export class WordpressSource implements CmsSource {
 
   async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
     const answer = await this.request(
-      { method: 'POST', url: `${PLUGIN_NAMESPACE}/claim/${record.id}`, data: { worker: workerId, lease: this.leaseSeconds } },
+      {
+        method: 'POST',
+        url: `${PLUGIN_NAMESPACE}/claim/${record.id}`,
+        // Due by this daemon's clock, as in its listing: the plugin refuses a video not due yet.
+        data: { worker: workerId, lease: this.leaseSeconds, due_before: this.now().toISOString() },
+      },
       `claiming video ${record.id}`,
     );
-    // 409: another worker won; 404 vc_not_found: deleted (or no longer a video) since the poll.
-    if (answer.status === 409 || (answer.status === 404 && errorCodeOf(answer.data) === 'vc_not_found')) return null;
+    // 409: another worker won; 404 vcmp_not_found: deleted (or no longer a video) since the poll.
+    if (answer.status === 409 || (answer.status === 404 && errorCodeOf(answer.data) === 'vcmp_not_found')) return null;
     if (answer.status !== 200) throw this.refused(answer, `claiming video ${record.id}`);
     const nowIso = this.now().toISOString();
     const values = claimValues(record, workerId, nowIso);
     // The plugin set status, owner and lease; a reclaim also records the lost attempt.
-    if (record.status === 'processing') await this.writeMeta(record.id, values, `recording the reclaim of video ${record.id}`);
+    if (record.status === 'processing' && !(await this.reclaimRecorded(record.id, values))) return null;
     return {
       ...record,
       status: 'processing',
@@ -102,6 +107,14 @@ export class WordpressSource implements CmsSource {
       heartbeatAt: nowIso,
       retryCount: (values.retry_count as number | undefined) ?? record.retryCount,
     };
+  }
+
+  /**
+   * The claim is one atomic write, so no second worker can hold it; this read stops a job whose
+   * video was deleted or cancelled during the encode before its ladder is published.
+   */
+  async confirmClaim(id: string): Promise<void> {
+    await this.owned(id, 'confirming the claim');
   }
 
   async heartbeat(id: string, progress: Progress): Promise<void> {
@@ -177,20 +190,25 @@ export class WordpressSource implements CmsSource {
       context: 'edit',
       _fields: MEDIA_FIELDS,
     };
-    const answer = await this.request({ method: 'GET', url: 'wp/v2/media', params }, `listing ${filter.vc_status} videos`);
-    if (answer.status !== 200 || !Array.isArray(answer.data)) throw this.refused(answer, `listing ${filter.vc_status} videos`);
+    const answer = await this.request({ method: 'GET', url: 'wp/v2/media', params }, `listing ${filter.vcmp_status} videos`);
+    if (answer.status !== 200 || !Array.isArray(answer.data)) throw this.refused(answer, `listing ${filter.vcmp_status} videos`);
     const total = Number(answer.headers['x-wp-total'] ?? answer.data.length);
     return { total: Number.isFinite(total) ? total : answer.data.length, items: answer.data as MediaItem[] };
   }
 
   /** Re-reads the video, checks it is still ours, then writes (the contract of heartbeat and the write-backs). */
   private async ownedWrite(id: string, doing: string, values: () => FieldValues): Promise<void> {
+    await this.owned(id, doing);
+    await this.writeMeta(id, values(), `${doing} (video ${id})`);
+  }
+
+  /** Throws `cancelled` for a video cancelled or deleted, `lease_expired` for one another worker holds now. */
+  private async owned(id: string, doing: string): Promise<void> {
     const answer = await this.request(
       { method: 'GET', url: `wp/v2/media/${id}`, params: { context: 'edit', _fields: MEDIA_FIELDS } },
       `${doing} (video ${id})`,
     );
-    if (answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id')
-      throw new AppError('lease_expired', `video ${id} was deleted`, { context: { id } });
+    if (isDeleted(answer)) throw deleted(id);
     if (answer.status !== 200) throw this.refused(answer, `${doing} (video ${id})`);
     const item = answer.data as MediaItem;
     const status = metaValue(item, 'status');
@@ -205,12 +223,24 @@ export class WordpressSource implements CmsSource {
         },
       );
     }
-    await this.writeMeta(id, values(), `${doing} (video ${id})`);
   }
 
   private async writeMeta(id: string, values: FieldValues, doing: string): Promise<void> {
     const answer = await this.request({ method: 'POST', url: `wp/v2/media/${id}`, data: { meta: toMeta(values) } }, doing);
+    // Deleted between the read and the write.
+    if (isDeleted(answer)) throw deleted(id);
     if (answer.status !== 200) throw this.refused(answer, doing);
+  }
+
+  /** Records a reclaim's lost attempt; false when the video was deleted since the claim (nothing to process). */
+  private async reclaimRecorded(id: string, values: FieldValues): Promise<boolean> {
+    try {
+      await this.writeMeta(id, values, `recording the reclaim of video ${id}`);
+      return true;
+    } catch (err) {
+      if (isAppError(err, 'cancelled')) return false;
+      throw err;
+    }
   }
 
   private async request(config: AxiosRequestConfig, doing: string): Promise<WordpressResponse> {
@@ -233,4 +263,17 @@ export class WordpressSource implements CmsSource {
     }
     return error;
   }
+}
+
+/** Core's answer for an attachment that does not exist (any more). */
+function isDeleted(answer: WordpressAnswer): boolean {
+  return answer.status === 404 && errorCodeOf(answer.data) === 'rest_post_invalid_id';
+}
+
+/**
+ * A video deleted in WordPress ends its job as cancelled, like an operator's cancel: FFmpeg stops,
+ * nothing is published and nothing is written back (there is no record left to write to).
+ */
+function deleted(id: string): AppError {
+  return new AppError('cancelled', `video ${id} was deleted in WordPress`, { context: { id, deleted: true } });
 }

@@ -213,7 +213,7 @@ describe('gc and requeue --missing-ladder over WordPress and Appwrite', () => {
     const row = videoRow(fake, 'lost');
     assert.deepEqual([row.status, row.priority, row.hls_url], ['pending', 10, null], JSON.stringify(row));
     const meta = await wpMeta(wpId);
-    assert.deepEqual([meta.vc_status, meta.vc_priority, meta.vc_hls_url], ['pending', 10, ''], JSON.stringify(meta));
+    assert.deepEqual([meta.vcmp_status, meta.vcmp_priority, meta.vcmp_hls_url], ['pending', 10, ''], JSON.stringify(meta));
 
     await vc.api('POST', '/api/poll');
     for (const key of keys) {
@@ -222,7 +222,7 @@ describe('gc and requeue --missing-ladder over WordPress and Appwrite', () => {
       assert.match(job.hls_url, new RegExp(`/storage/hls/${key}/master\\.m3u8$`));
       assert.equal(await exists(master(key)), true, `${key} rebuilt`);
     }
-    assert.equal((await wpMeta(wpId)).vc_status, 'completed');
+    assert.equal((await wpMeta(wpId)).vcmp_status, 'completed');
     assert.deepEqual((await readdir(path.join(vc.storageDir, 'hls'))).sort(), [...keys].sort());
   });
 });

@@ -99,7 +99,7 @@ describe('operator window over local, Appwrite and WordPress', () => {
   const uploadVideo = async (bytes: Buffer, name: string): Promise<{ id: number; file: string }> => {
     const upload = await uploadMedia(site, 'editor', bytes, name, 'video/mp4');
     // Pending on upload, unless a poll of the daemon already running took it while WordPress answered.
-    assert.ok(['pending', 'processing'].includes(upload.meta.vc_status), JSON.stringify(upload.meta));
+    assert.ok(['pending', 'processing'].includes(upload.meta.vcmp_status), JSON.stringify(upload.meta));
     return { id: upload.id, file: path.join(WP_ROOT, decodeURIComponent(new URL(upload.source_url).pathname)) };
   };
 
@@ -161,7 +161,7 @@ describe('operator window over local, Appwrite and WordPress', () => {
     const wpKey = `wordpress-${wp.id}`;
     addVideo(fake, 'missing', { source_url: files.url('/missing.mp4'), title: 'Missing' });
     await vc.api('POST', '/api/poll');
-    await waitFor('both failures', async () => rowStatus('missing') === 'failed' && (await wpMeta(wp.id)).vc_status === 'failed', {
+    await waitFor('both failures', async () => rowStatus('missing') === 'failed' && (await wpMeta(wp.id)).vcmp_status === 'failed', {
       timeoutMs: 30_000,
       everyMs: 200,
     });
@@ -194,18 +194,18 @@ describe('operator window over local, Appwrite and WordPress', () => {
     const row = videoRow(fake, 'missing');
     assert.deepEqual([row.status, row.priority, row.error_code], ['pending', 1, null]);
     const meta = await wpMeta(wp.id);
-    assert.deepEqual([meta.vc_status, meta.vc_priority, meta.vc_error_code], ['pending', 1, '']);
+    assert.deepEqual([meta.vcmp_status, meta.vcmp_priority, meta.vcmp_error_code], ['pending', 1, '']);
 
     // Cancelling the job that held the worker frees it for the retried ones.
     assert.equal((await vc.api('POST', `/api/jobs/${gated}/cancel`)).status, 200);
-    await waitFor('both to be done', async () => terminal(rowStatus('missing')) && terminal((await wpMeta(wp.id)).vc_status), {
+    await waitFor('both to be done', async () => terminal(rowStatus('missing')) && terminal((await wpMeta(wp.id)).vcmp_status), {
       timeoutMs: 60_000,
       everyMs: 200,
     });
     assert.equal(rowStatus('missing'), 'completed', JSON.stringify(videoRow(fake, 'missing')));
-    assert.equal((await wpMeta(wp.id)).vc_status, 'completed');
+    assert.equal((await wpMeta(wp.id)).vcmp_status, 'completed');
     assert.match(videoRow(fake, 'missing').hls_url, /\/storage\/hls\/appwrite-missing\/master\.m3u8$/);
-    assert.match((await wpMeta(wp.id)).vc_hls_url, new RegExp(`/storage/hls/${wpKey}/master\\.m3u8$`));
+    assert.match((await wpMeta(wp.id)).vcmp_hls_url, new RegExp(`/storage/hls/${wpKey}/master\\.m3u8$`));
   });
 
   it('cancels a running Appwrite job: the row ends cancelled, its FFmpeg is gone and so is its temp directory', async () => {
@@ -268,7 +268,7 @@ describe('operator window over local, Appwrite and WordPress', () => {
     const row = videoRow(fake, 'done');
     assert.deepEqual([row.status, row.hls_url, row.poster_url, row.renditions], ['completed', null, null, null]);
     const meta = await wpMeta(wp.id);
-    assert.deepEqual([meta.vc_status, meta.vc_hls_url, meta.vc_poster_url], ['completed', '', '']);
+    assert.deepEqual([meta.vcmp_status, meta.vcmp_hls_url, meta.vcmp_poster_url], ['completed', '', '']);
 
     assert.equal(await exists(ladder(local)), true);
     const deleted = await vc.api('DELETE', `/api/jobs/${local}`);
@@ -281,7 +281,7 @@ describe('operator window over local, Appwrite and WordPress', () => {
     const wp = await uploadVideo(videoBytes(4096), 'edge.mp4');
     addVideo(fake, 'edge', { source_url: files.url('/missing.mp4') });
     await vc.api('POST', '/api/poll');
-    await waitFor('both failures', async () => rowStatus('edge') === 'failed' && (await wpMeta(wp.id)).vc_status === 'failed', {
+    await waitFor('both failures', async () => rowStatus('edge') === 'failed' && (await wpMeta(wp.id)).vcmp_status === 'failed', {
       timeoutMs: 30_000,
       everyMs: 200,
     });
@@ -310,6 +310,6 @@ describe('operator window over local, Appwrite and WordPress', () => {
     // The same change with the key goes through: the refusals above were the auth and the validation.
     for (const key of ['appwrite-edge', `wordpress-${wp.id}`])
       assert.equal((await vc.api('PATCH', `/api/jobs/${key}`, { priority: 7 })).status, 200);
-    assert.deepEqual([videoRow(fake, 'edge').priority, (await wpMeta(wp.id)).vc_priority], [7, 7]);
+    assert.deepEqual([videoRow(fake, 'edge').priority, (await wpMeta(wp.id)).vcmp_priority], [7, 7]);
   });
 });

@@ -4,8 +4,8 @@
  * (scripts/wordpress-test-site.sh).
  *
  * The plugin's claim decides whether a lease expired by the site's own clock, so time cannot be
- * moved for the source: instead `advance(ms)` ages the record's lease and retry times (vc_heartbeat_at,
- * vc_next_attempt_at) by `ms`, which is what time passing means to both the source and the plugin.
+ * moved for the source: instead `advance(ms)` ages the record's lease and retry times (vcmp_heartbeat_at,
+ * vcmp_next_attempt_at) by `ms`, which is what time passing means to both the source and the plugin.
  */
 import { readFile } from 'node:fs/promises';
 import { after, before } from 'node:test';
@@ -22,7 +22,7 @@ import { startWordpressSite, uploadMedia, type WordpressRole, type WordpressSite
 const LEASE_SECONDS = 120;
 /** Creation dates of the contract's records, a second apart from here (WordPress keeps whole seconds). */
 const CREATED_FROM = Date.parse('2020-01-01T00:00:00.000Z');
-const AGED_FIELDS = ['vc_heartbeat_at', 'vc_next_attempt_at'] as const;
+const AGED_FIELDS = ['vcmp_heartbeat_at', 'vcmp_next_attempt_at'] as const;
 
 let site: WordpressSite;
 let clip: Buffer;
@@ -82,18 +82,19 @@ async function underTest(): Promise<SourceUnderTest> {
       const upload = await uploadMedia(site, 'editor', clip, `contract-${created.length + 1}.mp4`, 'video/mp4');
       created.push(upload.id);
       const date = new Date(CREATED_FROM + created.length * 1000).toISOString().slice(0, 19);
-      await edit('editor', upload.id, {
+      // The plugin's fields are the operator's (manage_video_compressor) to write.
+      await edit('admin', upload.id, {
         date_gmt: date,
-        meta: { vc_priority: priority, ...(title === undefined ? {} : { vc_title: title }) },
+        meta: { vcmp_priority: priority, ...(title === undefined ? {} : { vcmp_title: title }) },
       });
       return { id: String(upload.id), sourceUrl: upload.source_url };
     },
     readRecord: async (id) => {
       const { meta } = await media(id);
-      return storedFromFields((field) => meta[`vc_${field}`]);
+      return storedFromFields((field) => meta[`vcmp_${field}`]);
     },
     cancel: async (id) => {
-      await edit('editor', id, { meta: { vc_status: 'cancelled' } });
+      await edit('admin', id, { meta: { vcmp_status: 'cancelled' } });
     },
     reclaimError: (worker) =>
       new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z lease_expired: lease expired \\(worker ${worker} stopped heart-beating\\)$`),

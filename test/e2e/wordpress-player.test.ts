@@ -1,7 +1,7 @@
 /**
  * The plugin's front-end player in a real browser: a video uploaded to a real WordPress (the site of
  * scripts/wordpress-test-site.sh), transcoded by the daemon into a ladder with its poster and
- * storyboard, then `[vc_video id=…]` opened in Debian's Chromium driven by playwright-core
+ * storyboard, then `[vcmp_video id=…]` opened in Debian's Chromium driven by playwright-core
  * (CHROMIUM_PATH overrides the binary). Every request the browser makes must stay on 127.0.0.1:
  * hls.js, Plyr, its icons and styles come from the plugin, the ladder from the daemon. Screenshots
  * land in test/e2e/artifacts/.
@@ -65,6 +65,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
   let meta: any;
   let pageUrl = '';
   let original = '';
+  let uploadId = 0;
 
   before(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -84,21 +85,22 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     });
     const upload = await uploadMedia(site, 'editor', clip, 'walk.mp4', 'video/mp4');
     original = upload.source_url;
+    uploadId = upload.id;
     const done = await waitFor(
       'the video to be completed',
       async () => {
         const item = (await site.rest('admin', 'GET', `wp/v2/media/${upload.id}?context=edit`)).body;
-        return ['completed', 'failed'].includes(item.meta.vc_status) ? item : null;
+        return ['completed', 'failed'].includes(item.meta.vcmp_status) ? item : null;
       },
       // No cron and no webhook here: the daemon polls WordPress on each check (a no-op while it works).
       { timeoutMs: 120_000, everyMs: 250, onTick: () => vc.daemon.poller.pollNow() },
     );
     meta = done.meta;
-    assert.equal(meta.vc_status, 'completed', JSON.stringify(meta));
+    assert.equal(meta.vcmp_status, 'completed', JSON.stringify(meta));
     const published = await site.rest('editor', 'POST', 'wp/v2/pages', {
       title: 'A walk',
       status: 'publish',
-      content: `[vc_video id=${upload.id}]`,
+      content: `[vcmp_video id=${upload.id}]`,
     });
     assert.equal(published.status, 201, JSON.stringify(published.body));
     pageUrl = published.body.link;
@@ -119,11 +121,11 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
   });
 
   it('the daemon wrote the ladder, poster and storyboard into the attachment meta', async () => {
-    const ladder = meta.vc_hls_url.replace(/\/master\.m3u8$/, '');
-    assert.match(meta.vc_hls_url, /^http:\/\/127\.0\.0\.1:\d+\/storage\/hls\/wordpress-\d+\/master\.m3u8$/);
-    assert.equal(meta.vc_poster_url, `${ladder}/poster.jpg`);
-    assert.equal(meta.vc_storyboard_url, `${ladder}/storyboard/storyboard.vtt`);
-    const vtt = parseStoryboardVtt(await (await fetch(meta.vc_storyboard_url)).text());
+    const ladder = meta.vcmp_hls_url.replace(/\/master\.m3u8$/, '');
+    assert.match(meta.vcmp_hls_url, /^http:\/\/127\.0\.0\.1:\d+\/storage\/hls\/wordpress-\d+\/master\.m3u8$/);
+    assert.equal(meta.vcmp_poster_url, `${ladder}/poster.jpg`);
+    assert.equal(meta.vcmp_storyboard_url, `${ladder}/storyboard/storyboard.vtt`);
+    const vtt = parseStoryboardVtt(await (await fetch(meta.vcmp_storyboard_url)).text());
     assert.deepEqual(vtt.problems, []);
     assert.ok(vtt.cues.length >= 4, `${vtt.cues.length} storyboard cues`);
     assert.ok(vtt.cues.every((c) => c.sprite === 'sprite-1.jpg'));
@@ -133,18 +135,22 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     await page.goto(pageUrl);
     // The shortcode's markup, before any script ran: poster, storyboard, and <source>s for browsers without JavaScript.
     const html = await (await fetch(pageUrl)).text();
-    assert.ok(html.includes(`poster="${meta.vc_poster_url}" data-vc-storyboard="${meta.vc_storyboard_url}"`), 'the player markup');
-    assert.ok(html.includes(`<source src="${meta.vc_hls_url}" type="application/vnd.apple.mpegurl"><source src="${original}">`));
-    assert.match(html, /<video [^>]*preload="none"[^>]*data-vc-hls=/, 'the <source>s load nothing before the script chose');
+    const tag = videoAttributes(html);
+    assert.deepEqual(
+      [tag.poster, tag['data-vcmp-storyboard'], tag['data-vcmp-hls']],
+      [meta.vcmp_poster_url, meta.vcmp_storyboard_url, meta.vcmp_hls_url],
+    );
+    assert.ok(html.includes(`<source src="${meta.vcmp_hls_url}" type="application/vnd.apple.mpegurl"><source src="${original}">`));
+    assert.equal(tag.preload, 'none', 'the <source>s load nothing before the script chose');
 
-    const video = page.locator('.plyr video.vc-video');
+    const video = page.locator('.plyr video.vcmp-video');
     await video.waitFor({ state: 'attached' });
     assert.ok(await page.locator('.plyr--video .plyr__controls').isVisible(), 'Plyr’s controls');
     assert.ok(await page.locator('.plyr__controls input[data-plyr="seek"]').isVisible(), 'Plyr’s seek bar');
-    assert.equal(await video.getAttribute('data-vc-engine'), 'hls.js', 'hls.js over Media Source Extensions, not native HLS');
+    assert.equal(await video.getAttribute('data-vcmp-engine'), 'hls.js', 'hls.js over Media Source Extensions, not native HLS');
     assert.equal(await video.evaluate((v: any) => v.querySelectorAll('source').length), 0, 'the no-script <source>s are gone');
     // Plyr's icons: the bundled sprite, put into the page, and drawn.
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('#vc-plyr-sprite #plyr-play') !== null);
+    await page.waitForFunction(() => (globalThis as any).document.querySelector('#vcmp-plyr-sprite #plyr-play') !== null);
     const icon = await page
       .locator('.plyr__controls button[data-plyr="play"] .icon--not-pressed use')
       .evaluate((use: any) => ({ href: use.getAttribute('href'), width: use.getBBox().width }));
@@ -152,10 +158,10 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     assert.ok(icon.width > 0, 'the play icon is drawn');
 
     // The chosen poster, on the element and in Plyr's poster layer.
-    assert.equal(await video.getAttribute('poster'), meta.vc_poster_url);
+    assert.equal(await video.getAttribute('poster'), meta.vcmp_poster_url);
     await page.waitForFunction(
       (url) => ((globalThis as any).document.querySelector('.plyr__poster')?.style.backgroundImage ?? '').includes(url),
-      meta.vc_poster_url,
+      meta.vcmp_poster_url,
     );
     await page.screenshot({ path: path.join(ARTIFACTS, 'wordpress-player-poster.png') });
 
@@ -177,14 +183,14 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
 
     // Everything came from the site itself (the plugin's bundled files) or the daemon.
     const siteOrigin = new URL(site.url).origin;
-    for (const file of ['hls.min.js', 'plyr.min.js', 'plyr.css', 'plyr.svg', 'vc-player.js']) {
+    for (const file of ['hls.min.js', 'plyr.min.js', 'plyr.css', 'plyr.svg', 'vcmp-player.js']) {
       assert.ok(
         requests.some((u) => u.startsWith(`${siteOrigin}${ASSETS}${file}`)),
         `${file} from the plugin: ${requests.join('\n')}`,
       );
     }
-    assert.ok(requests.includes(meta.vc_poster_url));
-    assert.equal(requests.filter((u) => u === meta.vc_hls_url).length, 1, 'the master playlist is read once, by hls.js');
+    assert.ok(requests.includes(meta.vcmp_poster_url));
+    assert.equal(requests.filter((u) => u === meta.vcmp_hls_url).length, 1, 'the master playlist is read once, by hls.js');
     assert.ok(
       requests.some((u) => /\/storage\/hls\/wordpress-\d+\/.+\.ts$/.test(u)),
       'segments were fetched',
@@ -193,7 +199,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
   });
 
   it('shows the storyboard tile of the hovered moment above the seek bar', async () => {
-    const cues = parseStoryboardVtt(await (await fetch(meta.vc_storyboard_url)).text()).cues;
+    const cues = parseStoryboardVtt(await (await fetch(meta.vcmp_storyboard_url)).text()).cues;
     // Plyr renders its thumbnail container once it has read the VTT and loaded the first sheet.
     await page.locator('.plyr__progress .plyr__preview-thumb').waitFor({ state: 'attached' });
     const bar = page.locator('.plyr__progress input[data-plyr="seek"]');
@@ -202,7 +208,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     await bar.hover({ position: { x: box.width * 0.55, y: box.height / 2 } });
     const thumb = page.locator('.plyr__preview-thumb.plyr__preview-thumb--is-shown');
     await thumb.waitFor({ state: 'visible' });
-    const sprite = `${meta.vc_storyboard_url.replace(/storyboard\.vtt$/, '')}sprite-1.jpg`;
+    const sprite = `${meta.vcmp_storyboard_url.replace(/storyboard\.vtt$/, '')}sprite-1.jpg`;
     const img = thumb.locator('.plyr__preview-thumb__image-container img').last();
     await page.waitForFunction(
       () => {
@@ -235,7 +241,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
       `tile at ${JSON.stringify(at)}; cues around ${shown.time}: ${JSON.stringify(candidates)}`,
     );
     assert.notDeepEqual(at, { x: 0, y: 0 }, 'not simply the first tile');
-    assert.ok(requests.includes(sprite) && requests.includes(meta.vc_storyboard_url));
+    assert.ok(requests.includes(sprite) && requests.includes(meta.vcmp_storyboard_url));
     await page.screenshot({ path: path.join(ARTIFACTS, 'wordpress-player.png') });
     assert.deepEqual(offsite, [], 'no request left 127.0.0.1');
     assert.deepEqual(problems, [], 'no console error');
@@ -246,9 +252,9 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     try {
       const bare = await guarded.context.newPage();
       await bare.goto(pageUrl);
-      const video = bare.locator('video.vc-video');
+      const video = bare.locator('video.vcmp-video');
       assert.equal(await bare.locator('.plyr').count(), 0, 'no Plyr without scripts');
-      assert.equal(await video.getAttribute('poster'), meta.vc_poster_url);
+      assert.equal(await video.getAttribute('poster'), meta.vcmp_poster_url);
       // Started from playwright (the page's own scripts are off), muted as autoplay without a gesture must be.
       await video.evaluate((v: any) => {
         v.muted = true;
@@ -261,11 +267,52 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
       });
       const state = await video.evaluate((v: any) => ({ src: v.currentSrc, width: v.videoWidth }));
       // The HLS source where the browser plays HLS itself (this Chromium does), else the original upload.
-      assert.ok([meta.vc_hls_url, original].includes(state.src), state.src);
+      assert.ok([meta.vcmp_hls_url, original].includes(state.src), state.src);
       assert.equal(state.width, 640);
       assert.deepEqual(guarded.offsite, [], 'no request left 127.0.0.1');
     } finally {
       await guarded.context.close();
     }
   });
+
+  it('keeps the Video block’s captions and settings, upgrades the classic [video] shortcode, and leaves feeds the original', async () => {
+    const captions = `${site.url}/captions-en.vtt`;
+    const block =
+      `<!-- wp:video {"id":${uploadId}} --><figure class="wp-block-video"><video autoplay loop muted preload="auto" src="${original}">` +
+      `<track src="${captions}" kind="captions" srclang="en" label="English"/></video><figcaption class="wp-element-caption">A walk</figcaption></figure><!-- /wp:video -->`;
+    const post = await site.rest('editor', 'POST', 'wp/v2/posts', {
+      title: 'Blocks and shortcodes',
+      status: 'publish',
+      content: `${block}\n\n[video src="${original}" loop="on"]`,
+    });
+    assert.equal(post.status, 201, JSON.stringify(post.body));
+    const html = await (await fetch(post.body.link)).text();
+    const fromBlock = videoAttributes(html, 0);
+    for (const setting of ['autoplay', 'loop', 'muted']) assert.equal(fromBlock[setting], true, setting);
+    assert.deepEqual(
+      [fromBlock['data-vcmp-hls'], fromBlock['data-vcmp-preload'], fromBlock.preload, fromBlock.src, fromBlock.width, fromBlock.height],
+      [meta.vcmp_hls_url, 'auto', 'none', undefined, '640', '360'],
+    );
+    assert.match(
+      html,
+      new RegExp(
+        `<track src="${captions}" kind="captions" srclang="en" label="English"\\s*/?></video><figcaption class="wp-element-caption">A walk</figcaption>`,
+      ),
+    );
+    const fromShortcode = videoAttributes(html, 1);
+    assert.equal(fromShortcode['data-vcmp-hls'], meta.vcmp_hls_url, 'the classic shortcode plays the ladder too');
+    assert.equal(fromShortcode.loop, '1', 'with its own settings');
+    assert.equal(String(fromShortcode.class).includes('wp-video-shortcode'), false, 'MediaElement.js leaves it alone');
+    const feed = await (await fetch(`${site.url}/?feed=rss2`)).text();
+    assert.ok(feed.includes('Blocks and shortcodes'));
+    assert.equal(feed.includes('master.m3u8'), false, 'feed readers get the original file');
+  });
 });
+
+/** The attributes of the `nth` <video> opening tag of `html` (bare ones as true). */
+function videoAttributes(html: string, nth = 0): Record<string, string | true | undefined> {
+  const tag = [...html.matchAll(/<video\b([^>]*)>/g)][nth]?.[1] ?? '';
+  const attrs: Record<string, string | true> = {};
+  for (const m of tag.matchAll(/([\w-]+)(?:="([^"]*)")?/g)) attrs[m[1]!] = m[2] ?? true;
+  return attrs;
+}

@@ -12,6 +12,7 @@ import { WordpressSource } from '../../src/sources/wordpress-source.js';
 import { waitFor } from '../helpers/appwrite-fixtures.js';
 import { makeClip, makeImage } from '../helpers/media-fixtures.js';
 import { freePort, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
+import { adminSession, hiddenField } from '../helpers/wordpress-admin.js';
 import { ROOT, startWordpressSite, uploadMedia, type WordpressSite } from '../helpers/wordpress-site.js';
 
 const run = promisify(execFile);
@@ -89,11 +90,15 @@ describe('WordPress source and plugin', () => {
     daemons.push(vc);
     await vc.daemon.poller.idle();
     // The plugin's optional webhook, configured as an admin would in Media → Video Compressor.
-    const settings = await site.rest('admin', 'POST', 'wp/v2/settings', {
-      vc_webhook_url: `${vc.baseUrl}/api/webhooks/wordpress`,
-      vc_webhook_secret: SECRET,
+    const admin = await adminSession(site, 'admin');
+    const screen = await admin.screen('upload.php?page=video-compressor');
+    const saved = await admin.submit('admin-post.php', {
+      action: 'vcmp_save_settings',
+      _wpnonce: hiddenField(screen, '_wpnonce', 'value="vcmp_save_settings"'),
+      vcmp_webhook_url: `${vc.baseUrl}/api/webhooks/wordpress`,
+      vcmp_webhook_secret: SECRET,
     });
-    assert.equal(settings.status, 200, JSON.stringify(settings.body));
+    assert.match(saved.location ?? '', /vcmp_saved=ok$/);
     const forged = await fetch(`${vc.baseUrl}/api/webhooks/wordpress`, {
       method: 'POST',
       headers: { 'X-VC-Signature': 'sha256=00' },
@@ -105,37 +110,37 @@ describe('WordPress source and plugin', () => {
     const upload = await uploadMedia(site, 'editor', clip, 'holiday.mp4', 'video/mp4');
     // Marked pending on upload; the webhook is sent during the upload request, so the daemon may
     // already have claimed it by the time the response is written.
-    assert.ok(['pending', 'processing'].includes(upload.meta.vc_status), upload.meta.vc_status);
+    assert.ok(['pending', 'processing'].includes(upload.meta.vcmp_status), upload.meta.vcmp_status);
     const done = await waitFor(
       'the video to be completed',
       async () => {
         const item = await media(upload.id);
-        return ['completed', 'failed'].includes(item.meta.vc_status) ? item : null;
+        return ['completed', 'failed'].includes(item.meta.vcmp_status) ? item : null;
       },
       { timeoutMs: 90_000, everyMs: 250 },
     );
     const meta = done.meta;
-    assert.equal(meta.vc_status, 'completed', JSON.stringify(meta));
-    assert.equal(meta.vc_hls_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/master.m3u8`);
-    assert.equal(meta.vc_poster_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/poster.jpg`);
+    assert.equal(meta.vcmp_status, 'completed', JSON.stringify(meta));
+    assert.equal(meta.vcmp_hls_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/master.m3u8`);
+    assert.equal(meta.vcmp_poster_url, `http://localhost:${port}/storage/hls/wordpress-${upload.id}/poster.jpg`);
     assert.deepEqual(
-      [meta.vc_width, meta.vc_height, meta.vc_progress, meta.vc_claimed_by],
+      [meta.vcmp_width, meta.vcmp_height, meta.vcmp_progress, meta.vcmp_claimed_by],
       [640, 360, 100, vc.daemon.poller.snapshot().workerId],
     );
-    assert.ok(Math.abs(meta.vc_duration - 2) < 0.2 && meta.vc_output_bytes > 0 && meta.vc_completed_at !== '');
-    assert.ok(JSON.parse(meta.vc_renditions).length >= 1);
-    const playlist = await fetch(meta.vc_hls_url);
+    assert.ok(Math.abs(meta.vcmp_duration - 2) < 0.2 && meta.vcmp_output_bytes > 0 && meta.vcmp_completed_at !== '');
+    assert.ok(JSON.parse(meta.vcmp_renditions).length >= 1);
+    const playlist = await fetch(meta.vcmp_hls_url);
     assert.equal(playlist.status, 200);
     assert.match(await playlist.text(), /#EXT-X-STREAM-INF/);
-    const probe = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', meta.vc_hls_url]);
+    const probe = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', meta.vcmp_hls_url]);
     assert.match(probe.stdout, /video/);
 
     // An editor puts the shortcode in the attachment's description; its page plays the ladder.
-    const edited = await site.rest('editor', 'POST', `wp/v2/media/${upload.id}`, { description: `[vc_video id=${upload.id}]` });
+    const edited = await site.rest('editor', 'POST', `wp/v2/media/${upload.id}`, { description: `[vcmp_video id=${upload.id}]` });
     assert.equal(edited.status, 200);
     const page = await (await fetch(upload.link)).text();
-    assert.ok(page.includes(`data-vc-hls="${meta.vc_hls_url}"`), 'the shortcode renders the HLS player');
-    assert.ok(page.includes(`poster="${meta.vc_poster_url}"`));
+    assert.ok(page.includes(`data-vcmp-hls="${meta.vcmp_hls_url}"`), 'the shortcode renders the HLS player');
+    assert.ok(page.includes(`poster="${meta.vcmp_poster_url}"`));
     const script = /<script[^>]+src=['"]([^'"]*\/plugins\/video-compressor\/assets\/hls\.min\.js[^'"]*)['"]/.exec(page);
     const scriptUrl = script?.[1] ?? '';
     assert.ok(scriptUrl.startsWith(site.url), 'hls.js is served by the site itself');
@@ -145,14 +150,14 @@ describe('WordPress source and plugin', () => {
     const post = await site.rest('editor', 'POST', 'wp/v2/posts', { title: 'Holiday', status: 'publish', content: block });
     assert.equal(post.status, 201, JSON.stringify(post.body));
     const postPage = await (await fetch(post.body.link)).text();
-    assert.ok(postPage.includes(`data-vc-hls="${meta.vc_hls_url}"`), 'the Video block renders the HLS player');
+    assert.ok(postPage.includes(`data-vcmp-hls="${meta.vcmp_hls_url}"`), 'the Video block renders the HLS player');
     assert.ok(postPage.includes('<figure class="wp-block-video">'));
     assert.equal(await vc.daemon.poller.idle(), undefined);
   });
 
   it('leaves non-video uploads alone, plays the original while a video is pending, and lets one of six concurrent claims win', async () => {
     const image = await uploadMedia(site, 'editor', await readFile(await makeImage('png')), 'still.png', 'image/png');
-    assert.ok(!(await media(image.id)).meta.vc_status, 'an image gets no status');
+    assert.ok(!(await media(image.id)).meta.vcmp_status, 'an image gets no status');
     const video = await uploadMedia(site, 'editor', clip, 'later.mp4', 'video/mp4');
     const source = new WordpressSource({ config: wpConfig(), workerId: 'test:1', leaseSeconds: 60, log: silentLogger() });
     const { records } = await source.listPending(50);
@@ -160,10 +165,11 @@ describe('WordPress source and plugin', () => {
     assert.equal(listed?.sourceUrl, video.source_url, 'the pending video is listed with its file URL');
     assert.ok(!records.some((r) => r.id === String(image.id)), 'the image is not listed');
 
-    await site.rest('editor', 'POST', `wp/v2/media/${video.id}`, { description: `[vc_video id=${video.id}]` });
+    await site.rest('editor', 'POST', `wp/v2/media/${video.id}`, { description: `[vcmp_video id=${video.id}]` });
     const page = await (await fetch(video.link)).text();
-    assert.ok(page.includes(`data-vc-status="pending" src="${video.source_url}"`), 'a pending video plays its original file');
-    assert.ok(!page.includes('data-vc-hls'));
+    const player = /<video [^>]*data-vcmp-status="pending"[^>]*>/.exec(page)?.[0] ?? '';
+    assert.ok(player.includes(` src="${video.source_url}"`), `a pending video plays its original file: ${player}`);
+    assert.ok(!page.includes('data-vcmp-hls'));
 
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
@@ -173,14 +179,15 @@ describe('WordPress source and plugin', () => {
     assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409, 409]);
     const winner = answers.find((a) => a.status === 200)?.body;
     const item = await media(video.id);
-    assert.deepEqual([item.meta.vc_status, item.meta.vc_claimed_by], ['processing', winner.claimed_by]);
+    assert.deepEqual([item.meta.vcmp_status, item.meta.vcmp_claimed_by], ['processing', winner.claimed_by]);
     // The loser of a claim through the source gets null, not an error.
     assert.equal(await source.claim(records[0]!, 'test:1'), null);
   });
 
   it('refuses a subscriber on the plugin routes (403) and explains a refused Application Password', async () => {
+    const video = await uploadMedia(site, 'editor', clip, 'not-yours.mp4', 'video/mp4');
     const status = await site.rest('subscriber', 'GET', 'video-compressor/v1/status');
-    const claim = await site.rest('subscriber', 'POST', 'video-compressor/v1/claim/1', { worker: 'sneaky' });
+    const claim = await site.rest('subscriber', 'POST', `video-compressor/v1/claim/${video.id}`, { worker: 'sneaky' });
     assert.deepEqual([status.status, claim.status], [403, 403]);
 
     const wrong = new WordpressSource({

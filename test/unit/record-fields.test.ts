@@ -71,7 +71,7 @@ describe('the record field table', () => {
 
   it("is the WordPress plugin's register_post_meta list, field for field and type for type", async () => {
     const php = await readFile(new URL('../../wordpress/video-compressor/includes/meta.php', import.meta.url), 'utf8');
-    const body = /function vc_meta_fields\(\): array \{\s*return array\(([\s\S]*?)\);/.exec(php)?.[1] ?? '';
+    const body = /function vcmp_meta_fields\(\): array \{\s*return array\(([\s\S]*?)\);/.exec(php)?.[1] ?? '';
     const entries = [...body.matchAll(/'([a-z_]+)'\s*=>\s*'([a-z]+)'/g)].map((m) => [m[1], m[2]]);
     assert.deepEqual(Object.fromEntries(entries), META_TYPES);
     assert.deepEqual(

@@ -42,13 +42,15 @@ if ( is_wp_error( $vc_activated ) ) {
 	exit( 1 );
 }
 $vc_users = array();
-foreach ( array( 'admin' => 'administrator', 'editor' => 'editor', 'subscriber' => 'subscriber' ) as $vc_key => $vc_role ) {
+foreach ( array( 'admin' => 'administrator', 'editor' => 'editor', 'author' => 'author', 'subscriber' => 'subscriber' ) as $vc_key => $vc_role ) {
 	$vc_login = 'vc-' . $vc_key;
+	// For wp-login.php (the admin screens); Application Passwords only work for the REST API.
+	$vc_pass = wp_generate_password( 24, false );
 	$vc_user  = get_user_by( 'login', $vc_login );
 	$vc_id    = $vc_user ? $vc_user->ID : wp_insert_user(
 		array(
 			'user_login' => $vc_login,
-			'user_pass'  => wp_generate_password( 24 ),
+			'user_pass'  => $vc_pass,
 			'user_email' => $vc_login . '@example.com',
 			'role'       => $vc_role,
 		)
@@ -62,9 +64,13 @@ foreach ( array( 'admin' => 'administrator', 'editor' => 'editor', 'subscriber' 
 		fwrite( STDERR, 'creating an Application Password failed: ' . $vc_created->get_error_message() . "\n" );
 		exit( 1 );
 	}
+	if ( $vc_user ) {
+		wp_set_password( $vc_pass, $vc_user->ID );
+	}
 	$vc_users[ $vc_key ] = array(
 		'user'     => $vc_login,
 		'password' => $vc_created[0],
+		'login'    => $vc_pass,
 	);
 }
 echo wp_json_encode( $vc_users ), "\n";

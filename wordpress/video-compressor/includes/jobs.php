@@ -1,7 +1,7 @@
 <?php
 /**
  * The operator's side for the daemon (its API, dashboard and CLI): retry, cancel and requeue as
- * compare-and-set transitions of vc_status, and every tracked video's status and ladder URL for
+ * compare-and-set transitions of vcmp_status, and every tracked video's status and ladder URL for
  * clean-up. The listing is a collection parameter of core's media route (query.php); priority,
  * ladder and cleared outputs are plain meta writes through core REST.
  *
@@ -11,44 +11,27 @@
 defined( 'ABSPATH' ) || exit;
 
 /** Clean-up reads every tracked video: pages as large as one cheap query answers. */
-const VC_MAX_REFS_PER_PAGE = 1000;
+const VCMP_MAX_REFS_PER_PAGE = 1000;
 
 /**
- * Who may see every video's state for clean-up: the daemon's user edits every video. Managing
- * media alone (an author, who edits only their own uploads) is not enough.
- */
-function vc_can_operate(): bool {
-	return vc_can_manage() && current_user_can( 'edit_others_posts' );
-}
-
-/** A video attachment with a vc_status: one the daemon tracks. */
-function vc_is_tracked( int $id ): bool {
-	return 'attachment' === get_post_type( $id ) && vc_is_video( $id ) && '' !== (string) get_post_meta( $id, 'vc_status', true );
-}
-
-/**
- * The claim's rule, with the video's existence checked before the edit right: a missing id is
- * 404, not the 403 that edit_post answers for a post that does not exist.
+ * The operator's actions need the capability. Whoever may edit a video (its Author) may also
+ * retry it once it failed, at the normal priority: nothing more.
  *
  * @param WP_REST_Request $request The request, with the attachment `id`.
+ * @param string          $action  A key of vcmp_transitions().
  * @return bool|WP_Error
  */
-function vc_can_act_on_job( WP_REST_Request $request ) {
-	if ( ! vc_can_manage() ) {
-		return false;
-	}
-	$id = (int) $request['id'];
-	if ( ! vc_is_tracked( $id ) ) {
-		return new WP_Error( 'vc_not_found', 'No tracked video attachment with this id.', array( 'status' => 404 ) );
-	}
-	return current_user_can( 'edit_post', $id );
+function vcmp_can_act_on_job( WP_REST_Request $request, string $action ) {
+	$id      = (int) $request['id'];
+	$allowed = vcmp_can_manage() || ( 'retry' === $action && current_user_can( 'edit_post', $id ) );
+	return vcmp_video_permission( $id, true, $allowed );
 }
 
 /**
  * Each operator action: the statuses it starts from and the one it sets. The other meta it writes
- * are the daemon's (src/sources/operation-values.ts), see vc_transition_meta().
+ * are the daemon's (src/sources/operation-values.ts), see vcmp_transition_meta().
  */
-function vc_transitions(): array {
+function vcmp_transitions(): array {
 	return array(
 		'retry'   => array(
 			'from' => array( 'failed', 'cancelled' ),
@@ -67,11 +50,11 @@ function vc_transitions(): array {
 
 /**
  * Meta written with a transition; null deletes. Retry: due now at priority 1 with a fresh retry
- * budget, retry_errors kept as history. Cancel keeps vc_claimed_by, so the worker's next heartbeat
+ * budget, retry_errors kept as history. Cancel keeps vcmp_claimed_by, so the worker's next heartbeat
  * sees `cancelled` rather than a lost lease. Requeue: a retry at the given priority with the
  * published outputs cleared.
  */
-function vc_transition_meta( string $action, int $priority ): array {
+function vcmp_transition_meta( string $action, int $priority ): array {
 	if ( 'cancel' === $action ) {
 		return array(
 			'next_attempt_at' => null,
@@ -98,84 +81,92 @@ function vc_transition_meta( string $action, int $priority ): array {
 	return array_merge( $retry, $cleared, array( 'thumbnail_urls' => array() ), array( 'priority' => $priority ) );
 }
 
-add_action(
-	'rest_api_init',
-	function () {
-		foreach ( array_keys( vc_transitions() ) as $action ) {
-			$args = array();
-			if ( 'requeue' === $action ) {
-				$args = array(
-					'priority' => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'maximum' => 10,
-						'default' => 5,
-					),
-					'from'     => array(
-						'description' => 'Only from this status (the one the caller listed), instead of failed or completed.',
-						'type'        => 'string',
-						'enum'        => vc_transitions()['requeue']['from'],
-					),
-				);
-			}
-			register_rest_route(
-				'video-compressor/v1',
-				'/jobs/(?P<id>\d+)/' . $action,
-				array(
-					'methods'             => 'POST',
-					'callback'            => function ( WP_REST_Request $request ) use ( $action ) {
-						return vc_rest_transition( $request, $action );
-					},
-					'permission_callback' => 'vc_can_act_on_job',
-					'args'                => $args,
-				)
+add_action( 'rest_api_init', 'vcmp_register_job_routes' );
+
+/** POST video-compressor/v1/jobs/<id>/{retry,cancel,requeue} and GET video-compressor/v1/refs. */
+function vcmp_register_job_routes(): void {
+	foreach ( array_keys( vcmp_transitions() ) as $action ) {
+		$args = array();
+		if ( 'requeue' === $action ) {
+			$args = array(
+				'priority' => array(
+					'type'    => 'integer',
+					'minimum' => 1,
+					'maximum' => 10,
+					'default' => 5,
+				),
+				'from'     => array(
+					'description' => 'Only from this status (the one the caller listed), instead of failed or completed.',
+					'type'        => 'string',
+					'enum'        => vcmp_transitions()['requeue']['from'],
+				),
 			);
 		}
 		register_rest_route(
 			'video-compressor/v1',
-			'/refs',
+			'/jobs/(?P<id>\d+)/' . $action,
 			array(
-				'methods'             => 'GET',
-				'callback'            => 'vc_rest_refs',
-				'permission_callback' => 'vc_can_operate',
-				'args'                => array(
-					'after'    => array(
-						'description' => 'Only videos with a larger attachment id: the last id of the previous page.',
-						'type'        => 'integer',
-						'minimum'     => 0,
-						'default'     => 0,
-					),
-					'per_page' => array(
-						'type'    => 'integer',
-						'minimum' => 1,
-						'maximum' => VC_MAX_REFS_PER_PAGE,
-						'default' => VC_MAX_REFS_PER_PAGE,
-					),
-				),
+				'methods'             => 'POST',
+				'callback'            => function ( WP_REST_Request $request ) use ( $action ) {
+					return vcmp_rest_transition( $request, $action );
+				},
+				'permission_callback' => function ( WP_REST_Request $request ) use ( $action ) {
+					return vcmp_can_act_on_job( $request, $action );
+				},
+				'args'                => $args,
 			)
 		);
 	}
-);
+	register_rest_route(
+		'video-compressor/v1',
+		'/refs',
+		array(
+			'methods'             => 'GET',
+			'callback'            => 'vcmp_rest_refs',
+			'permission_callback' => 'vcmp_can_manage',
+			'args'                => array(
+				'after'    => array(
+					'description' => 'Only videos with a larger attachment id: the last id of the previous page.',
+					'type'        => 'integer',
+					'minimum'     => 0,
+					'default'     => 0,
+				),
+				'per_page' => array(
+					'type'    => 'integer',
+					'minimum' => 1,
+					'maximum' => VCMP_MAX_REFS_PER_PAGE,
+					'default' => VCMP_MAX_REFS_PER_PAGE,
+				),
+			),
+		)
+	);
+}
 
 /**
  * POST /jobs/<id>/{retry,cancel,requeue}: answers the video as GET /wp/v2/media/<id>?context=edit
- * does (`_fields` applies), 409 vc_conflict with its status when the action does not apply.
+ * does (`_fields` applies), 409 vcmp_conflict with its status when the action does not apply.
  *
  * @param WP_REST_Request $request The request.
- * @param string          $action  A key of vc_transitions().
+ * @param string          $action  A key of vcmp_transitions().
  * @return WP_REST_Response|WP_Error
  */
-function vc_rest_transition( WP_REST_Request $request, string $action ) {
+function vcmp_rest_transition( WP_REST_Request $request, string $action ) {
 	// Only requeue declares `from`: an undeclared parameter is never validated, so it is never read.
 	$id         = (int) $request['id'];
-	$transition = vc_transitions()[ $action ];
+	$transition = vcmp_transitions()[ $action ];
 	$from       = 'requeue' === $action && is_string( $request['from'] ) ? array( $request['from'] ) : $transition['from'];
-	$done       = vc_transition( $id, $from, $transition['to'], vc_transition_meta( $action, (int) $request['priority'] ) );
+	$meta       = vcmp_transition_meta( $action, (int) $request['priority'] );
+	if ( 'retry' === $action && ! vcmp_can_manage() ) {
+		// An Author's retry waits its turn: the front of the queue is the operator's to give.
+		$from             = array( 'failed' );
+		$meta['priority'] = VCMP_DEFAULT_PRIORITY;
+	}
+	$done = vcmp_transition( $id, $from, $transition['to'], $meta );
 	if ( is_wp_error( $done ) ) {
 		return $done;
 	}
 	if ( 'pending' === $transition['to'] ) {
-		do_action( 'vc_video_pending', $id );
+		do_action( 'vcmp_video_pending', $id );
 	}
 	$item = new WP_REST_Request( 'GET', '/wp/v2/media/' . $id );
 	$item->set_param( 'context', 'edit' );
@@ -183,7 +174,7 @@ function vc_rest_transition( WP_REST_Request $request, string $action ) {
 }
 
 /**
- * One compare-and-set UPDATE of the vc_status row, as the claim does, so that of two racing
+ * One compare-and-set UPDATE of the vcmp_status row, as the claim does, so that of two racing
  * actions (or an action and a claim) exactly one applies; the other meta are written in the same
  * transaction, so a worker polling meanwhile never claims a half-retried video, nor has its
  * claim undone by the rest of a retry (its own UPDATE waits for the row until COMMIT).
@@ -194,13 +185,13 @@ function vc_rest_transition( WP_REST_Request $request, string $action ) {
  * @param array  $meta Field => value written after the status; null deletes.
  * @return true|WP_Error
  */
-function vc_transition( int $id, array $from, string $to, array $meta ) {
+function vcmp_transition( int $id, array $from, string $to, array $meta ) {
 	global $wpdb;
 	$in = implode( ',', array_fill( 0, count( $from ), '%s' ) );
 	$wpdb->query( 'START TRANSACTION' );
 	$won = $wpdb->query(
 		$wpdb->prepare(
-			"UPDATE {$wpdb->postmeta} SET meta_value = %s WHERE post_id = %d AND meta_key = 'vc_status' AND meta_value IN ($in)", // phpcs:ignore WordPress.DB.PreparedSQL
+			"UPDATE {$wpdb->postmeta} SET meta_value = %s WHERE post_id = %d AND meta_key = 'vcmp_status' AND meta_value IN ($in)", // phpcs:ignore WordPress.DB.PreparedSQL
 			array_merge( array( $to, $id ), $from )
 		)
 	);
@@ -209,31 +200,33 @@ function vc_transition( int $id, array $from, string $to, array $meta ) {
 	if ( 1 !== $won ) {
 		$wpdb->query( 'ROLLBACK' );
 		if ( false === $won ) {
-			return new WP_Error( 'vc_database_error', 'The status could not be updated.', array( 'status' => 500 ) );
+			return vcmp_database_error();
 		}
-		$status = (string) get_post_meta( $id, 'vc_status', true );
+		$status = (string) get_post_meta( $id, 'vcmp_status', true );
 		return new WP_Error(
-			'vc_conflict',
-			sprintf( 'The video is %s; this action applies only to a video that is %s.', $status, implode( ' or ', $from ) ),
+			'vcmp_conflict',
+			/* translators: 1: the video's status, 2: the statuses the action applies to. */
+			sprintf( __( 'The video is %1$s; this action applies only to a video that is %2$s.', 'video-compressor' ), $status, implode( ' | ', $from ) ),
 			array(
-				'status'    => 409,
-				'vc_status' => $status,
+				'status'      => 409,
+				'vcmp_status' => $status,
 			)
 		);
 	}
 	foreach ( $meta as $field => $value ) {
 		if ( null === $value ) {
-			delete_post_meta( $id, VC_META_PREFIX . $field );
+			delete_post_meta( $id, VCMP_META_PREFIX . $field );
 		} else {
-			update_post_meta( $id, VC_META_PREFIX . $field, $value );
+			update_post_meta( $id, VCMP_META_PREFIX . $field, $value );
 		}
 		if ( '' !== $wpdb->last_error ) {
 			$wpdb->query( 'ROLLBACK' );
 			wp_cache_delete( $id, 'post_meta' );
-			return new WP_Error( 'vc_database_error', 'The video could not be updated.', array( 'status' => 500 ) );
+			return vcmp_database_error();
 		}
 	}
 	$wpdb->query( 'COMMIT' );
+	vcmp_announce_status( $id, $to );
 	return true;
 }
 
@@ -245,13 +238,13 @@ function vc_transition( int $id, array $from, string $to, array $meta ) {
  * @param WP_REST_Request $request The request.
  * @return WP_REST_Response
  */
-function vc_rest_refs( WP_REST_Request $request ): WP_REST_Response {
+function vcmp_rest_refs( WP_REST_Request $request ): WP_REST_Response {
 	global $wpdb;
-	$tracked = "FROM {$wpdb->postmeta} s JOIN {$wpdb->posts} p ON p.ID = s.post_id AND p.post_type = 'attachment' WHERE s.meta_key = 'vc_status'";
+	$tracked = "FROM {$wpdb->postmeta} s JOIN {$wpdb->posts} p ON p.ID = s.post_id AND p.post_type = 'attachment' WHERE s.meta_key = 'vcmp_status'";
 	$rows    = $wpdb->get_results(
 		$wpdb->prepare(
 			"SELECT s.post_id AS id, s.meta_value AS status,
-			 (SELECT h.meta_value FROM {$wpdb->postmeta} h WHERE h.post_id = s.post_id AND h.meta_key = 'vc_hls_url' ORDER BY h.meta_id LIMIT 1) AS hls_url
+			 (SELECT h.meta_value FROM {$wpdb->postmeta} h WHERE h.post_id = s.post_id AND h.meta_key = 'vcmp_hls_url' ORDER BY h.meta_id LIMIT 1) AS hls_url
 			 $tracked AND s.post_id > %d ORDER BY s.post_id LIMIT %d", // phpcs:ignore WordPress.DB.PreparedSQL
 			(int) $request['after'],
 			(int) $request['per_page']

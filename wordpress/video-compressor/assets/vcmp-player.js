@@ -1,12 +1,12 @@
 /*
- * video-compressor: every <video data-vc-hls> plays its HLS ladder through hls.js (natively only
+ * video-compressor: every <video data-vcmp-hls> plays its HLS ladder through hls.js (natively only
  * where hls.js cannot run), dressed by Plyr with the poster and the storyboard's thumbnails on the
  * seek bar. hls.js and Plyr are bundled with the plugin: nothing is loaded from another site.
  */
 (function () {
   'use strict';
-  var config = window.vcPlayer || {};
-  var SPRITE_ID = 'vc-plyr-sprite';
+  var config = window.vcmpPlayer || {};
+  var SPRITE_ID = 'vcmp-plyr-sprite';
 
   /** Plays the ladder; returns how: 'hls.js', 'native', 'fallback' (the original upload) or 'none'. */
   function attach(video, src, fallback) {
@@ -18,7 +18,7 @@
         // A broken ladder must not leave an empty player: play the original upload instead.
         if (data && data.fatal && fallback) {
           hls.destroy();
-          video.setAttribute('data-vc-engine', 'fallback');
+          video.setAttribute('data-vcmp-engine', 'fallback');
           video.src = fallback;
         }
       });
@@ -40,7 +40,7 @@
 
   /** Plyr's controls over the <video>, with the storyboard's tiles above the seek bar. */
   function dress(video) {
-    var storyboard = video.getAttribute('data-vc-storyboard');
+    var storyboard = video.getAttribute('data-vcmp-storyboard');
     return new window.Plyr(video, {
       // Plyr's defaults point at its CDN. The icons come from the bundled sprite, which all()
       // puts into the page once (whatever Content-Type the server gives .svg files), referenced
@@ -54,25 +54,25 @@
   }
 
   function start(video) {
-    var src = video.getAttribute('data-vc-hls');
-    var fallback = video.getAttribute('data-vc-fallback');
-    if (!src || video.getAttribute('data-vc-ready')) return false;
-    video.setAttribute('data-vc-ready', '1');
+    var src = video.getAttribute('data-vcmp-hls');
+    var fallback = video.getAttribute('data-vcmp-fallback');
+    if (!src || video.getAttribute('data-vcmp-ready')) return false;
+    video.setAttribute('data-vcmp-ready', '1');
     // The <source> children are for browsers without JavaScript (preload="none" kept them from
-    // loading anything); from here on this script chooses.
+    // loading anything); from here on this script chooses. <track> captions stay.
     var sources = video.querySelectorAll('source');
     for (var i = 0; i < sources.length; i += 1) video.removeChild(sources[i]);
-    video.preload = 'metadata';
+    video.preload = video.getAttribute('data-vcmp-preload') || 'metadata';
     // Plyr before the ladder: its constructor reloads the element (media.load()), which would
     // drop the MediaSource hls.js had attached, with a failed load of its blob: URL.
     var dressed = Boolean(window.Plyr);
     if (dressed) dress(video);
-    video.setAttribute('data-vc-engine', attach(video, src, fallback));
+    video.setAttribute('data-vcmp-engine', attach(video, src, fallback));
     return dressed;
   }
 
   function all() {
-    var videos = document.querySelectorAll('video[data-vc-hls]');
+    var videos = document.querySelectorAll('video[data-vcmp-hls]');
     var dressed = false;
     for (var i = 0; i < videos.length; i += 1) dressed = start(videos[i]) || dressed;
     if (dressed && config.iconUrl) window.Plyr.loadSprite(config.iconUrl, SPRITE_ID);

@@ -1,0 +1,143 @@
+/**
+ * Writes the WordPress plugin's translation template, wordpress/video-compressor/languages/
+ * video-compressor.pot (`npm run docs`), from the gettext calls of its PHP files (`__`, `_e`,
+ * `esc_html__`, `esc_html_e`, `esc_attr__`, `esc_attr_e`, `_n`, `_x` with the `video-compressor`
+ * text domain) and the plugin header's name and description, as `wp i18n make-pot` would, without
+ * needing WP-CLI. test/unit/plugin-pot.test.ts fails when the committed file differs.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PLUGIN_DIR = 'wordpress/video-compressor';
+export const POT_FILE = `${PLUGIN_DIR}/languages/video-compressor.pot`;
+const DOMAIN = 'video-compressor';
+
+export interface PotEntry {
+  readonly msgid: string;
+  readonly plural?: string;
+  readonly context?: string;
+  readonly comment?: string;
+  readonly references: string[];
+}
+
+/** Which arguments of each function are strings: msgid, then plural or context. */
+const FUNCTIONS: Record<string, 'single' | 'plural' | 'context'> = {
+  __: 'single',
+  _e: 'single',
+  esc_html__: 'single',
+  esc_html_e: 'single',
+  esc_attr__: 'single',
+  esc_attr_e: 'single',
+  _n: 'plural',
+  _x: 'context',
+};
+const CALL = new RegExp(`(?<![\\w$>])(${Object.keys(FUNCTIONS).join('|')})\\(\\s*`, 'g');
+const STRING = /^'((?:[^'\\]|\\.)*)'/s;
+
+/** The PHP single-quoted strings at the start of `text`, separated by commas; stops at anything else. */
+function leadingStrings(text: string): string[] {
+  const found: string[] = [];
+  let rest = text;
+  for (;;) {
+    const match = STRING.exec(rest);
+    if (!match) return found;
+    found.push((match[1] ?? '').replace(/\\(['\\])/g, '$1'));
+    rest = rest.slice(match[0].length).replace(/^\s*,\s*/, '');
+    // A non-string argument (the count of _n) is skipped once.
+    if (!rest.startsWith("'")) rest = rest.replace(/^[^,()]+,\s*/, '');
+  }
+}
+
+/** The `translators:` comment ending on the line above `index`, if any. */
+function translatorComment(source: string, index: number): string | undefined {
+  const before = source.slice(0, index).split('\n').slice(-2, -1)[0] ?? '';
+  return /\/\*\s*(translators:.*?)\s*\*\//.exec(before)?.[1];
+}
+
+/** The gettext calls of one PHP file's source. */
+export function extractCalls(source: string, file: string): PotEntry[] {
+  const entries: PotEntry[] = [];
+  for (const match of source.matchAll(CALL)) {
+    const kind = FUNCTIONS[match[1] ?? ''];
+    const strings = leadingStrings(source.slice((match.index ?? 0) + match[0].length));
+    const expected = kind === 'single' ? 2 : 3;
+    if (strings.length < expected || strings[expected - 1] !== DOMAIN) continue;
+    const line = source.slice(0, match.index).split('\n').length;
+    const [msgid = '', second] = strings;
+    entries.push({
+      msgid,
+      plural: kind === 'plural' ? second : undefined,
+      context: kind === 'context' ? second : undefined,
+      comment: translatorComment(source, match.index ?? 0),
+      references: [`${file}:${line}`],
+    });
+  }
+  return entries;
+}
+
+/** The header fields WordPress translates (Plugin Name, Description, Author). */
+function headerEntries(source: string): PotEntry[] {
+  return ['Plugin Name', 'Description', 'Author'].flatMap((field) => {
+    const value = new RegExp(`^\\s*\\*\\s*${field}:\\s*(.+)$`, 'm').exec(source)?.[1]?.trim();
+    return value ? [{ msgid: value, comment: `${field} of the plugin`, references: ['video-compressor.php'] }] : [];
+  });
+}
+
+function phpFiles(dir: string, base = ''): string[] {
+  return readdirSync(path.join(dir, base), { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((e) => (e.isDirectory() ? phpFiles(dir, path.join(base, e.name)) : e.name.endsWith('.php') ? [path.join(base, e.name)] : []));
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+/** The template's text for the plugin in `pluginDir`: one entry per distinct string, references merged. */
+export function renderPot(pluginDir: string, version: string): string {
+  const merged = new Map<string, PotEntry>();
+  for (const file of phpFiles(pluginDir)) {
+    const source = readFileSync(path.join(pluginDir, file), 'utf8');
+    const entries = [...(file === 'video-compressor.php' ? headerEntries(source) : []), ...extractCalls(source, file)];
+    for (const entry of entries) {
+      const key = `${entry.context ?? ''}\u0004${entry.msgid}`;
+      const known = merged.get(key);
+      if (known) known.references.push(...entry.references.filter((r) => !known.references.includes(r)));
+      else merged.set(key, { ...entry, references: [...entry.references] });
+    }
+  }
+  const header = [
+    '# Translation template of the Video Compressor plugin. Generated by scripts/make-pot.ts (npm run docs).',
+    'msgid ""',
+    'msgstr ""',
+    `"Project-Id-Version: Video Compressor ${version}\\n"`,
+    '"MIME-Version: 1.0\\n"',
+    '"Content-Type: text/plain; charset=UTF-8\\n"',
+    '"Content-Transfer-Encoding: 8bit\\n"',
+    `"X-Domain: ${DOMAIN}\\n"`,
+  ].join('\n');
+  const body = [...merged.values()].map((e) =>
+    [
+      ...(e.comment ? [`#. ${e.comment}`] : []),
+      `#: ${e.references.join(' ')}`,
+      ...(e.context ? [`msgctxt ${quote(e.context)}`] : []),
+      `msgid ${quote(e.msgid)}`,
+      ...(e.plural ? [`msgid_plural ${quote(e.plural)}`, 'msgstr[0] ""', 'msgstr[1] ""'] : ['msgstr ""']),
+    ].join('\n'),
+  );
+  return `${[header, ...body].join('\n\n')}\n`;
+}
+
+/** The plugin's version, from its header. */
+export function pluginVersion(pluginDir: string): string {
+  const source = readFileSync(path.join(pluginDir, 'video-compressor.php'), 'utf8');
+  return /^\s*\*\s*Version:\s*(\S+)/m.exec(source)?.[1] ?? '0.0.0';
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = path.join(ROOT, PLUGIN_DIR);
+  writeFileSync(path.join(ROOT, POT_FILE), renderPot(dir, pluginVersion(dir)));
+  console.log(`wrote ${POT_FILE}`);
+}
