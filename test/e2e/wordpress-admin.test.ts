@@ -143,6 +143,10 @@ describe('WordPress plugin: screens and settings', () => {
     assert.equal((await site.rest('admin', 'GET', `wp/v2/media/${failed}?context=edit`)).body.meta.vcmp_status, 'pending');
     const all = await admin.screen('upload.php?mode=list');
     assert.match(all, new RegExp(`vcmp_do=cancel[^"]*attachment=${pending}`), 'Cancel for a pending video');
+    // The attachment details (grid view's panel and the edit screen) show the status with its actions.
+    const details = await admin.screen(`post.php?post=${pending}&action=edit`);
+    assert.match(details, /<span class="vcmp-status">pending<\/span>/);
+    assert.match(details, new RegExp(`class="button button-small" href="[^"]*vcmp_do=cancel[^"]*attachment=${pending}`));
   });
 
   it('reports the daemon in Site Health: never polled, then polling', async () => {

@@ -147,4 +147,20 @@ describe('WordPress plugin: permissions and the claim', () => {
       await remove();
     }
   });
+
+  it('lists a video marked pending by another tool, without a priority, at the default priority', async () => {
+    const first = await upload('editor', 'ordinary.mp4');
+    const bare = Number(
+      await site.php(
+        `remove_action( 'add_attachment', 'vcmp_on_upload' );
+         $id = wp_insert_attachment( array( 'post_mime_type' => 'video/mp4', 'post_title' => 'bare', 'post_status' => 'inherit' ) );
+         update_post_meta( $id, 'vcmp_status', 'pending' ); echo $id;`,
+      ),
+    );
+    await setMeta(first, { vcmp_priority: 9 });
+    const listed = await site.rest('admin', 'GET', 'wp/v2/media?vcmp_status=pending&per_page=100&_fields=id');
+    const ids = (listed.body as Array<{ id: number }>).map((m) => m.id);
+    assert.ok(ids.includes(bare), 'listed without vcmp_priority');
+    assert.ok(ids.indexOf(bare) < ids.indexOf(first), 'before a priority-9 video: it counts as 5');
+  });
 });

@@ -283,7 +283,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     const post = await site.rest('editor', 'POST', 'wp/v2/posts', {
       title: 'Blocks and shortcodes',
       status: 'publish',
-      content: `${block}\n\n[video src="${original}" loop="on"]`,
+      content: `${block}\n\n[video src="${original}" loop="on"]\n\n[vc_video id=${uploadId}]`,
     });
     assert.equal(post.status, 201, JSON.stringify(post.body));
     const html = await (await fetch(post.body.link)).text();
@@ -303,6 +303,7 @@ describe('WordPress player (Plyr + hls.js) in headless Chromium', () => {
     assert.equal(fromShortcode['data-vcmp-hls'], meta.vcmp_hls_url, 'the classic shortcode plays the ladder too');
     assert.equal(fromShortcode.loop, '1', 'with its own settings');
     assert.equal(String(fromShortcode.class).includes('wp-video-shortcode'), false, 'MediaElement.js leaves it alone');
+    assert.equal(videoAttributes(html, 2)['data-vcmp-hls'], meta.vcmp_hls_url, "1.x's [vc_video] still plays (no WPBakery here)");
     const feed = await (await fetch(`${site.url}/?feed=rss2`)).text();
     assert.ok(feed.includes('Blocks and shortcodes'));
     assert.equal(feed.includes('master.m3u8'), false, 'feed readers get the original file');

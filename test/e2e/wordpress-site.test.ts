@@ -75,6 +75,11 @@ describe('WordPress source and plugin', () => {
     const licenses = path.join(PLUGIN_DIR, 'video-compressor/assets/licenses');
     assert.match(await readFile(path.join(licenses, 'plyr-LICENSE.md'), 'utf8'), /The MIT License[\s\S]*Sam Potts/);
     assert.match(await readFile(path.join(licenses, 'hls.js-LICENSE'), 'utf8'), /Apache License, Version 2\.0/);
+    const bundled = await readFile(path.join(licenses, 'BUNDLED.txt'), 'utf8');
+    for (const name of ['hls.js', 'plyr']) {
+      const { version, license } = JSON.parse(await readFile(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8'));
+      assert.ok(bundled.includes(`${name} ${version} (${license})`), `BUNDLED.txt names ${name} ${version}`);
+    }
   });
 
   it('turns an editor’s upload into HLS: webhook, claim, transcode, meta written back, player on the page', async () => {
