@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['logging'],
   ['store', 'media'],
-  ['sources', 'alerts'],
+  ['sources', 'alerts', 'publish'],
   ['metrics'],
   ['pipeline'],
   // Above pipeline, not beside it: callbacks reuse its address policy (url-policy.ts) and timers.

@@ -10,6 +10,8 @@ import type { Logger } from './logging/logger.js';
 import { DaemonMetrics } from './metrics/daemon-metrics.js';
 import { DailyCleanup } from './pipeline/daily-cleanup.js';
 import type { JobDetail } from './pipeline/job-operations.js';
+import type { LadderTarget } from './publish/ladder-target.js';
+import { trimLocalLadders } from './publish/local-ladders.js';
 import { LadderGc } from './pipeline/ladder-gc.js';
 import type { CmsSource } from './sources/cms-source.js';
 import type { Database } from './store/database.js';
@@ -68,15 +70,18 @@ export interface CleanupParts {
   readonly jobs: JobRepository;
   readonly ledger: Ledger;
   readonly sources: readonly CmsSource[];
+  /** Where the ladders are (PUBLISH_TARGET). */
+  readonly ladders: LadderTarget;
   readonly worker: WorkerControl;
   readonly log: Logger;
   readonly now: () => Date;
 }
 
 /** The daily housekeeping: temp leftovers, old ledger rows, ended local jobs, orphan ladders. */
-export function dailyCleanup({ config, db, jobs, ledger, sources, worker, log, now }: CleanupParts): DailyCleanup {
+export function dailyCleanup({ config, db, jobs, ledger, sources, ladders, worker, log, now }: CleanupParts): DailyCleanup {
   const ladderGc = new LadderGc({
     hlsDir: config.storage.hlsDir,
+    ladders,
     sources,
     orphans: new OrphanRepository(db),
     graceDays: config.maintenance.orphanGraceDays,
@@ -91,6 +96,12 @@ export function dailyCleanup({ config, db, jobs, ledger, sources, worker, log, n
     jobs,
     jobRetentionDays: config.maintenance.jobRetentionDays,
     ladderGc,
+    ...(config.publish.target === 's3' && config.publish.localCopyDays > 0
+      ? {
+          localCopyDays: config.publish.localCopyDays,
+          trimLocalCopies: (olderThan: Date) => trimLocalLadders(config.storage.hlsDir, olderThan, log.child({ module: 'cleanup' })),
+        }
+      : {}),
     cron: config.maintenance.cleanupCron,
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'cleanup' }),

@@ -20,7 +20,9 @@ import { fanOut, ignoreEvents, type EventSink } from './domain/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
 import { processVideo } from './pipeline/process-video.js';
-import { recoverInterruptedPublishes } from './pipeline/publish.js';
+import { recoverInterruptedPublishes } from './publish/local-ladders.js';
+import { createLadderTarget } from './publish/create-ladder-target.js';
+import type { LadderTarget } from './publish/ladder-target.js';
 import { isDeadLocalWorker } from './pipeline/worker-liveness.js';
 import { sweepTemp } from './pipeline/workspace.js';
 import { createSources } from './sources/create-sources.js';
@@ -83,12 +85,14 @@ export async function startDaemon({
   const ffmpeg = await binaryVersion(config.media.ffmpegPath);
   if (ffmpeg.version === null) log.error({ error: ffmpeg.error }, 'ffmpeg is not usable: jobs will fail until it is installed');
 
-  const poller = createPoller({ config, sources, ledger, tools, events, log, now });
+  const ladders = createLadderTarget(config);
+  const poller = createPoller({ config, sources, ledger, tools, ladders, events, log, now });
   operations = new JobOperations({
     sources,
     worker: poller,
     events,
     hlsDir: config.storage.hlsDir,
+    ladders,
     log: log.child({ module: 'operations' }),
   });
   const app = daemonApp({
@@ -108,7 +112,7 @@ export async function startDaemon({
   });
   const server = await listen(app, config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
-  const cleanup = dailyCleanup({ config, db, jobs, ledger, sources, worker: poller, log, now });
+  const cleanup = dailyCleanup({ config, db, jobs, ledger, sources, ladders, worker: poller, log, now });
   poller.start();
   cleanup.start();
   callbacks.start();
@@ -169,18 +173,19 @@ interface PollerParts {
   readonly sources: CmsSource[];
   readonly ledger: Ledger;
   readonly tools: ReturnType<typeof createPipelineTools>;
+  readonly ladders: LadderTarget;
   readonly events: EventSink;
   readonly log: Logger;
   readonly now: () => Date;
 }
 
 /** The worker loop: every source polled on POLL_CRON, each claimed record run through processVideo. */
-function createPoller({ config, sources, ledger, tools, events, log, now }: PollerParts): Poller {
+function createPoller({ config, sources, ledger, tools, ladders, events, log, now }: PollerParts): Poller {
   return new Poller({
     sources,
     config: { ...config.worker, workerId: config.worker.id },
     runJob: (source, record, options) =>
-      processVideo(record, { source, ledger, tools, events, config: pipelineConfig(config), log, now }, options),
+      processVideo(record, { source, ledger, tools, ladders, events, config: pipelineConfig(config), log, now }, options),
     schedule: (expr, fn) => cron.schedule(expr, fn),
     log: log.child({ module: 'poller' }),
     now,

@@ -7,6 +7,8 @@ import { configSummary, readinessChecks } from './doctor-report.js';
 import { freeBytes } from '../pipeline/workspace.js';
 import { checkAppwrite } from '../sources/appwrite-doctor.js';
 import { checkWordpress } from '../sources/wordpress-doctor.js';
+import { checkBucket } from '../publish/s3-doctor.js';
+import { createS3Client } from '../publish/s3-client.js';
 import { openDatabase } from '../store/database.js';
 
 type Level = 'ok' | 'warn' | 'fail';
@@ -29,6 +31,7 @@ export async function runDoctor(): Promise<number> {
     ...(await checkFfmpeg(config)),
     ...(await checkStorage(config)),
     ...(await checkSources(config)),
+    ...(await checkPublishTarget(config)),
     checkApiKey(config),
     ...checkMonitoring(config),
     ...(await readinessChecks(config)),
@@ -121,6 +124,17 @@ async function checkSources(config: AppConfig): Promise<Check[]> {
     }
   }
   return checks;
+}
+
+async function checkPublishTarget(config: AppConfig): Promise<Check[]> {
+  const { s3 } = config.publish;
+  if (config.publish.target !== 's3' || s3 === null) return [];
+  const client = createS3Client(s3);
+  try {
+    return await checkBucket(s3, client);
+  } finally {
+    client.destroy();
+  }
 }
 
 function checkApiKey(config: AppConfig): Check {

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { formatBytes, plural } from '../format/units.js';
 import { silentLogger } from '../logging/logger.js';
 import { LadderGc, type GcReport } from '../pipeline/ladder-gc.js';
+import { createLadderTarget } from '../publish/create-ladder-target.js';
 import { createSources } from '../sources/create-sources.js';
 import { openDatabase } from '../store/database.js';
 import { JobRepository } from '../store/job-repository.js';
@@ -52,6 +53,7 @@ export async function runGc(argv: string[]): Promise<number> {
     const working = new Set(await readdir(config.storage.tempDir).catch(() => [] as string[]));
     const gc = new LadderGc({
       hlsDir: config.storage.hlsDir,
+      ladders: createLadderTarget(config),
       sources,
       orphans: new OrphanRepository(db),
       graceDays: config.maintenance.orphanGraceDays,

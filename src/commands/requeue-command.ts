@@ -1,5 +1,3 @@
-import { access, readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { toAppError } from '../errors.js';
@@ -9,6 +7,8 @@ import { jobKey } from '../domain/job-key.js';
 import { MASTER_PLAYLIST } from '../domain/storage-layout.js';
 import { REQUEUE_SCOPES, type RequeueResult, type RequeueScope } from '../domain/requeue.js';
 import { createSources } from '../sources/create-sources.js';
+import { createLadderTarget } from '../publish/create-ladder-target.js';
+import type { LadderTarget } from '../publish/ladder-target.js';
 import { openDatabase } from '../store/database.js';
 import { JobRepository } from '../store/job-repository.js';
 
@@ -67,9 +67,10 @@ export async function runRequeue(argv: string[]): Promise<number> {
   }
   try {
     const sources = await createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now });
+    const ladders = createLadderTarget(config);
     let failed = 0;
     for (const source of sources.filter((s) => kinds.includes(s.kind))) {
-      if (!(await requeueSource(source, args, config.storage.hlsDir))) failed += 1;
+      if (!(await requeueSource(source, args, ladders))) failed += 1;
     }
     if (!args.dryRun) console.log(nextPollHint(config));
     return failed === 0 ? 0 : 1;
@@ -82,13 +83,13 @@ function now(): Date {
   return new Date();
 }
 
-async function requeueSource(source: CmsSource, args: RequeueArgs, hlsDir: string): Promise<boolean> {
+async function requeueSource(source: CmsSource, args: RequeueArgs, ladders: LadderTarget & { readonly where: string }): Promise<boolean> {
   try {
     let ids: ReadonlySet<string> | undefined;
     if (args.missingLadder) {
-      ids = await missingLadderIds(source, args.scope, hlsDir);
+      ids = await missingLadderIds(source, args.scope, ladders);
       const which = args.scope === 'all' ? 'failed or completed' : args.scope;
-      console.log(`${source.kind}: ${ids.size} ${which} record(s) without ${path.join(hlsDir, '<key>', MASTER_PLAYLIST)}`);
+      console.log(`${source.kind}: ${ids.size} ${which} record(s) without ${ladders.where}/<key>/${MASTER_PLAYLIST}`);
     }
     const result = await source.requeue({
       scope: args.scope,
@@ -110,34 +111,22 @@ async function requeueSource(source: CmsSource, args: RequeueArgs, hlsDir: strin
   }
 }
 
-/** Ids of the source's finished records in `scope` whose storage/hls/<key>/master.m3u8 is missing. */
+/** Ids of the source's finished records in `scope` whose published master.m3u8 is missing (local disk or bucket). */
 export async function missingLadderIds(
   source: Pick<CmsSource, 'kind' | 'listRefs'>,
   scope: RequeueScope,
-  hlsDir: string,
+  ladders: Pick<LadderTarget, 'keys' | 'hasLadder'>,
 ): Promise<Set<string>> {
   const statuses = scope === 'all' ? ['failed', 'completed'] : [scope];
-  // One listing instead of a stat per record: after a storage loss most keys are simply absent.
-  const present = new Set(
-    await readdir(hlsDir).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
-      throw toAppError(err);
-    }),
-  );
+  // One listing instead of a look per record: after a storage loss most keys are simply absent.
+  const present = new Set(await ladders.keys());
   const ids = new Set<string>();
   for (const ref of await source.listRefs()) {
     if (!statuses.includes(ref.status)) continue;
     const key = jobKey({ source: source.kind, id: ref.id });
-    if (!present.has(key) || !(await exists(path.join(hlsDir, key, MASTER_PLAYLIST)))) ids.add(ref.id);
+    if (!present.has(key) || !(await ladders.hasLadder(key))) ids.add(ref.id);
   }
   return ids;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 export function describeResult(kind: string, result: RequeueResult, args: Pick<RequeueArgs, 'dryRun' | 'priority'>): string {

@@ -1,3 +1,4 @@
+import type { PublishConfig } from './publish-config.js';
 /** The typed, frozen slices each module receives; built by loadConfig() in config.ts. */
 import type { AppwriteConfig } from './appwrite-config.js';
 import type { LadderRungSpec } from './parsers.js';
@@ -157,6 +158,8 @@ export interface AppConfig {
   readonly env: RawEnv['NODE_ENV'];
   readonly server: ServerConfig;
   readonly storage: StorageConfig;
+  /** Where ladders are published: local disk, or an S3-compatible bucket. */
+  readonly publish: PublishConfig;
   readonly logging: LoggingConfig;
   readonly worker: WorkerConfig;
   readonly maintenance: MaintenanceConfig;

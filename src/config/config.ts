@@ -6,6 +6,7 @@ import { buildAppwriteConfig, missingAppwriteVariables } from './appwrite-config
 import type { AlertsConfig, AppConfig, MediaConfig, WorkerConfig } from './config-types.js';
 import { envSchema, type RawEnv } from './schema.js';
 import { buildWordpressConfig, missingWordpressVariables } from './wordpress-config.js';
+import { buildPublishConfig, missingPublishVariables } from './publish-config.js';
 import { workerIdOf } from '../domain/worker.js';
 
 export type * from './config-types.js';
@@ -13,6 +14,7 @@ export type * from './config-types.js';
 export type { LadderRungSpec } from './parsers.js';
 export type { AppwriteConfig } from './appwrite-config.js';
 export type { WordpressConfig } from './wordpress-config.js';
+export type { PublishConfig, S3Config } from './publish-config.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -44,6 +46,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     ...(parsed.error?.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`) ?? []),
     ...missingAppwriteVariables(merged),
     ...missingWordpressVariables(merged),
+    ...missingPublishVariables(merged),
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(buildConfig(parsed.data, cwd));
@@ -87,6 +90,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       dbPath: path.join(storageDir, 'state.db'),
       diskSpaceFactor: raw.DISK_SPACE_FACTOR,
     },
+    publish: buildPublishConfig(raw),
     logging: {
       level: raw.LOG_LEVEL,
       dir: path.resolve(cwd, raw.LOG_DIR),

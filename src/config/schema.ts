@@ -52,6 +52,23 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   SERVE_HLS: bool(true),
   TRUST_PROXY: bool(false),
+  // Publishing (publish-config.ts)
+  PUBLISH_TARGET: z.enum(['local', 's3']).default('local'),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name (3-63 lower-case letters, digits, . and -)')
+    .optional(),
+  S3_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._/-]*$/, 'may hold letters, digits, . _ - and /')
+    .default('storage/hls'),
+  S3_FORCE_PATH_STYLE: bool(false),
+  LOCAL_COPY_DAYS: int(0, 0, 3650),
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
   // Storage
   STORAGE_DIR: z.string().min(1).default('./storage'),
   DISK_SPACE_FACTOR: z.coerce.number().min(1).max(20).default(3),

@@ -18,6 +18,11 @@ export const REDACT_PATHS = [
   '*.password',
   '*.secret',
   '*.token',
+  // The S3 slice of the config, and the AWS SDK's credentials objects.
+  'credentials',
+  '*.credentials',
+  'secretAccessKey',
+  '*.secretAccessKey',
   'headers.authorization',
   'headers["x-api-key"]',
   'headers.cookie',

@@ -20,6 +20,9 @@ export interface DailyCleanupOptions {
   readonly jobRetentionDays: number;
   /** Orphan ladders of storage/hls (ORPHAN_GRACE_DAYS is the gc's own option). */
   readonly ladderGc: Pick<LadderGc, 'run'>;
+  /** With PUBLISH_TARGET=s3 and LOCAL_COPY_DAYS: removes the local copies older than that; how many went. */
+  readonly trimLocalCopies?: (olderThan: Date) => Promise<number>;
+  readonly localCopyDays?: number;
   /** CLEANUP_CRON. */
   readonly cron: string;
   /** node-cron in production; tests call {@link DailyCleanup.run} directly. */
@@ -34,6 +37,8 @@ export interface CleanupReport {
   readonly jobsTrimmed: number;
   /** Null when the gc run itself failed (storage/hls unreadable). */
   readonly ladders: GcReport | null;
+  /** Local copies of bucket ladders removed (LOCAL_COPY_DAYS). */
+  readonly localCopiesRemoved: number;
 }
 
 /**
@@ -74,6 +79,7 @@ export class DailyCleanup {
     const ledgerRemoved = this.step('pruning the ledger', () => this.options.ledger.prune(daysBefore(now(), ledgerRetentionDays)));
     const jobsTrimmed = this.step('trimming ended jobs', () => this.options.jobs.trimEnded(daysBefore(now(), jobRetentionDays)));
     const ladders = await this.collectLadders();
+    const localCopiesRemoved = await this.trimLocalCopies();
     log.info(
       {
         tempRemoved,
@@ -88,10 +94,20 @@ export class DailyCleanup {
           removedBytes: ladders.removed.reduce((sum, r) => sum + r.bytes, 0),
           skippedSources: ladders.skippedSources,
         },
+        localCopiesRemoved,
       },
       'daily cleanup done',
     );
-    return { tempRemoved, ledgerRemoved, jobsTrimmed, ladders };
+    return { tempRemoved, ledgerRemoved, jobsTrimmed, ladders, localCopiesRemoved };
+  }
+
+  private async trimLocalCopies(): Promise<number> {
+    const { trimLocalCopies, localCopyDays = 0, log, now } = this.options;
+    if (trimLocalCopies === undefined) return 0;
+    return trimLocalCopies(daysBefore(now(), localCopyDays)).catch((err: unknown) => {
+      log.error({ err }, 'daily cleanup: trimming the local copies failed');
+      return 0;
+    });
   }
 
   private sweepTemp(): Promise<number> {

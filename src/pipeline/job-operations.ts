@@ -6,7 +6,7 @@ import type { JobStatus, SourceKind } from '../domain/record.js';
 import { type JobChanges, type JobPage, type SourceJob } from '../domain/source-job.js';
 import type { ActiveJob, WorkerControl } from '../domain/worker.js';
 import type { CmsSource } from '../sources/cms-source.js';
-import { unpublishLadder } from './publish.js';
+import { LocalLadderTarget, type LadderTarget } from '../publish/ladder-target.js';
 
 /** Construction options of {@link JobOperations}. */
 export interface JobOperationsOptions {
@@ -15,6 +15,8 @@ export interface JobOperationsOptions {
   readonly worker: WorkerControl;
   readonly events: EventSink;
   readonly hlsDir: string;
+  /** Where the ladders are (PUBLISH_TARGET); storage/hls (`hlsDir`) by default. */
+  readonly ladders?: LadderTarget;
   readonly log: Logger;
 }
 
@@ -71,14 +73,14 @@ export class JobOperations {
   private readonly sources: ReadonlyMap<SourceKind, CmsSource>;
   private readonly worker: WorkerControl;
   private readonly events: EventSink;
-  private readonly hlsDir: string;
+  private readonly ladders: LadderTarget;
   private readonly log: Logger;
 
-  constructor({ sources, worker, events, hlsDir, log }: JobOperationsOptions) {
+  constructor({ sources, worker, events, hlsDir, ladders, log }: JobOperationsOptions) {
     this.sources = new Map(sources.map((s) => [s.kind, s]));
     this.worker = worker;
     this.events = events;
-    this.hlsDir = hlsDir;
+    this.ladders = ladders ?? new LocalLadderTarget(hlsDir);
     this.log = log;
   }
 
@@ -198,7 +200,7 @@ export class JobOperations {
       await source.clearOutputs(id);
       record = 'cleared';
     }
-    const ladderRemoved = (await unpublishLadder({ hlsDir: this.hlsDir, key, log: this.log.child({ job: key }) })) !== null;
+    const ladderRemoved = (await this.ladders.unpublish(key, this.log.child({ job: key }))) !== null;
     if (record === 'absent' && !ladderRemoved) throw new AppError('not_found', `no job ${key}`);
     this.log.info({ job: key, record, ladderRemoved }, 'job deleted by the operator');
     return { key, record, ladderRemoved };
@@ -223,7 +225,7 @@ export class JobOperations {
       log.info('record deleted in its CMS: the running job was cancelled');
       return 'cancelled';
     }
-    const removed = (await unpublishLadder({ hlsDir: this.hlsDir, key, log })) !== null;
+    const removed = (await this.ladders.unpublish(key, log)) !== null;
     log.info({ ladderRemoved: removed }, 'record deleted in its CMS');
     return removed ? 'ladder_removed' : 'absent';
   }

@@ -1,5 +1,3 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { toAppError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { CmsSource } from '../sources/cms-source.js';
@@ -7,8 +5,7 @@ import { parseJobKey } from '../domain/job-key.js';
 import type { SourceKind } from '../domain/record.js';
 import type { RecordRef } from '../domain/source-job.js';
 import { HLS_URL_PATH } from '../domain/storage-layout.js';
-import { directoryBytes } from '../media/directory-size.js';
-import { unpublishLadder } from './publish.js';
+import { LocalLadderTarget, type LadderTarget } from '../publish/ladder-target.js';
 import type { OrphanRepository } from '../store/orphan-repository.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -19,6 +16,8 @@ export type GcSource = Pick<CmsSource, 'kind' | 'listRefs'>;
 /** Construction options of {@link LadderGc}. */
 export interface LadderGcOptions {
   readonly hlsDir: string;
+  /** Where the ladders are (PUBLISH_TARGET); storage/hls (`hlsDir`) by default. */
+  readonly ladders?: LadderTarget;
   /** The configured sources: a directory of any other source is left alone. */
   readonly sources: readonly GcSource[];
   readonly orphans: Pick<OrphanRepository, 'all' | 'mark' | 'clear'>;
@@ -63,7 +62,11 @@ interface Run {
  * must never look like every record deleted.
  */
 export class LadderGc {
-  constructor(private readonly options: LadderGcOptions) {}
+  private readonly ladders: LadderTarget;
+
+  constructor(private readonly options: LadderGcOptions) {
+    this.ladders = options.ladders ?? new LocalLadderTarget(options.hlsDir);
+  }
 
   async run({ dryRun = false }: { dryRun?: boolean } = {}): Promise<GcReport> {
     const { orphans, now } = this.options;
@@ -85,16 +88,13 @@ export class LadderGc {
     return { scanned: names.length, orphans: run.orphanKeys.size, removed: run.removed, kept: run.kept, skippedSources };
   }
 
-  /** Directories of storage/hls; dot-directories are publishes in flight (see publish.ts), never ladders. */
+  /** The published keys (local: the directories of storage/hls, never the dot-directories of a publish in flight). */
   private async ladderNames(): Promise<string[]> {
-    const entries = await readdir(this.options.hlsDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return [];
+    try {
+      return (await this.ladders.keys()).sort();
+    } catch (err) {
       throw toAppError(err);
-    });
-    return entries
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort();
+    }
   }
 
   private async listSources(): Promise<{ refs: Map<SourceKind, Map<string, RecordRef>>; skippedSources: GcReport['skippedSources'] }> {
@@ -134,14 +134,14 @@ export class LadderGc {
     if (run.now < dueAt) {
       run.kept.push({ key, reason: `orphan (${verdict.why}) since ${firstSeenAt}, removed from ${dueAt.toISOString()}` });
     } else if (run.dryRun) {
-      run.removed.push({ key, bytes: await directoryBytes(path.join(this.options.hlsDir, key)).catch(() => 0) });
+      run.removed.push({ key, bytes: await this.ladders.ladderBytes(key).catch(() => 0) });
     } else {
       await this.remove(run, key, verdict.why);
     }
   }
 
   private async remove(run: Run, key: string, why: string): Promise<void> {
-    const { hlsDir, orphans, isBusy, log } = this.options;
+    const { orphans, isBusy, log } = this.options;
     // A job may have been claimed since the records were listed.
     if (isBusy(key)) {
       run.kept.push({ key, reason: 'being processed by this daemon' });
@@ -150,7 +150,7 @@ export class LadderGc {
     // One rename takes it out of reach first: nginx serves a ladder whole or not at all, never half-deleted.
     let bytes: number | null;
     try {
-      bytes = await unpublishLadder({ hlsDir, key, log });
+      bytes = await this.ladders.unpublish(key, log);
     } catch (err) {
       const error = toAppError(err);
       log.error({ err: error, key }, 'gc: cannot remove the orphan ladder');

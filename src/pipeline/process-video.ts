@@ -7,7 +7,7 @@ import type { JobStep, Progress, SourceAccess, VideoRecord } from '../domain/rec
 import type { PublishResult } from '../domain/rendition.js';
 import { jobKey } from '../domain/job-key.js';
 import { Heartbeat } from './heartbeat.js';
-import { publishLadder } from './publish.js';
+import { LocalLadderTarget, type LadderTarget } from '../publish/ladder-target.js';
 import { etaSeconds, publishResultOf } from './publish-result.js';
 import { redactUrl } from './url-policy.js';
 import { dueSince, settleFailure } from './settle-failure.js';
@@ -48,6 +48,8 @@ export interface ProcessVideoDeps {
   readonly ledger: JobLedger;
   readonly tools: PipelineTools;
   readonly events: EventSink;
+  /** Where verified ladders are published (PUBLISH_TARGET); storage/hls (`config.hlsDir`) by default. */
+  readonly ladders?: LadderTarget;
   readonly config: {
     readonly workerId: string;
     readonly tempDir: string;
@@ -257,9 +259,10 @@ async function runStages(ctx: StageContext): Promise<{ publish: PublishResult; l
   // A CMS that granted the claim to two workers names one of them: only that one publishes, so a
   // loser's ladder never replaces the winner's (the write-back checks the claim again).
   await untilReachable(ctx, async () => deps.source.confirmClaim?.(record.id));
-  await publishLadder({ outDir: workspace.outDir, hlsDir: deps.config.hlsDir, key, log });
+  const ladders = deps.ladders ?? new LocalLadderTarget(deps.config.hlsDir);
+  const { filePrefix } = await ladders.publish({ key, outDir: workspace.outDir, log });
   const { publicBaseUrl } = deps.config;
-  const publish = publishResultOf({ key, publicBaseUrl, info, output, started: ctx.started, now: deps.now() });
+  const publish = publishResultOf({ key, publicBaseUrl, filePrefix, info, output, started: ctx.started, now: deps.now() });
   return {
     publish,
     ledger: {

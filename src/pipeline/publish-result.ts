@@ -6,15 +6,19 @@ import type { EncodeProgress, TranscodeOutput, VideoInfo } from '../media/types.
 export function publishResultOf(o: {
   readonly key: string;
   readonly publicBaseUrl: string;
+  /** Where the files are under the ladder's URL ('' locally, `v<version>/` in a bucket); the master is always at the top. */
+  readonly filePrefix?: string;
   readonly info: VideoInfo;
   readonly output: TranscodeOutput;
   readonly started: Date;
   readonly now: Date;
 }): PublishResult {
   const { key, publicBaseUrl: base, info, output } = o;
+  const prefix = o.filePrefix ?? '';
+  const fileUrl = (file: string): string => hlsUrl(base, key, `${prefix}${file}`);
   return {
     hlsUrl: hlsUrl(base, key, output.masterPath),
-    posterUrl: hlsUrl(base, key, output.posterPath),
+    posterUrl: fileUrl(output.posterPath),
     renditions: output.renditions.map((r) => ({
       name: r.name,
       width: r.width,
@@ -22,12 +26,12 @@ export function publishResultOf(o: {
       bandwidth: r.bandwidth,
       averageBandwidth: r.averageBandwidth,
       codecs: r.codecs,
-      playlistUrl: hlsUrl(base, key, r.playlistPath),
+      playlistUrl: fileUrl(r.playlistPath),
     })),
-    thumbnailUrls: output.previews.thumbnails.map((file) => hlsUrl(base, key, file)),
-    storyboardUrl: output.previews.storyboard === null ? null : hlsUrl(base, key, output.previews.storyboard),
-    previewUrl: output.previews.preview === null ? null : hlsUrl(base, key, output.previews.preview),
-    metadataUrl: hlsUrl(base, key, output.previews.metadata),
+    thumbnailUrls: output.previews.thumbnails.map(fileUrl),
+    storyboardUrl: output.previews.storyboard === null ? null : fileUrl(output.previews.storyboard),
+    previewUrl: output.previews.preview === null ? null : fileUrl(output.previews.preview),
+    metadataUrl: fileUrl(output.previews.metadata),
     duration: info.durationSeconds,
     width: info.video.width,
     height: info.video.height,

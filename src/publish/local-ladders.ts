@@ -95,3 +95,19 @@ async function exists(p: string): Promise<boolean> {
     throw err;
   }
 }
+
+/**
+ * Removes the ladders of storage/hls last written before `olderThan` (the local copies kept for
+ * LOCAL_COPY_DAYS when ladders are published to a bucket); how many went.
+ */
+export async function trimLocalLadders(hlsDir: string, olderThan: Date, log: Logger): Promise<number> {
+  const entries = await readdir(hlsDir, { withFileTypes: true }).catch(() => []);
+  let removed = 0;
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+    const { mtime } = await stat(path.join(hlsDir, entry.name, 'master.m3u8')).catch(() => ({ mtime: new Date(0) }));
+    if (mtime >= olderThan) continue;
+    if ((await unpublishLadder({ hlsDir, key: entry.name, log })) !== null) removed += 1;
+  }
+  return removed;
+}

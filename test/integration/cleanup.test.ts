@@ -145,10 +145,10 @@ describe('daily cleanup: storage/temp', () => {
       jobs: { trimEnded: locked },
       ladderGc: { run: () => Promise.reject(new Error('EACCES: storage/hls')) },
     });
-    assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0, jobsTrimmed: 0, ladders: null });
+    assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0, jobsTrimmed: 0, ladders: null, localCopiesRemoved: 0 });
 
     const gcOnly = cleanupWith({ tempDir: temp, ledger: { prune: locked }, jobs: { trimEnded: () => 3 } });
-    assert.deepEqual(await gcOnly.run(), { tempRemoved: 0, ledgerRemoved: 0, jobsTrimmed: 3, ladders: NO_LADDERS });
+    assert.deepEqual(await gcOnly.run(), { tempRemoved: 0, ledgerRemoved: 0, jobsTrimmed: 3, ladders: NO_LADDERS, localCopiesRemoved: 0 });
   });
 });
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { missingLadderIds, parseRequeueArgs } from '../../src/commands/requeue-command.js';
 import { LocalSource } from '../../src/sources/local-source.js';
+import { LocalLadderTarget } from '../../src/publish/ladder-target.js';
 import type { PublishResult } from '../../src/domain/rendition.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
@@ -235,7 +236,7 @@ describe('video-compressor requeue --missing-ladder (local source)', () => {
 
   it('counts every record in scope as missing when storage/hls itself is gone', async () => {
     const source = new LocalSource({ jobs: repo, workerId: 'w:2', leaseSeconds: LEASE });
-    const ids = await missingLadderIds(source, 'all', path.join(dir, 'no-such-volume', 'hls'));
+    const ids = await missingLadderIds(source, 'all', new LocalLadderTarget(path.join(dir, 'no-such-volume', 'hls')));
     assert.deepEqual([...ids].sort(), [jobs.survivor![0]!.id, ...jobs.failed!.map((j) => j.id)].sort());
   });
 });

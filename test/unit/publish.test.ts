@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isAppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { publishLadder, recoverInterruptedPublishes } from '../../src/pipeline/publish.js';
+import { publishLadder, recoverInterruptedPublishes } from '../../src/publish/local-ladders.js';
 import { assertFreeSpace, createWorkspace, sweepTemp } from '../../src/pipeline/workspace.js';
 
 const log = silentLogger();

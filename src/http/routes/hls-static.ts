@@ -1,29 +1,6 @@
-import path from 'node:path';
 import express, { type RequestHandler, Router } from 'express';
 import { AppError } from '../../errors.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.m3u8': 'application/vnd.apple.mpegurl',
-  '.ts': 'video/mp2t',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.mp4': 'video/mp4',
-  '.vtt': 'text/vtt; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-};
-
-// A published ladder is never rewritten in place except by a reprocess, which replaces playlists:
-// keep those short-lived, and let players and CDNs keep segments.
-const CACHE_CONTROL: Record<string, string> = {
-  '.m3u8': 'public, max-age=10',
-  '.ts': 'public, max-age=31536000, immutable',
-  '.jpg': 'public, max-age=300',
-  '.jpeg': 'public, max-age=300',
-  // preview.mp4, the storyboard and metadata.json are replaced in place by a reprocess, like the poster.
-  '.mp4': 'public, max-age=300',
-  '.vtt': 'public, max-age=300',
-  '.json': 'public, max-age=60',
-};
+import { ladderCacheControl, ladderContentType } from '../../domain/ladder-http.js';
 
 /**
  * Refuses anything that could step outside storage/hls before it reaches the file system:
@@ -54,10 +31,9 @@ export function hlsStaticRouter({ hlsDir }: { readonly hlsDir: string }): Router
       fallthrough: true,
       cacheControl: false,
       setHeaders(res, filePath) {
-        const ext = path.extname(filePath).toLowerCase();
-        const type = CONTENT_TYPES[ext];
+        const type = ladderContentType(filePath);
         if (type) res.setHeader('Content-Type', type);
-        res.setHeader('Cache-Control', CACHE_CONTROL[ext] ?? 'public, max-age=60');
+        res.setHeader('Cache-Control', ladderCacheControl(filePath));
         res.setHeader('Access-Control-Allow-Origin', '*');
         // helmet's same-origin default would stop players on other origins from loading segments.
         res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
