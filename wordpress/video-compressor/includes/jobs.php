@@ -213,21 +213,7 @@ function vcmp_transition( int $id, array $from, string $to, array $meta ) {
 			)
 		);
 	}
-	foreach ( $meta as $field => $value ) {
-		if ( null === $value ) {
-			delete_post_meta( $id, VCMP_META_PREFIX . $field );
-		} else {
-			update_post_meta( $id, VCMP_META_PREFIX . $field, $value );
-		}
-		if ( '' !== $wpdb->last_error ) {
-			$wpdb->query( 'ROLLBACK' );
-			wp_cache_delete( $id, 'post_meta' );
-			return vcmp_database_error();
-		}
-	}
-	$wpdb->query( 'COMMIT' );
-	vcmp_announce_status( $id, $to );
-	return true;
+	return vcmp_finish_transition( $id, $meta, $to );
 }
 
 /**

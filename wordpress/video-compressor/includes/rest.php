@@ -129,16 +129,10 @@ function vcmp_rest_claim( WP_REST_Request $request ) {
 		'progress'     => 0,
 		'step'         => 'claimed',
 	);
-	foreach ( $fields as $field => $value ) {
-		update_post_meta( $id, VCMP_META_PREFIX . $field, $value );
-		if ( '' !== $wpdb->last_error ) {
-			$wpdb->query( 'ROLLBACK' );
-			wp_cache_delete( $id, 'post_meta' );
-			return vcmp_database_error();
-		}
+	$done = vcmp_finish_transition( $id, $fields, 'processing' );
+	if ( is_wp_error( $done ) ) {
+		return $done;
 	}
-	$wpdb->query( 'COMMIT' );
-	vcmp_announce_status( $id, 'processing' );
 	/**
 	 * A worker claimed a video.
 	 *
@@ -197,6 +191,34 @@ function vcmp_claim_status( int $id, string $now, string $due, int $lease ): arr
 		'rows'      => $rows,
 		'reclaimed' => 1 === $rows,
 	);
+}
+
+/**
+ * The rest of a status change, inside the transaction its compare-and-set opened: each field (null
+ * deletes it), then COMMIT and the status's hooks. A database error rolls everything back.
+ *
+ * @param int    $id     The attachment.
+ * @param array  $meta   Field => value.
+ * @param string $status The status the compare-and-set wrote.
+ * @return true|WP_Error
+ */
+function vcmp_finish_transition( int $id, array $meta, string $status ) {
+	global $wpdb;
+	foreach ( $meta as $field => $value ) {
+		if ( null === $value ) {
+			delete_post_meta( $id, VCMP_META_PREFIX . $field );
+		} else {
+			update_post_meta( $id, VCMP_META_PREFIX . $field, $value );
+		}
+		if ( '' !== $wpdb->last_error ) {
+			$wpdb->query( 'ROLLBACK' );
+			wp_cache_delete( $id, 'post_meta' );
+			return vcmp_database_error();
+		}
+	}
+	$wpdb->query( 'COMMIT' );
+	vcmp_announce_status( $id, $status );
+	return true;
 }
 
 /**
