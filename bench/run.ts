@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: ladder vs the naive recipe, the cost of the picture/sound steps, daemon overhead, API under load, download vs curl,
- * poll cost; writes bench/results/latest.md. BENCH_QUICK=1 proves it runs (tiny sources, one run
+ * poll cost, publishing to S3 vs cp; writes bench/results/latest.md. BENCH_QUICK=1 proves it runs (tiny sources, one run
  * each, 200 MB download): its figures mean nothing. Run the real bench on a quiet machine: A and B
  * alternate, so slow drift hits both, but a busy neighbour still skews the wall times.
  */
@@ -15,6 +15,7 @@ import { benchDownload, downloadTable } from './download-bench.js';
 import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
 import { benchPicture, pictureTable } from './picture-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
+import { benchS3, s3Table } from './s3-bench.js';
 import { benchPreviews, previewsTable } from './previews-bench.js';
 import { makeSources, type BenchSource } from './sources.js';
 import { QUICK, RUNS, sh } from './measure.js';
@@ -33,7 +34,7 @@ function section(title: string, lines: readonly string[]): string[] {
 }
 
 /** BENCH_ONLY=previews,poll runs only those sections and writes bench/results/only-previews-poll.md. */
-const SECTIONS = ['ladder', 'picture', 'previews', 'daemon', 'download', 'poll'] as const;
+const SECTIONS = ['ladder', 'picture', 'previews', 'daemon', 'download', 'poll', 's3'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
     },
     download: async () => section('Download vs curl', downloadTable(await benchDownload())),
     poll: async () => section('Poll cost (embedded store)', pollTable(await benchPoll())),
+    s3: async () => section('Publishing to S3-compatible storage vs cp', s3Table(await benchS3())),
   };
   for (const name of SECTIONS) if (ONLY.length === 0 || ONLY.includes(name)) report.push(...(await sections[name]()));
   const file = path.join(new URL('./results/', import.meta.url).pathname, ONLY.length > 0 ? `only-${ONLY.join('-')}.md` : 'latest.md');
