@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ledgerCounts, recordScenario, seededRandom } from '../helpers/chaos.js';
+import { ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { ladderReader } from '../helpers/ladder-reader.js';
 import { makeClip } from '../helpers/media-fixtures.js';
@@ -100,16 +100,7 @@ describe('chaos: SIGKILL at random moments', { timeout: 900_000 }, () => {
         await daemon.waitHealthy();
       }
       try {
-        // Waits while the queue drains, however slow the machine: only 90 s without a job ending fails.
-        let [ended, lastProgress] = [-1, Date.now()];
-        while (Date.now() - lastProgress < 90_000) {
-          const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
-          const done = jobs.filter((j: any) => j.status === 'completed' || j.status === 'failed').length;
-          if (done === jobs.length) break;
-          if (done > ended) [ended, lastProgress] = [done, Date.now()];
-          await delay(250);
-        }
-        const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
+        const jobs = await untilDrained(async () => (await api(daemon, 'GET', '/api/jobs?limit=100')).jobs);
         result = {
           completed: jobs.filter((j: any) => j.status === 'completed').length,
           lost: jobs.filter((j: any) => j.status !== 'completed').length,

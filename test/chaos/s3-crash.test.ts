@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ledgerCounts, recordScenario, seededRandom } from '../helpers/chaos.js';
+import { ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
-import { startS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3DaemonEnv, startS3, type TestS3 } from '../helpers/s3-server.js';
 import { spawnDaemon, type SpawnedDaemon } from '../helpers/spawn-daemon.js';
 import { serveFile, TEST_API_KEY } from '../helpers/test-daemon.js';
 
@@ -96,13 +96,7 @@ describe('chaos: SIGKILL while publishing to an S3 bucket', { timeout: 900_000 }
       HLS_SEGMENT_SECONDS: '1',
       X264_PRESET: 'ultrafast',
       RETRY_DELAYS: '0,0,0,0,0,0,0,0,0,0',
-      PUBLISH_TARGET: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      PUBLIC_BASE_URL: `${s3.endpoint}/${s3.bucket}`,
+      ...s3DaemonEnv(s3),
     };
   });
   after(async () => {
@@ -134,15 +128,7 @@ describe('chaos: SIGKILL while publishing to an S3 bucket', { timeout: 900_000 }
         daemon = await spawnDaemon(env);
         await daemon.waitHealthy();
       }
-      let [ended, lastProgress] = [-1, Date.now()];
-      while (Date.now() - lastProgress < 90_000) {
-        const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
-        const done = jobs.filter((j: any) => j.status === 'completed' || j.status === 'failed').length;
-        if (done === jobs.length) break;
-        if (done > ended) [ended, lastProgress] = [done, Date.now()];
-        await delay(250);
-      }
-      const { jobs } = await api(daemon, 'GET', '/api/jobs?limit=100');
+      const jobs = await untilDrained(async () => (await api(daemon, 'GET', '/api/jobs?limit=100')).jobs);
       result = {
         ...result,
         completed: jobs.filter((j: any) => j.status === 'completed').length,

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
-import { startS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3DaemonEnv, startS3, type TestS3 } from '../helpers/s3-server.js';
 import { serveFile, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
 
 const USER = 'ops';
@@ -37,13 +37,7 @@ describe('a ladder in an S3 bucket, played in headless Chromium', () => {
     vc = await startTestDaemon({
       ADMIN_USER: USER,
       ADMIN_PASSWORD: PASSWORD,
-      PUBLISH_TARGET: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      PUBLIC_BASE_URL: `${s3.endpoint}/${s3.bucket}`,
+      ...s3DaemonEnv(s3),
       // The dashboard would serve local ladders too: off, so only the bucket can answer.
       SERVE_HLS: 'false',
     });

@@ -93,3 +93,19 @@ export function countingFfmpeg(dir: string): { path: string; encodesPerKey: () =
     },
   };
 }
+
+/**
+ * Waits while a queue drains, however slow the machine: returns the jobs once every one has ended
+ * (completed or failed), or as they are after 90 s in which no job ended.
+ */
+export async function untilDrained(listJobs: () => Promise<any[]>, stallMs = 90_000): Promise<any[]> {
+  let [ended, lastProgress] = [-1, Date.now()];
+  for (;;) {
+    const jobs = await listJobs();
+    const done = jobs.filter((j) => j.status === 'completed' || j.status === 'failed').length;
+    if (done === jobs.length) return jobs;
+    if (done > ended) [ended, lastProgress] = [done, Date.now()];
+    if (Date.now() - lastProgress >= stallMs) return jobs;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

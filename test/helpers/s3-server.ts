@@ -66,3 +66,16 @@ export async function startS3(bucket = 'ladders'): Promise<TestS3> {
     },
   };
 }
+
+/** The daemon's settings to publish into `s3`'s bucket, read by players at the bucket's own (path-style) address. */
+export function s3DaemonEnv(s3: TestS3): Record<string, string> {
+  return {
+    PUBLISH_TARGET: 's3',
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    PUBLIC_BASE_URL: `${s3.endpoint}/${s3.bucket}`,
+  };
+}

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { DeleteObjectCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
-import { startS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3DaemonEnv, startS3, type TestS3 } from '../helpers/s3-server.js';
 import { serveFile, startTestDaemon, type TestDaemon } from '../helpers/test-daemon.js';
 
 const run = promisify(execFile);
@@ -49,15 +49,9 @@ describe('publishing to an S3-compatible bucket (PUBLISH_TARGET=s3)', () => {
   before(async () => {
     s3 = await startS3();
     files = await startServer(serveFile(await makeClip({ width: 320, height: 180, seconds: 3 })));
+    // Players read the bucket directly (path style): its address is the public base.
     env = {
-      PUBLISH_TARGET: 's3',
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      // Players read the bucket directly (path style): its address is the public base.
-      PUBLIC_BASE_URL: `${s3.endpoint}/${s3.bucket}`,
+      ...s3DaemonEnv(s3),
       PREVIEWS: 'on',
       THUMBNAIL_COUNT: '2',
     };
