@@ -43,6 +43,12 @@ describe('daemon with Appwrite Storage sources', () => {
       fake.storage.downloads.map((d) => [d.bucketId, d.fileId, d.key]),
       [[BUCKET, 'holiday', FULL_KEY]],
     );
-    assert.equal(fake.storage.bucket(BUCKET).has('holiday'), false, 'the original was deleted after the write-back');
+    // Deleted after the write-back: the row may read completed a moment before the file is gone.
+    await waitFor('the original to be deleted', () => !fake.storage.bucket(BUCKET).has('holiday'), { timeoutMs: 10_000 });
+    assert.deepEqual(
+      fake.storage.downloads.map((d) => d.fileId),
+      ['holiday'],
+      'downloaded once, never again after the deletion',
+    );
   });
 });
