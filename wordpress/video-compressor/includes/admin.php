@@ -150,8 +150,7 @@ function vcmp_requeue( string $scope ): int {
 	);
 	$count    = 0;
 	foreach ( $ids as $id ) {
-		if ( true === vcmp_transition( (int) $id, $statuses, 'pending', vcmp_transition_meta( 'requeue', 1 ) ) ) {
-			do_action( 'vcmp_video_pending', (int) $id );
+		if ( true === vcmp_apply_action( (int) $id, 'requeue', 1, $statuses ) ) {
 			++$count;
 		}
 	}

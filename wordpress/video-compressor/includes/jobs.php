@@ -152,25 +152,42 @@ function vcmp_register_job_routes(): void {
  */
 function vcmp_rest_transition( WP_REST_Request $request, string $action ) {
 	// Only requeue declares `from`: an undeclared parameter is never validated, so it is never read.
-	$id         = (int) $request['id'];
-	$transition = vcmp_transitions()[ $action ];
-	$from       = 'requeue' === $action && is_string( $request['from'] ) ? array( $request['from'] ) : $transition['from'];
-	$meta       = vcmp_transition_meta( $action, (int) $request['priority'] );
-	if ( 'retry' === $action && ! vcmp_can_manage() ) {
-		// An Author's retry waits its turn: the front of the queue is the operator's to give.
-		$from             = array( 'failed' );
-		$meta['priority'] = VCMP_DEFAULT_PRIORITY;
-	}
-	$done = vcmp_transition( $id, $from, $transition['to'], $meta );
+	$id   = (int) $request['id'];
+	$from = 'requeue' === $action && is_string( $request['from'] ) ? array( $request['from'] ) : null;
+	$done = vcmp_apply_action( $id, $action, (int) $request['priority'], $from );
 	if ( is_wp_error( $done ) ) {
 		return $done;
-	}
-	if ( 'pending' === $transition['to'] ) {
-		do_action( 'vcmp_video_pending', $id );
 	}
 	$item = new WP_REST_Request( 'GET', '/wp/v2/media/' . $id );
 	$item->set_param( 'context', 'edit' );
 	return rest_do_request( $item );
+}
+
+/**
+ * An operator's action on one video, from whichever screen or route: the transition, and the
+ * pending notice when it queues the video. Without the capability only a retry of a failed video
+ * exists (its Author's), and it waits its turn: the front of the queue is the operator's to give.
+ *
+ * @param int        $id       The attachment.
+ * @param string     $action   A key of vcmp_transitions().
+ * @param int        $priority The requeue's priority (retry: 1).
+ * @param array|null $from     Statuses it starts from, instead of the action's own.
+ * @param bool|null  $operator Whether the caller acts as the operator; default: whether the user has the capability.
+ * @return true|WP_Error
+ */
+function vcmp_apply_action( int $id, string $action, int $priority = 1, ?array $from = null, ?bool $operator = null ) {
+	$transition = vcmp_transitions()[ $action ];
+	$from       = $from ?? $transition['from'];
+	$meta       = vcmp_transition_meta( $action, $priority );
+	if ( 'retry' === $action && ! ( $operator ?? vcmp_can_manage() ) ) {
+		$from             = array( 'failed' );
+		$meta['priority'] = VCMP_DEFAULT_PRIORITY;
+	}
+	$done = vcmp_transition( $id, $from, $transition['to'], $meta );
+	if ( true === $done && 'pending' === $transition['to'] ) {
+		do_action( 'vcmp_video_pending', $id );
+	}
+	return $done;
 }
 
 /**

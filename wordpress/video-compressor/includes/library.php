@@ -40,8 +40,9 @@ function vcmp_untracked_video_count(): int {
 }
 
 /**
- * Queues videos: one without a status becomes pending; a failed or cancelled one is retried
- * (with the capability); others are left alone.
+ * Queues videos: one without a status becomes pending; a failed or cancelled one is retried, first
+ * in line; others are left alone. Its callers are the operator's: the bulk action and the button
+ * (which check the capability) and `wp vcmp` (the site's owner).
  *
  * @param int[] $ids Attachment ids.
  * @return array{queued: int, retried: int, skipped: int}
@@ -57,21 +58,11 @@ function vcmp_queue_videos( array $ids ): array {
 		if ( '' === $status ) {
 			vcmp_mark_pending( $id );
 			++$done['queued'];
-		} elseif ( in_array( $status, array( 'failed', 'cancelled' ), true ) && true === vcmp_retry_now( $id ) ) {
+		} elseif ( in_array( $status, array( 'failed', 'cancelled' ), true ) && true === vcmp_apply_action( $id, 'retry', 1, null, true ) ) {
 			++$done['retried'];
 		} else {
 			++$done['skipped'];
 		}
-	}
-	return $done;
-}
-
-/** The operator's retry of one video (failed or cancelled → pending, first in line). */
-function vcmp_retry_now( int $id ) {
-	$transition = vcmp_transitions()['retry'];
-	$done       = vcmp_transition( $id, $transition['from'], $transition['to'], vcmp_transition_meta( 'retry', 1 ) );
-	if ( true === $done ) {
-		do_action( 'vcmp_video_pending', $id );
 	}
 	return $done;
 }

@@ -60,15 +60,7 @@ function vcmp_handle_job_action(): void {
 	if ( ! isset( vcmp_video_actions( $id )[ $action ] ) ) {
 		wp_die( esc_html__( 'This action is not available for this video now.', 'video-compressor' ), 403 );
 	}
-	$transition = vcmp_transitions()[ $action ];
-	$meta       = vcmp_transition_meta( $action, 1 );
-	if ( 'retry' === $action && ! vcmp_can_manage() ) {
-		$meta['priority'] = VCMP_DEFAULT_PRIORITY;
-	}
-	$done = vcmp_transition( $id, $transition['from'], $transition['to'], $meta );
-	if ( true === $done && 'pending' === $transition['to'] ) {
-		do_action( 'vcmp_video_pending', $id );
-	}
+	$done = vcmp_apply_action( $id, $action );
 	$back = wp_get_referer() ? wp_get_referer() : admin_url( 'upload.php' );
 	wp_safe_redirect( add_query_arg( 'vcmp_done', true === $done ? $action : 'conflict', $back ) );
 	exit;
