@@ -4,27 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
+import { daemonApi as api, ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { ladderReader } from '../helpers/ladder-reader.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { spawnDaemon, type SpawnedDaemon } from '../helpers/spawn-daemon.js';
-import { TEST_API_KEY } from '../helpers/test-daemon.js';
 import { chunkedFile } from '../helpers/hostile-media.js';
 
 const JOBS = 20;
 const KILLS = 10;
 const SEED = Number(process.env.CHAOS_SEED ?? 8);
 const STEPS = ['downloading', 'transcoding', 'publishing', 'updating'] as const;
-
-async function api(d: SpawnedDaemon, method: string, route: string, body?: unknown): Promise<any> {
-  const res = await fetch(d.baseUrl + route, {
-    method,
-    headers: { 'X-API-Key': TEST_API_KEY, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return res.json();
-}
 
 /** Waits until a job of this daemon is in `step` (live, from the API), or `maxMs`; returns the step seen. */
 async function waitForStep(d: SpawnedDaemon, step: string, maxMs: number): Promise<string> {

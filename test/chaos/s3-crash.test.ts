@@ -4,25 +4,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
+import { daemonApi as api, ledgerCounts, recordScenario, seededRandom, untilDrained } from '../helpers/chaos.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { makeClip } from '../helpers/media-fixtures.js';
 import { s3DaemonEnv, startS3, type TestS3 } from '../helpers/s3-server.js';
 import { spawnDaemon, type SpawnedDaemon } from '../helpers/spawn-daemon.js';
-import { serveFile, TEST_API_KEY } from '../helpers/test-daemon.js';
+import { serveFile } from '../helpers/test-daemon.js';
 
 const JOBS = 4;
 const KILLS = 3;
 const SEED = Number(process.env.CHAOS_SEED ?? 8);
-
-async function api(d: SpawnedDaemon, method: string, route: string, body?: unknown): Promise<any> {
-  const res = await fetch(d.baseUrl + route, {
-    method,
-    headers: { 'X-API-Key': TEST_API_KEY, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return res.json();
-}
 
 /** Until the daemon's job is uploading its ladder (step publishing), or `maxMs`. */
 async function untilPublishing(d: SpawnedDaemon, maxMs: number): Promise<boolean> {

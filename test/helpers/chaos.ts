@@ -6,6 +6,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { SpawnedDaemon } from './spawn-daemon.js';
+import { TEST_API_KEY } from './test-daemon.js';
 
 export const ARTIFACTS = new URL('../chaos/artifacts/', import.meta.url).pathname;
 const ROWS = path.join(ARTIFACTS, 'rows');
@@ -108,4 +110,14 @@ export async function untilDrained(listJobs: () => Promise<any[]>, stallMs = 90_
     if (Date.now() - lastProgress >= stallMs) return jobs;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** One call of a spawned daemon's API with the test key: the parsed JSON answer. */
+export async function daemonApi(d: Pick<SpawnedDaemon, 'baseUrl'>, method: string, route: string, body?: unknown): Promise<any> {
+  const res = await fetch(d.baseUrl + route, {
+    method,
+    headers: { 'X-API-Key': TEST_API_KEY, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return res.json();
 }
