@@ -14,8 +14,11 @@ after(removeDownloadDir);
 const BODY = videoBytes(256 * 1024);
 
 interface RangeServerOptions {
-  /** The first `times` answers stop after `afterBytes` bytes and reset the connection. */
-  readonly cut?: { afterBytes: number; times: number };
+  /**
+   * The first `times` answers stop after `afterBytes` bytes: the connection is closed (FIN: every byte sent arrives) or
+   * reset (RST: the client may lose bytes still in its buffer, so it resumes from anywhere up to `afterBytes`).
+   */
+  readonly cut?: { afterBytes: number; times: number; reset?: boolean };
   /** An open-ended range gets at most this many bytes (Appwrite's Storage caps it). */
   readonly cap?: number;
   /** How a range request is answered instead of 206: 'ignore' sends 200 and the whole body, or a status. */
@@ -42,7 +45,8 @@ function rangeServer(body: Buffer, seen: IncomingHttpHeaders[], opts: RangeServe
     res.writeHead(status, { 'Content-Type': 'video/mp4', 'Content-Length': piece.length, 'Accept-Ranges': 'bytes', ...range });
     if (cuts <= 0) return void res.end(piece);
     cuts -= 1;
-    res.write(piece.subarray(0, opts.cut!.afterBytes), () => res.socket?.destroy());
+    const { afterBytes, reset } = opts.cut!;
+    res.write(piece.subarray(0, afterBytes), () => (reset ? res.socket?.destroy() : res.socket?.end()));
   };
 }
 
@@ -57,16 +61,23 @@ describe('downloadSource: resuming a cut body with Range', () => {
     return { seen, captured, opts: options(origin.url('/v.mp4'), { log: captured.log, ...extra }) };
   }
 
-  it('asks for the rest after a reset and appends it: the file is whole, the resume logged', async () => {
+  it('asks for the rest after a cut and appends it: the file is whole, the resume logged', async () => {
     const { seen, captured, opts } = await download({ cut: { afterBytes: 100_000, times: 1 } });
     const result = await downloadSource(opts);
     assert.equal(result.bytes, BODY.length);
     assert.ok((await readFile(opts.destPath)).equals(BODY), 'byte for byte the source');
     assert.equal(seen.length, 2);
     assert.equal(seen[0]?.range, undefined);
-    const offset = Number(/^bytes=(\d+)-$/.exec(seen[1]?.range ?? '')?.[1]);
-    assert.ok(offset > 0 && offset <= 100_000, `resumed from ${seen[1]?.range}`);
+    assert.equal(seen[1]?.range, 'bytes=100000-', 'resumed where the cut body ended');
     assert.match(captured.text(), /source download resumed/);
+  });
+
+  it('resumes after a reset from whatever arrived (a reset may drop the bytes still in flight)', async () => {
+    const { seen, opts } = await download({ cut: { afterBytes: 100_000, times: 1, reset: true } });
+    assert.equal((await downloadSource(opts)).bytes, BODY.length);
+    assert.ok((await readFile(opts.destPath)).equals(BODY), 'byte for byte the source');
+    const offset = Number(/^bytes=(\d+)-$/.exec(seen[1]?.range ?? '')?.[1]);
+    assert.ok(offset >= 0 && offset <= 100_000, `resumed from ${seen[1]?.range}`);
   });
 
   it('takes the rest piece by piece from a server that caps ranges, without counting pieces as cuts', async () => {
