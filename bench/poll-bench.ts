@@ -11,6 +11,7 @@ import path from 'node:path';
 import { LocalSource } from '../src/sources/local-source.js';
 import { openDatabase } from '../src/store/database.js';
 import { JobRepository, POLL_STATEMENTS } from '../src/store/job-repository.js';
+import { promised } from '../src/store/store.js';
 import { fmt, median, percentile } from './measure.js';
 
 const SIZES = [1_000, 10_000, 100_000] as const;
@@ -46,7 +47,7 @@ export async function benchPoll(): Promise<PollFigures> {
       })();
       // What the daemon's store looks like after its daily maintenance (ANALYZE statistics).
       db.pragma('optimize');
-      rows.push(await timePolls(new LocalSource({ jobs, workerId: 'bench', leaseSeconds: LEASE_SECONDS }), records));
+      rows.push(await timePolls(new LocalSource({ jobs: promised(jobs), workerId: 'bench', leaseSeconds: LEASE_SECONDS }), records));
       if (records === 10_000) plan = queryPlans(db);
     } finally {
       db.close();

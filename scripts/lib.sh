@@ -71,3 +71,65 @@ ensure_node_modules() {
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }
+
+# --- PostgreSQL, for the shared-store tests (scripts/postgres-tests.sh, the chaos fleet scenario) ---
+TEST_ROLE=vcmp_test
+
+ensure_postgresql() {
+  if command -v pg_ctlcluster >/dev/null 2>&1 && command -v pg_lsclusters >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL is missing. Install it with: sudo apt-get install -y postgresql (or set TEST_POSTGRES_URL)." >&2
+    exit 1
+  fi
+  echo "Installing PostgreSQL (Debian package)…" >&2
+  apt_install postgresql
+}
+
+# Starts the first cluster when it is down; prints its version, name and port.
+ensure_cluster() {
+  local version name port status
+  read -r version name port status _ < <(pg_lsclusters --no-header | head -n 1) || true
+  if [ -z "${version:-}" ]; then
+    echo "No PostgreSQL cluster exists (pg_lsclusters is empty); create one with pg_createcluster." >&2
+    exit 1
+  fi
+  if [ "$status" != "online" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "The PostgreSQL cluster $version/$name is $status. Start it with: sudo pg_ctlcluster $version $name start" >&2
+      exit 1
+    fi
+    pg_ctlcluster "$version" "$name" start >&2
+  fi
+  echo "$version $name $port"
+}
+
+as_postgres() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+# The role and database of the tests, created once; the password is the role's name (a local test server only).
+ensure_test_database() {
+  local port=$1
+  as_postgres psql -p "$port" -v ON_ERROR_STOP=1 -qtAc \
+    "DO \$\$ BEGIN
+       IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$TEST_ROLE') THEN
+         CREATE ROLE $TEST_ROLE LOGIN PASSWORD '$TEST_ROLE';
+       END IF;
+     END \$\$;" >/dev/null
+  if [ "$(as_postgres psql -p "$port" -qtAc "SELECT 1 FROM pg_database WHERE datname = '$TEST_ROLE'")" != "1" ]; then
+    as_postgres createdb -p "$port" -O "$TEST_ROLE" "$TEST_ROLE"
+  fi
+}
+
+# Points TEST_POSTGRES_URL at the machine's own server unless it is set: installs and starts it,
+# creates the test role and database; as root, also TEST_POSTGRES_CLUSTER ("<version> <name>"),
+# which the chaos fleet scenario restarts mid-run.
+ensure_test_postgres() {
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then return 0; fi
+  ensure_postgresql
+  local version name port
+  read -r version name port < <(ensure_cluster)
+  ensure_test_database "$port"
+  export TEST_POSTGRES_URL="postgres://$TEST_ROLE:$TEST_ROLE@127.0.0.1:$port/$TEST_ROLE"
+  if [ "$(id -u)" -eq 0 ]; then export TEST_POSTGRES_CLUSTER="$version $name"; fi
+}

@@ -1,7 +1,6 @@
 import cron from 'node-cron';
 import type { Monitoring } from './alerts/monitoring.js';
 import { CallbackService } from './callbacks/callback-service.js';
-import { CallbackStore } from './callbacks/callback-store.js';
 import type { AppConfig } from './config/config.js';
 import { isAppError } from './errors.js';
 import { sourceJobToJson } from './domain/source-job.js';
@@ -14,10 +13,9 @@ import type { LadderTarget } from './publish/ladder-target.js';
 import { trimLocalLadders } from './publish/local-ladders.js';
 import { LadderGc } from './pipeline/ladder-gc.js';
 import type { CmsSource } from './sources/cms-source.js';
-import type { Database } from './store/database.js';
-import type { JobRepository } from './store/job-repository.js';
-import type { Ledger } from './store/ledger.js';
-import { OrphanRepository } from './store/orphan-repository.js';
+import type { CallbackStore, JobStore, Store, WorkerStore } from './store/store.js';
+import { FleetBeacon } from './pipeline/fleet-beacon.js';
+import { hostname } from 'node:os';
 
 /**
  * The daemon's background services beside the poller, built from the config for main.ts: the
@@ -25,10 +23,10 @@ import { OrphanRepository } from './store/orphan-repository.js';
  */
 
 /** /metrics: counters follow the events, gauges read the worker, the local store and the monitoring at scrape time. */
-export function daemonMetrics(monitoring: Monitoring, localJobs: JobRepository | null, now: () => Date): DaemonMetrics {
+export function daemonMetrics(monitoring: Monitoring, localJobs: JobStore | null, now: () => Date): DaemonMetrics {
   return new DaemonMetrics({
     worker: () => monitoring.worker?.snapshot() ?? null,
-    jobCounts: () => localJobs?.countByStatus() ?? null,
+    jobCounts: async () => (localJobs ? localJobs.countByStatus() : null),
     system: () => monitoring.monitor.latest(),
     activeAlerts: () => monitoring.alertRepository.active(),
     queueWait: () => monitoring.reports.queueWait(new Date(now().getTime() - 86_400_000), now()),
@@ -38,14 +36,14 @@ export function daemonMetrics(monitoring: Monitoring, localJobs: JobRepository |
 /** Completion callbacks: a signed POST of the job's JSON when it completes, fails for good or is cancelled. */
 export function createCallbacks(o: {
   config: AppConfig;
-  db: Database;
+  store: CallbackStore;
   log: Logger;
   now: () => Date;
   job: (key: string) => Promise<JobDetail | null>;
 }): CallbackService {
   const log = o.log.child({ module: 'callbacks' });
   return new CallbackService({
-    store: new CallbackStore(o.db),
+    store: o.store,
     config: o.config.callbacks,
     log,
     now: o.now,
@@ -64,11 +62,27 @@ export function createCallbacks(o: {
   });
 }
 
+/** The fleet view's beat: this daemon's state and jobs in the store's `workers` table every 10 s. */
+export function fleetBeacon(o: {
+  config: AppConfig;
+  workers: WorkerStore;
+  worker: WorkerControl;
+  log: Logger;
+  now: () => Date;
+}): FleetBeacon {
+  return new FleetBeacon({
+    workers: o.workers,
+    worker: o.worker,
+    host: hostname(),
+    version: o.config.server.version,
+    now: o.now,
+    log: o.log.child({ module: 'fleet' }),
+  });
+}
+
 export interface CleanupParts {
   readonly config: AppConfig;
-  readonly db: Database;
-  readonly jobs: JobRepository;
-  readonly ledger: Ledger;
+  readonly store: Store;
   readonly sources: readonly CmsSource[];
   /** Where the ladders are (PUBLISH_TARGET). */
   readonly ladders: LadderTarget;
@@ -78,12 +92,12 @@ export interface CleanupParts {
 }
 
 /** The daily housekeeping: temp leftovers, old ledger rows, ended local jobs, orphan ladders. */
-export function dailyCleanup({ config, db, jobs, ledger, sources, ladders, worker, log, now }: CleanupParts): DailyCleanup {
+export function dailyCleanup({ config, store, sources, ladders, worker, log, now }: CleanupParts): DailyCleanup {
   const ladderGc = new LadderGc({
     hlsDir: config.storage.hlsDir,
     ladders,
     sources,
-    orphans: new OrphanRepository(db),
+    orphans: store.orphans,
     graceDays: config.maintenance.orphanGraceDays,
     isBusy: (key) => worker.snapshot().active.some((job) => job.key === key),
     log: log.child({ module: 'gc' }),
@@ -91,9 +105,9 @@ export function dailyCleanup({ config, db, jobs, ledger, sources, ladders, worke
   });
   return new DailyCleanup({
     tempDir: config.storage.tempDir,
-    ledger,
+    ledger: store.ledger,
     ledgerRetentionDays: config.maintenance.ledgerRetentionDays,
-    jobs,
+    jobs: store.jobs,
     jobRetentionDays: config.maintenance.jobRetentionDays,
     ladderGc,
     ...(config.publish.target === 's3' && config.publish.localCopyDays > 0

@@ -55,6 +55,7 @@ export const ERROR_CATALOG = {
   publish_failed: { retryable: true, http: 500, summary: 'Moving the ladder into storage/hls failed.' },
   // Jobs and sources
   cms_error: { retryable: true, http: 502, summary: 'The CMS could not be reached or refused a write.' },
+  store_unavailable: { retryable: true, http: 503, summary: 'The job store (PostgreSQL, STORE_URL) cannot be reached; it is retried.' },
   cms_unauthorized: {
     retryable: true,
     http: 502,

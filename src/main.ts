@@ -15,7 +15,7 @@ import type { HealthProbe } from './http/routes/health.js';
 import type { Logger } from './logging/logger.js';
 import { binaryVersion } from './media/ffmpeg-version.js';
 import type { DailyCleanup } from './pipeline/daily-cleanup.js';
-import { createCallbacks, daemonMetrics, dailyCleanup } from './daemon-services.js';
+import { createCallbacks, daemonMetrics, dailyCleanup, fleetBeacon } from './daemon-services.js';
 import { fanOut, ignoreEvents, type EventSink } from './domain/events.js';
 import { createPipelineTools } from './pipeline/pipeline-tools.js';
 import { Poller } from './pipeline/poller.js';
@@ -26,11 +26,11 @@ import type { LadderTarget } from './publish/ladder-target.js';
 import { isDeadLocalWorker } from './pipeline/worker-liveness.js';
 import { sweepTemp } from './pipeline/workspace.js';
 import { createSources } from './sources/create-sources.js';
-import { openDatabase, type Database } from './store/database.js';
-import { JobRepository } from './store/job-repository.js';
+import { openStore } from './store/open-store.js';
+import type { JobStore, LedgerStore, Store, WorkerStore } from './store/store.js';
+import { LOST_AFTER_MS, type FleetBeacon } from './pipeline/fleet-beacon.js';
 import { JobOperations } from './pipeline/job-operations.js';
 import type { CallbackService } from './callbacks/callback-service.js';
-import { Ledger } from './store/ledger.js';
 import type { CmsSource } from './sources/cms-source.js';
 
 export interface RunningDaemon {
@@ -67,19 +67,19 @@ export async function startDaemon({
   const apiKey = requireApiKeyToStart(config);
 
   await prepareStorage(config, log, now);
-  const db = openDatabase(config.storage.dbPath);
-  const jobs = new JobRepository({ db, now });
-  const ledger = new Ledger({ db, now });
+  const store = await openStore(config.storage, { now, log });
+  const { jobs, ledger } = store;
   const localJobs = config.worker.sources.includes('local') ? jobs : null;
-  const monitoring = new Monitoring({ config, db, jobs: localJobs, log, now });
+  const monitoring = new Monitoring({ config, store, jobs: localJobs, log, now });
   const metrics = daemonMetrics(monitoring, localJobs, now);
   // The job's JSON is read when its callback is recorded, after the operations exist (below).
   let operations: JobOperations | null = null;
-  const callbacks = createCallbacks({ config, db, log, now, job: (key) => operations?.get(key) ?? Promise.resolve(null) });
+  const job = (key: string) => operations?.get(key) ?? Promise.resolve(null);
+  const callbacks = createCallbacks({ config, store: store.callbacks, log, now, job });
   // Every sink returns at once (alerts defer their work): the pipeline never waits for a notification.
   const events: EventSink = fanOut(monitoring.events, metrics, callbacks, extraEvents);
   const sources = await createSources({ config, jobs, log, now });
-  recoverInterruptedJobs({ config, jobs, ledger, log, events });
+  await recoverInterruptedJobs({ config, jobs, ledger, log, events });
 
   const tools = createPipelineTools({ config, log });
   const ffmpeg = await binaryVersion(config.media.ffmpegPath);
@@ -104,6 +104,7 @@ export async function startDaemon({
     operations,
     callbacks,
     ledger,
+    workers: store.workers,
     monitoring,
     metrics,
     ffmpeg: ffmpeg.version,
@@ -112,13 +113,23 @@ export async function startDaemon({
   });
   const server = await listen(app, config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
-  const cleanup = dailyCleanup({ config, db, jobs, ledger, sources, ladders, worker: poller, log, now });
-  poller.start();
-  cleanup.start();
-  callbacks.start();
-  monitoring.start(poller);
+  const cleanup = dailyCleanup({ config, store, sources, ladders, worker: poller, log, now });
+  const beacon = fleetBeacon({ config, workers: store.workers, worker: poller, log, now });
+  startBackground({ poller, beacon, store, cleanup, callbacks, monitoring });
   log.info({ host: config.server.host, port, sources: config.worker.sources, worker: config.worker.id }, 'video-compressor started');
-  return { poller, server, port, close: () => closeDaemon({ poller, cleanup, monitoring, callbacks, server, db, log }) };
+  return { poller, server, port, close: () => closeDaemon({ poller, cleanup, monitoring, callbacks, beacon, server, store, log }) };
+}
+
+/** The poller and the services that run beside it. */
+function startBackground(o: Pick<Closable, 'poller' | 'beacon' | 'store' | 'cleanup' | 'callbacks' | 'monitoring'>): void {
+  o.poller.start();
+  o.beacon.start();
+  // A job queued through any daemon sharing a PostgreSQL store wakes this one at once (a burst of
+  // notifications, one per job, still makes one poll).
+  o.store.signals?.onJobsQueued(() => o.poller.pollSoon(SIGNAL_GATHER_MS));
+  o.cleanup.start();
+  o.callbacks.start();
+  o.monitoring.start(o.poller);
 }
 
 interface AppParts {
@@ -126,10 +137,11 @@ interface AppParts {
   readonly apiKey: string;
   readonly poller: Poller;
   readonly sources: readonly CmsSource[];
-  readonly localJobs: JobRepository | null;
+  readonly localJobs: JobStore | null;
   readonly operations: JobOperations;
   readonly callbacks: CallbackService;
-  readonly ledger: Ledger;
+  readonly ledger: LedgerStore;
+  readonly workers: WorkerStore;
   readonly monitoring: Monitoring;
   readonly metrics: DaemonMetrics;
   readonly ffmpeg: string | null;
@@ -139,14 +151,16 @@ interface AppParts {
 
 /** The HTTP application: the API, the dashboard, the webhooks, /metrics and /health. */
 function daemonApp(o: AppParts): Express {
-  const { config, apiKey, poller: worker, operations, callbacks, ledger, monitoring, metrics, log, now } = o;
-  const mounts = daemonMounts({ config, apiKey, worker, operations, callbacks, ledger, monitoring, metrics, log, now });
+  const { config, apiKey, poller: worker, operations, callbacks, ledger, workers, monitoring, metrics, log, now } = o;
+  const mounts = daemonMounts({ config, apiKey, worker, operations, callbacks, ledger, workers, monitoring, metrics, log, now });
   return createApp({
     server: { ...config.server, apiKey },
     storage: config.storage,
     worker,
     jobs: o.localJobs,
     ledger,
+    workers,
+    lostAfterMs: LOST_AFTER_MS,
     operations,
     ladderNames: config.media.ladder.map((rung) => rung.name),
     callbacks,
@@ -171,7 +185,7 @@ function healthProbe(config: AppConfig, ffmpegVersion: string | null, sources: r
 interface PollerParts {
   readonly config: AppConfig;
   readonly sources: CmsSource[];
-  readonly ledger: Ledger;
+  readonly ledger: LedgerStore;
   readonly tools: ReturnType<typeof createPipelineTools>;
   readonly ladders: LadderTarget;
   readonly events: EventSink;
@@ -198,28 +212,36 @@ interface Closable {
   readonly cleanup: DailyCleanup;
   readonly monitoring: Monitoring;
   readonly callbacks: CallbackService;
+  readonly beacon: FleetBeacon;
   readonly server: Server;
-  readonly db: Database;
+  readonly store: Store;
   readonly log: Logger;
 }
 
-async function closeDaemon({ poller, cleanup, monitoring, callbacks, server, db, log }: Closable): Promise<boolean> {
+async function closeDaemon({ poller, cleanup, monitoring, callbacks, beacon, server, store, log }: Closable): Promise<boolean> {
   const [settled] = await Promise.all([poller.stop(), cleanup.stop()]);
   // After the poller: the jobs it stopped may still report; before the database closes.
   await callbacks.stop();
+  await beacon.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   monitoring.stop();
-  db.close();
+  await store.close();
   log.info({ settled }, 'video-compressor stopped');
   return settled;
 }
 
 /** A previous run of this daemon (pinned WORKER_ID) or a dead process on this host left work behind. */
-function recoverInterruptedJobs(o: { config: AppConfig; jobs: JobRepository; ledger: Ledger; log: Logger; events: EventSink }): void {
+async function recoverInterruptedJobs(o: {
+  config: AppConfig;
+  jobs: JobStore;
+  ledger: LedgerStore;
+  log: Logger;
+  events: EventSink;
+}): Promise<void> {
   const isGone = (workerId: string): boolean => workerId === o.config.worker.id || isDeadLocalWorker(workerId);
-  const interrupted = o.ledger.markInterrupted(isGone);
-  const expired = o.jobs.expireLeasesOf(isGone);
+  const interrupted = await o.ledger.markInterrupted(isGone);
+  const expired = await o.jobs.expireLeasesOf(isGone);
   if (interrupted === 0 && expired === 0) return;
   o.log.warn({ attempts: interrupted, jobs: expired }, 'a worker stopped with jobs in flight; they will be reclaimed');
   o.events.emit({
@@ -248,6 +270,9 @@ async function prepareStorage(config: AppConfig, log: Logger, now: () => Date): 
   await sweepTemp(config.storage.tempDir, log, { staleAfterMs: 24 * 3600_000, now });
   await recoverInterruptedPublishes(config.storage.hlsDir, log);
 }
+
+/** How long a wake-up from the store waits for more of a burst before polling. */
+const SIGNAL_GATHER_MS = 100;
 
 /** How long /health reuses its storage probe; a storage that turns read-only shows within this. */
 const HEALTH_PROBE_TTL_MS = 1000;

@@ -2,14 +2,17 @@ import type { AlertThresholds } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { DaemonEvent, EventSink } from '../domain/events.js';
 import type { WorkerSnapshot } from '../domain/worker.js';
-import type { Alert, AlertCondition, AlertLevel, AlertRepository } from '../store/alert-repository.js';
+import type { Alert, AlertCondition, AlertLevel } from '../store/alert-repository.js';
+import type { AlertStore } from '../store/store.js';
 import type { AlertChange, Notification } from './notification.js';
 import { evaluateRules, type Incident, type RuleResult } from './rules.js';
+import { StoreOutage } from './store-outage.js';
+import { isAppError } from '../errors.js';
 import type { SystemSample } from './system-sample.js';
 
 /** Construction options of {@link AlertService}. */
 export interface AlertServiceOptions {
-  readonly repo: AlertRepository;
+  readonly repo: AlertStore;
   readonly notify: (notification: Notification) => void;
   readonly thresholds: AlertThresholds;
   /** An active alert is announced again at most this often (ALERT_COOLDOWN). */
@@ -17,7 +20,7 @@ export interface AlertServiceOptions {
   /** Longest gap between two scheduled polls. */
   readonly pollPeriodMs: number;
   readonly samples: () => readonly SystemSample[];
-  readonly failedSince: (since: Date) => number;
+  readonly failedSince: (since: Date) => Promise<number>;
   readonly now: () => Date;
   readonly log: Logger;
   /** Readings older than this are ignored; 60 s by default (six missed readings). */
@@ -47,9 +50,19 @@ export class AlertService implements EventSink {
   private readonly announced = new Map<string, { at: number; level: AlertLevel }>();
   private scheduled = false;
   private stopped = false;
+  /** Evaluations run one after the other (each reads, then writes the alerts); the first waits for the restore. */
+  private chain: Promise<void>;
+
+  private readonly storeOutage: StoreOutage;
 
   constructor(private readonly options: AlertServiceOptions) {
-    for (const alert of options.repo.active()) {
+    this.storeOutage = new StoreOutage({ notify: options.notify, cooldownMs: options.cooldownMs, log: options.log });
+    this.chain = this.restore().catch((err: unknown) => this.options.log.error({ err }, 'could not read the active alerts'));
+  }
+
+  /** What was announced before a restart, and the event-made alerts still active. */
+  private async restore(): Promise<void> {
+    for (const alert of await this.options.repo.active()) {
       if (alert.lastNotifiedAt) this.announced.set(alert.rule, { at: Date.parse(alert.lastNotifiedAt), level: alert.level });
       // Event-made alerts outlive a restart: they clear on the next completed job, not on boot.
       if (alert.rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
@@ -91,17 +104,23 @@ export class AlertService implements EventSink {
     this.requestEvaluation();
   }
 
-  /** Runs the rules now and reconciles the alerts table. Never throws. */
-  evaluate(): void {
+  /** Runs the rules now and reconciles the alerts table, after any evaluation in progress. Never rejects. */
+  evaluate(): Promise<void> {
+    this.chain = this.chain.then(() => this.runEvaluation());
+    return this.chain;
+  }
+
+  private async runEvaluation(): Promise<void> {
     if (this.stopped || !this.worker) return;
     try {
       const now = this.options.now();
+      const failedLastHour = await this.options.failedSince(new Date(now.getTime() - HOUR_MS));
       const result = evaluateRules(
         {
           now,
           samples: this.options.samples(),
           sampleMaxAgeMs: this.options.sampleMaxAgeMs ?? 60_000,
-          failedLastHour: this.options.failedSince(new Date(now.getTime() - HOUR_MS)),
+          failedLastHour,
           worker: this.worker(),
           pollPeriodMs: this.options.pollPeriodMs,
           crash: this.crash,
@@ -110,14 +129,16 @@ export class AlertService implements EventSink {
         },
         this.options.thresholds,
       );
-      this.reconcile(result, now);
+      await this.reconcile(result, now);
+      await this.storeOutage.recovered(this.options.repo, now);
     } catch (err) {
-      this.options.log.error({ err }, 'alert evaluation failed');
+      if (isAppError(err, 'store_unavailable')) this.storeOutage.failed(err, this.options.now());
+      else this.options.log.error({ err }, 'alert evaluation failed');
     }
   }
 
   /** An operator has seen it: no more repeats (an escalation or the resolution is still announced). */
-  acknowledge(id: number, by: string): Alert | null {
+  acknowledge(id: number, by: string): Promise<Alert | null> {
     return this.options.repo.acknowledge(id, by, this.options.now());
   }
 
@@ -131,22 +152,22 @@ export class AlertService implements EventSink {
     const defer = this.options.defer ?? ((fn: () => void) => void setImmediate(fn));
     defer(() => {
       this.scheduled = false;
-      this.evaluate();
+      void this.evaluate();
     });
   }
 
-  private reconcile(result: RuleResult, now: Date): void {
+  private async reconcile(result: RuleResult, now: Date): Promise<void> {
     const { repo } = this.options;
-    const previous = new Map(repo.active().map((alert) => [alert.rule, alert]));
+    const previous = new Map((await repo.active()).map((alert) => [alert.rule, alert]));
     for (const condition of result.active) {
       const existing = previous.get(condition.rule);
       previous.delete(condition.rule);
-      const alert = existing ? repo.touch(existing.id, condition, now) : repo.open(condition, now).alert;
-      this.maybeAnnounce(alert, condition, now);
+      const alert = existing ? await repo.touch(existing.id, condition, now) : (await repo.open(condition, now)).alert;
+      await this.maybeAnnounce(alert, condition, now);
     }
     for (const [rule, alert] of previous) {
       if (result.unknown.includes(rule)) continue;
-      const resolved = repo.resolve(alert.id, now);
+      const resolved = await repo.resolve(alert.id, now);
       if (resolved && resolved.notifications > 0) this.options.notify({ kind: 'alert', change: 'resolved', alert: resolved });
       this.options.log.info({ rule, level: alert.level }, 'alert resolved');
     }
@@ -157,13 +178,13 @@ export class AlertService implements EventSink {
    * does not flood the channels; rising to critical is always announced. Acknowledged alerts are
    * only announced when they escalate.
    */
-  private maybeAnnounce(alert: Alert, condition: AlertCondition, now: Date): void {
+  private async maybeAnnounce(alert: Alert, condition: AlertCondition, now: Date): Promise<void> {
     const last = this.announced.get(alert.rule);
     const escalated = condition.level === 'critical' && last !== undefined && last.level === 'warning';
     const cooled = last === undefined || now.getTime() - last.at >= this.options.cooldownMs;
     if (!escalated && (!cooled || alert.status === 'acknowledged')) return;
     const change: AlertChange = alert.notifications === 0 ? 'opened' : escalated ? 'escalated' : 'repeated';
-    const notified = this.options.repo.markNotified(alert.id, now);
+    const notified = await this.options.repo.markNotified(alert.id, now);
     this.announced.set(alert.rule, { at: now.getTime(), level: condition.level });
     if (change === 'opened') this.options.log.warn({ rule: alert.rule, level: alert.level, message: alert.message }, 'alert opened');
     this.options.notify({ kind: 'alert', change, alert: notified });

@@ -4,10 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import type { EventSink } from '../domain/events.js';
 import type { Schedule, ScheduledTask } from '../domain/schedule.js';
 import type { WorkerControl } from '../domain/worker.js';
-import { AlertRepository } from '../store/alert-repository.js';
-import type { Database } from '../store/database.js';
-import type { JobRepository } from '../store/job-repository.js';
-import { ReportQueries } from '../store/report-queries.js';
+import type { AlertStore, JobStore, ReportStore, Store } from '../store/store.js';
 import { AlertService } from './alert-service.js';
 import { createEmailChannel } from './channels/email-channel.js';
 import { createWebhookChannel } from './channels/webhook-channel.js';
@@ -22,9 +19,9 @@ import { createSystemSampler } from './system-sampler.js';
 /** What {@link Monitoring} needs; tests may replace the sampler, the channels and the scheduler. */
 export interface MonitoringOptions {
   readonly config: AppConfig;
-  readonly db: Database;
+  readonly store: Pick<Store, 'alerts' | 'reports'>;
   /** Null when the local source is disabled. */
-  readonly jobs: JobRepository | null;
+  readonly jobs: JobStore | null;
   readonly log: Logger;
   readonly now: () => Date;
   readonly sampler?: SystemSampler;
@@ -47,8 +44,8 @@ export class Monitoring {
   readonly alerts: AlertService;
   readonly notifier: Notifier;
   readonly monitor: SystemMonitor;
-  readonly alertRepository: AlertRepository;
-  readonly reports: ReportQueries;
+  readonly alertRepository: AlertStore;
+  readonly reports: ReportStore;
   private readonly log: Logger;
   private startedWith: WorkerControl | null = null;
   private reportTask: ScheduledTask | null = null;
@@ -56,8 +53,8 @@ export class Monitoring {
   constructor(private readonly o: MonitoringOptions) {
     const { config, now } = o;
     this.log = o.log.child({ module: 'alerts' });
-    this.alertRepository = new AlertRepository(o.db);
-    this.reports = new ReportQueries(o.db);
+    this.alertRepository = o.store.alerts;
+    this.reports = o.store.reports;
     this.monitor = new SystemMonitor({
       sampler: o.sampler ?? createSystemSampler({ storageDir: config.storage.dir }),
       now,
@@ -94,29 +91,33 @@ export class Monitoring {
   start(worker: WorkerControl): void {
     this.startedWith = worker;
     this.alerts.attach(() => worker.snapshot());
-    this.monitor.onSample(() => this.alerts.evaluate());
+    this.monitor.onSample(() => void this.alerts.evaluate());
     this.monitor.start();
     const expr = this.o.config.alerts.dailyReportCron;
     if (expr !== null && this.notifier.channelNames.length > 0) {
       const schedule = this.o.schedule ?? ((e: string, fn: () => void) => cron.schedule(e, fn));
-      this.reportTask = schedule(expr, () => this.sendDailyReport());
+      this.reportTask = schedule(expr, () => void this.sendDailyReport());
     }
     this.log.info({ channels: this.notifier.channelNames, dailyReport: this.reportTask ? expr : 'off' }, 'alerts ready');
   }
 
-  /** The daily report over the last 24 hours, to every channel (the cron calls this). */
-  sendDailyReport(): void {
-    const at = this.o.now();
-    const pending = totalPending(withLocalPending(this.worker?.snapshot().sources ?? [], this.localPending()));
-    const summary = this.reports.summary(new Date(at.getTime() - DAY_MS), at);
-    const report = formatDailyReport({ at, summary, pending, activeAlerts: this.alertRepository.active() });
-    this.log.info({ channels: this.notifier.channelNames }, 'sending the daily report');
-    this.notifier.notify({ kind: 'report', ...report });
+  /** The daily report over the last 24 hours, to every channel (the cron calls this). Never rejects. */
+  async sendDailyReport(): Promise<void> {
+    try {
+      const at = this.o.now();
+      const pending = totalPending(withLocalPending(this.worker?.snapshot().sources ?? [], await this.localPending()));
+      const summary = await this.reports.summary(new Date(at.getTime() - DAY_MS), at);
+      const report = formatDailyReport({ at, summary, pending, activeAlerts: await this.alertRepository.active() });
+      this.log.info({ channels: this.notifier.channelNames }, 'sending the daily report');
+      this.notifier.notify({ kind: 'report', ...report });
+    } catch (err) {
+      this.log.error({ err }, 'could not build the daily report');
+    }
   }
 
   /** Pending jobs of the local store now; null when the local source is disabled. */
-  localPending(): number | null {
-    return this.o.jobs?.countByStatus().pending ?? null;
+  async localPending(): Promise<number | null> {
+    return this.o.jobs ? (await this.o.jobs.countByStatus()).pending : null;
   }
 
   stop(): void {

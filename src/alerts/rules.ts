@@ -49,6 +49,7 @@ const RULE_TITLES: Record<string, string> = {
   worker_crashed: 'Worker crashed',
   disk_full: 'Not enough disk space for a job',
   encode_stuck: 'An encode hung or ran too long',
+  store: 'Job store disconnected',
 };
 
 /** A short name for a rule, for message subjects and the dashboard. */

@@ -1,14 +1,9 @@
 import type { DaemonEvent } from '../domain/events.js';
 import { AppError } from '../errors.js';
 import { MAX_SOURCE_URL_LENGTH, parseHttpUrl } from '../pipeline/url-policy.js';
+import type { CallbackEvent, Settlement } from '../domain/callback.js';
 
-/** The events a callback announces, as they appear in the body's `event`. */
-export const CALLBACK_EVENTS = ['job.completed', 'job.failed', 'job.cancelled'] as const;
-export type CallbackEvent = (typeof CALLBACK_EVENTS)[number];
-
-/** `pending` until settled; `refused` = the address policy forbade the host (never retried). */
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'refused'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export { CALLBACK_EVENTS, DELIVERY_STATUSES, type CallbackEvent, type DeliveryStatus, type Settlement } from '../domain/callback.js';
 
 /**
  * Pauses after attempts 1, 2, … that failed in a way worth retrying: about 15 h 40 min from the
@@ -62,16 +57,6 @@ export type AttemptResult =
   | { readonly kind: 'invalid'; readonly error: string }
   /** Network, DNS or timeout: worth another attempt. */
   | { readonly kind: 'error'; readonly error: string };
-
-/** The row's new state after an attempt. */
-export interface Settlement {
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  /** ISO-8601; null unless `pending`. */
-  readonly nextAttemptAt: string | null;
-  readonly lastStatusCode: number | null;
-  readonly lastError: string | null;
-}
 
 /**
  * 2xx is delivered. 408, 429, 5xx, network errors and timeouts are retried on

@@ -6,7 +6,8 @@ import { redactUrl, type AddressPredicate, type LookupFn } from '../pipeline/url
 import { postCallback, type PostResult } from './callback-http.js';
 import { callbackBody, callbackEventOf, parseCallbackUrl, RETRY_DELAYS_MS, settle, type CallbackEvent } from './callback-policy.js';
 import { signBody, SIGNATURE_HEADER } from './callback-signature.js';
-import type { CallbackDelivery, CallbackStore, ClaimedDelivery } from './callback-store.js';
+import type { CallbackDelivery, ClaimedDelivery } from '../store/callback-repository.js';
+import type { CallbackStore } from '../store/store.js';
 
 export interface CallbackServiceOptions {
   readonly store: CallbackStore;
@@ -63,13 +64,13 @@ export class CallbackService implements EventSink {
    * The job's own callback URL (POST /api/jobs `callback_url`), replacing any earlier one.
    * @throws AppError `invalid_request` unless an absolute http(s) URL of at most 2048 characters.
    */
-  register(jobKey: string, url: string): void {
-    this.o.store.register(jobKey, parseCallbackUrl(url).href, this.now());
+  async register(jobKey: string, url: string): Promise<void> {
+    await this.o.store.register(jobKey, parseCallbackUrl(url).href, this.now());
   }
 
   /** One job's deliveries as the API and the job page show them, newest first; URLs redacted (they may carry a token). */
-  deliveriesJson(jobKey: string): Record<string, unknown>[] {
-    return this.o.store.deliveriesFor(jobKey).map((d) => ({
+  async deliveriesJson(jobKey: string): Promise<Record<string, unknown>[]> {
+    return (await this.o.store.deliveriesFor(jobKey)).map((d) => ({
       id: d.id,
       event: d.event,
       url: redactUrl(d.url),
@@ -139,13 +140,13 @@ export class CallbackService implements EventSink {
 
   private async record(jobKey: string, event: CallbackEvent): Promise<void> {
     try {
-      const urls = [...new Set([this.o.config.url, this.o.store.jobUrl(jobKey)])].filter((url): url is string => url !== null);
+      const urls = [...new Set([this.o.config.url, await this.o.store.jobUrl(jobKey)])].filter((url): url is string => url !== null);
       if (urls.length === 0) return;
       const job = await this.o.jobJson(jobKey).catch((err: unknown) => {
         this.log.warn({ err, job: jobKey }, 'the job could not be read for its callback; sending "job": null');
         return null;
       });
-      const ids = this.o.store.create({ jobKey, event, urls, jobJson: JSON.stringify(job), now: this.now() });
+      const ids = await this.o.store.create({ jobKey, event, urls, jobJson: JSON.stringify(job), now: this.now() });
       this.log.info({ job: jobKey, event, deliveries: ids }, 'callbacks queued');
       if (this.started && !this.stopped) void this.deliverDue();
     } catch (err) {
@@ -161,7 +162,7 @@ export class CallbackService implements EventSink {
         if (this.stopped) return outcomes;
         const now = this.now();
         const lease = Math.max(MIN_LEASE_MS, 2 * (this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS));
-        const claimed = this.o.store.claimDue(now, new Date(now.getTime() + lease), limit);
+        const claimed = await this.o.store.claimDue(now, new Date(now.getTime() + lease), limit);
         outcomes.push(...(await Promise.all(claimed.map((delivery) => this.attempt(delivery)))));
         if (claimed.length < limit) return outcomes;
       }
@@ -176,11 +177,11 @@ export class CallbackService implements EventSink {
     const result = await this.post(delivery, attempt);
     const now = this.now();
     if (result.kind === 'aborted') {
-      this.o.store.release(delivery.id, now);
+      await this.o.store.release(delivery.id, now);
       return toOutcome(delivery);
     }
     const settlement = settle(result, attempt, now, this.o.retryDelaysMs ?? RETRY_DELAYS_MS);
-    this.o.store.settle(delivery.id, settlement, now);
+    await this.o.store.settle(delivery.id, settlement, now);
     const outcome = toOutcome({ ...delivery, ...settlement });
     this.logOutcome(outcome, delivery.url, settlement.nextAttemptAt);
     return outcome;

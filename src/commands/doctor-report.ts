@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import { runProcess, succeeded } from '../media/process-runner.js';
-import { openDatabase } from '../store/database.js';
+import { describeStore, openStore } from '../store/open-store.js';
+import { silentLogger } from '../logging/logger.js';
 import { hlsUrl, MASTER_PLAYLIST } from '../domain/storage-layout.js';
 
 /** One line of the doctor's report. */
@@ -44,7 +45,7 @@ export function configSummary(config: AppConfig): [string, string][] {
 /** The deployment and runtime checks an operator needs beyond ffmpeg and storage. */
 export async function readinessChecks(config: AppConfig): Promise<DoctorCheck[]> {
   const checks = [checkNode(), checkPublicUrl(config), checkServeHls(config, await nginxVersion()), checkProxyTrust(config)];
-  checks.push(await checkLogs(config), await checkInodes(config), await tempSummary(config), ...checkDatabase(config));
+  checks.push(await checkLogs(config), await checkInodes(config), await tempSummary(config), ...(await checkDatabase(config)));
   checks.push(await checkDaemon(config), ...(await checkPublicHealth(config)));
   return checks;
 }
@@ -147,28 +148,23 @@ async function checkInodes(config: AppConfig): Promise<DoctorCheck> {
   return { level: ratio < LOW_INODES_RATIO ? 'warn' : 'ok', name: 'inodes', detail };
 }
 
-function checkDatabase(config: AppConfig): DoctorCheck[] {
+async function checkDatabase(config: AppConfig): Promise<DoctorCheck[]> {
   try {
-    const db = openDatabase(config.storage.dbPath);
+    const store = await openStore(config.storage, { now: () => new Date(), log: silentLogger() });
     try {
-      const jobs = db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status').all() as {
-        status: string;
-        n: number;
-      }[];
-      const ledger = db.prepare('SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM ledger').get() as {
-        n: number;
-        oldest: string | null;
-      };
-      const since = ledger.oldest === null ? '' : ` since ${ledger.oldest.slice(0, 10)}`;
+      const counts = Object.entries(await store.jobs.countByStatus()).filter(([, n]) => n > 0);
+      const ledger = await store.ledger.extent();
+      const since = ledger.oldestStartedAt === null ? '' : ` since ${ledger.oldestStartedAt.slice(0, 10)}`;
+      const kept = config.maintenance.ledgerRetentionDays;
       return [
-        { level: 'ok', name: 'jobs', detail: jobs.length === 0 ? 'none yet' : jobs.map((j) => `${j.n} ${j.status}`).join(', ') },
-        { level: 'ok', name: 'ledger', detail: `${ledger.n} attempt(s)${since}, kept ${config.maintenance.ledgerRetentionDays} days` },
+        { level: 'ok', name: 'jobs', detail: counts.length === 0 ? 'none yet' : counts.map(([status, n]) => `${n} ${status}`).join(', ') },
+        { level: 'ok', name: 'ledger', detail: `${ledger.attempts} attempt(s)${since}, kept ${kept} days` },
       ];
     } finally {
-      db.close();
+      await store.close();
     }
   } catch (err) {
-    return [{ level: 'fail', name: 'database', detail: `cannot open ${config.storage.dbPath}: ${(err as Error).message}` }];
+    return [{ level: 'fail', name: 'database', detail: `cannot open ${describeStore(config.storage)}: ${(err as Error).message}` }];
   }
 }
 

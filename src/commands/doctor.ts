@@ -9,7 +9,8 @@ import { checkAppwrite } from '../sources/appwrite-doctor.js';
 import { checkWordpress } from '../sources/wordpress-doctor.js';
 import { checkBucket } from '../publish/s3-doctor.js';
 import { createS3Client } from '../publish/s3-client.js';
-import { openDatabase } from '../store/database.js';
+import { describeStore, openStore } from '../store/open-store.js';
+import { silentLogger } from '../logging/logger.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -114,16 +115,25 @@ async function checkSources(config: AppConfig): Promise<Check[]> {
       checks.push({ level: 'fail', name: `source ${kind}`, detail: 'not available in this version' });
       continue;
     }
-    try {
-      const db = openDatabase(config.storage.dbPath);
-      const row = db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE status = 'pending'").get() as { n: number };
-      db.close();
-      checks.push({ level: 'ok', name: 'source local', detail: `${config.storage.dbPath} (${row.n} pending)` });
-    } catch (err) {
-      checks.push({ level: 'fail', name: 'source local', detail: `cannot open ${config.storage.dbPath}: ${(err as Error).message}` });
-    }
+    checks.push(await checkLocalSource(config));
   }
   return checks;
+}
+
+/** The local source's queue: the store opens (and migrates), and how many jobs wait. */
+async function checkLocalSource(config: AppConfig): Promise<Check> {
+  const where = describeStore(config.storage);
+  try {
+    const store = await openStore(config.storage, { now: () => new Date(), log: silentLogger() });
+    try {
+      const { pending } = await store.jobs.countByStatus();
+      return { level: 'ok', name: 'source local', detail: `${where} (${pending} pending)` };
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    return { level: 'fail', name: 'source local', detail: `cannot open ${where}: ${(err as Error).message}` };
+  }
 }
 
 async function checkPublishTarget(config: AppConfig): Promise<Check[]> {

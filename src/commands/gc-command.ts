@@ -6,9 +6,7 @@ import { silentLogger } from '../logging/logger.js';
 import { LadderGc, type GcReport } from '../pipeline/ladder-gc.js';
 import { createLadderTarget } from '../publish/create-ladder-target.js';
 import { createSources } from '../sources/create-sources.js';
-import { openDatabase } from '../store/database.js';
-import { JobRepository } from '../store/job-repository.js';
-import { OrphanRepository } from '../store/orphan-repository.js';
+import { describeStore, openStore } from '../store/open-store.js';
 
 export const GC_HELP = `Usage: video-compressor gc [--dry-run]
 
@@ -38,16 +36,16 @@ export async function runGc(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  let db;
+  let store;
   try {
-    db = openDatabase(config.storage.dbPath);
+    store = await openStore(config.storage, { now, log: silentLogger() });
   } catch (err) {
-    console.error(`Cannot open ${config.storage.dbPath}: ${(err as Error).message}.`);
+    console.error(`Cannot open ${describeStore(config.storage)}: ${(err as Error).message}.`);
     return 1;
   }
   try {
     const log = silentLogger();
-    const sources = await createSources({ config, jobs: new JobRepository({ db, now }), log, now });
+    const sources = await createSources({ config, jobs: store.jobs, log, now });
     // This process is not the daemon: a job in flight, on any worker sharing the volume, shows as
     // its work directory storage/temp/<key>.
     const working = new Set(await readdir(config.storage.tempDir).catch(() => [] as string[]));
@@ -55,7 +53,7 @@ export async function runGc(argv: string[]): Promise<number> {
       hlsDir: config.storage.hlsDir,
       ladders: createLadderTarget(config),
       sources,
-      orphans: new OrphanRepository(db),
+      orphans: store.orphans,
       graceDays: config.maintenance.orphanGraceDays,
       isBusy: (key) => working.has(key),
       log,
@@ -67,7 +65,7 @@ export async function runGc(argv: string[]): Promise<number> {
       console.error(`${source}: records could not be listed, nothing touched: ${error}`);
     return report.skippedSources.length === 0 ? 0 : 1;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

@@ -9,8 +9,7 @@ import { REQUEUE_SCOPES, type RequeueResult, type RequeueScope } from '../domain
 import { createSources } from '../sources/create-sources.js';
 import { createLadderTarget } from '../publish/create-ladder-target.js';
 import type { LadderTarget } from '../publish/ladder-target.js';
-import { openDatabase } from '../store/database.js';
-import { JobRepository } from '../store/job-repository.js';
+import { describeStore, openStore } from '../store/open-store.js';
 
 export const REQUEUE_HELP = `Usage: video-compressor requeue --status failed|completed|all [--source <kind>] [--priority N] [--batch N] [--dry-run]
        video-compressor requeue --missing-ladder [--status completed|all] [--source <kind>] [--priority N] [--batch N] [--dry-run]
@@ -56,17 +55,17 @@ export async function runRequeue(argv: string[]): Promise<number> {
     console.error(`Source "${args.source}" is not enabled (SOURCES=${config.worker.sources.join(',')}).`);
     return 2;
   }
-  let db;
+  let store;
   try {
-    db = openDatabase(config.storage.dbPath);
+    store = await openStore(config.storage, { now, log: silentLogger() });
   } catch (err) {
     console.error(
-      `Cannot open ${config.storage.dbPath}: ${(err as Error).message}. Restore it from a backup first (docs/operations.md, "Backup").`,
+      `Cannot open ${describeStore(config.storage)}: ${(err as Error).message}. Restore it from a backup first (docs/operations.md, "Backup").`,
     );
     return 1;
   }
   try {
-    const sources = await createSources({ config, jobs: new JobRepository({ db, now }), log: silentLogger(), now });
+    const sources = await createSources({ config, jobs: store.jobs, log: silentLogger(), now });
     const ladders = createLadderTarget(config);
     let failed = 0;
     for (const source of sources.filter((s) => kinds.includes(s.kind))) {
@@ -75,7 +74,7 @@ export async function runRequeue(argv: string[]): Promise<number> {
     if (!args.dryRun) console.log(nextPollHint(config));
     return failed === 0 ? 0 : 1;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

@@ -25,6 +25,8 @@ export interface StorageConfig {
   readonly tempDir: string;
   readonly hlsDir: string;
   readonly dbPath: string;
+  /** STORE_URL: a PostgreSQL connection URL (it holds the password: never log it), or null for the SQLite file at dbPath. */
+  readonly storeUrl: string | null;
   readonly diskSpaceFactor: number;
 }
 

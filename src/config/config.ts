@@ -88,6 +88,7 @@ function buildConfig(raw: RawEnv, cwd: string): AppConfig {
       tempDir: path.join(storageDir, 'temp'),
       hlsDir: path.join(storageDir, 'hls'),
       dbPath: path.join(storageDir, 'state.db'),
+      storeUrl: raw.STORE_URL ?? null,
       diskSpaceFactor: raw.DISK_SPACE_FACTOR,
     },
     publish: buildPublishConfig(raw),

@@ -72,6 +72,7 @@ export const envSchema = z.object({
   // Storage
   STORAGE_DIR: z.string().min(1).default('./storage'),
   DISK_SPACE_FACTOR: z.coerce.number().min(1).max(20).default(3),
+  STORE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL (or empty for the embedded SQLite file)' }).optional(),
   // Logging
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: z.string().min(1).default('./logs'),

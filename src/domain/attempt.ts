@@ -29,6 +29,6 @@ export interface AttemptOutcome {
 /** Where the pipeline records attempts; implemented by the store's ledger. */
 export interface JobLedger {
   /** Opens an attempt (status "processing"); returns its id. */
-  start(entry: AttemptStart): number;
-  finish(id: number, outcome: AttemptOutcome): void;
+  start(entry: AttemptStart): Promise<number>;
+  finish(id: number, outcome: AttemptOutcome): Promise<void>;
 }

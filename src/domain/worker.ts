@@ -45,8 +45,8 @@ export interface WorkerControl {
   snapshot(): WorkerSnapshot;
   /** Run a poll tick now (or right after the one in progress). */
   pollNow(): void;
-  /** A short, debounced tick: used right after a job is submitted. */
-  pollSoon(): void;
+  /** A short, debounced tick: used right after a job is submitted (`delayMs`: how long to gather a burst). */
+  pollSoon(delayMs?: number): void;
   /** Abort the job with this key if this daemon runs it; true if it did. */
   abortJob(key: string, reason: 'cancelled'): boolean;
 }

@@ -3,8 +3,8 @@ import helmet from 'helmet';
 import type { ServerConfig, StorageConfig } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
 import type { WorkerControl } from '../domain/worker.js';
-import type { JobRepository } from '../store/job-repository.js';
-import type { Ledger } from '../store/ledger.js';
+import type { JobStore, LedgerStore, WorkerStore } from '../store/store.js';
+import { workersRouter } from './routes/workers.js';
 import { requireApiKeyHeader } from './auth.js';
 import { createErrorHandler, notFoundHandler } from './errors.js';
 import { type HealthProbe, healthRouter } from './routes/health.js';
@@ -27,8 +27,12 @@ export interface AppDeps {
   readonly storage: StorageConfig;
   readonly worker: WorkerControl;
   /** Null when the local source is disabled (SOURCES without `local`). */
-  readonly jobs: JobRepository | null;
-  readonly ledger: Ledger;
+  readonly jobs: JobStore | null;
+  readonly ledger: LedgerStore;
+  /** The fleet's workers (GET /api/workers). */
+  readonly workers: Pick<WorkerStore, 'list'>;
+  /** A worker silent for longer is shown as lost. */
+  readonly lostAfterMs: number;
   /** The operator's actions on the jobs of every source (the jobs API). */
   readonly operations: JobOperations;
   /** LADDER's rung names (a per-job ladder may name only these). */
@@ -71,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(jobsRouter({ jobs, operations, ledger, worker, ladderNames, callbacks: deps.callbacks ?? null }));
   api.use(pollRouter({ worker: deps.worker }));
   api.use(statsRouter({ jobs: deps.jobs, ledger: deps.ledger }));
+  api.use(workersRouter({ workers: deps.workers, lostAfterMs: deps.lostAfterMs, now }));
   app.use('/api', api);
 
   app.use(notFoundHandler);

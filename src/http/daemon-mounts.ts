@@ -4,7 +4,8 @@ import type { WorkerControl } from '../domain/worker.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobOperations } from '../pipeline/job-operations.js';
 import type { CallbackRegistry } from './routes/jobs.js';
-import type { Ledger } from '../store/ledger.js';
+import type { LedgerStore, WorkerStore } from '../store/store.js';
+import { LOST_AFTER_MS } from '../pipeline/fleet-beacon.js';
 import { adminRouter } from './admin/admin-router.js';
 import type { AppMount } from './app.js';
 import { metricsRouter, type MetricsRouteDeps } from './routes/metrics.js';
@@ -22,7 +23,8 @@ export interface DaemonMountDeps {
   readonly worker: WorkerControl;
   readonly operations: JobOperations;
   readonly callbacks?: CallbackRegistry | null;
-  readonly ledger: Ledger;
+  readonly ledger: LedgerStore;
+  readonly workers: Pick<WorkerStore, 'list'>;
   readonly monitoring: MonitoringServices;
   readonly metrics: MetricsRouteDeps['metrics'];
   readonly log: Logger;
@@ -67,7 +69,7 @@ function webhookMounts({ config, worker, operations, log }: DaemonMountDeps): Ap
   return mounts;
 }
 
-function adminRouterOf({ config, worker, operations, callbacks, ledger, monitoring, log, now }: DaemonMountDeps) {
+function adminRouterOf({ config, worker, operations, callbacks, ledger, workers, monitoring, log, now }: DaemonMountDeps) {
   return adminRouter({
     admin: config.admin,
     publicBaseUrl: config.server.publicBaseUrl,
@@ -76,6 +78,8 @@ function adminRouterOf({ config, worker, operations, callbacks, ledger, monitori
     operations,
     callbacks: callbacks ?? null,
     ledger,
+    workers,
+    lostAfterMs: LOST_AFTER_MS,
     reports: monitoring.reports,
     alerts: monitoring.alertRepository,
     alertService: monitoring.alerts,

@@ -23,6 +23,9 @@ export const REDACT_PATHS = [
   '*.credentials',
   'secretAccessKey',
   '*.secretAccessKey',
+  // STORE_URL carries the database password.
+  'storeUrl',
+  '*.storeUrl',
   'headers.authorization',
   'headers["x-api-key"]',
   'headers.cookie',

@@ -11,11 +11,11 @@ import type { QueueWait } from '../store/report-queries.js';
 export interface MetricsSources {
   readonly worker: () => WorkerSnapshot | null;
   /** Local store counts by status; null when the local source is disabled. */
-  readonly jobCounts: () => Record<JobStatus, number> | null;
+  readonly jobCounts: () => Promise<Record<JobStatus, number> | null>;
   readonly system: () => SystemSample | null;
-  readonly activeAlerts: () => readonly Alert[];
+  readonly activeAlerts: () => Promise<readonly Alert[]>;
   /** Queue wait (due → claimed) of the last 24 h. */
-  readonly queueWait: () => QueueWait;
+  readonly queueWait: () => Promise<QueueWait>;
 }
 
 const PREFIX = 'video_compressor_';
@@ -103,9 +103,10 @@ function registerGauges(registry: Registry, sources: MetricsSources): void {
     help: 'Jobs of the local store by status.',
     labelNames: ['status'],
     registers,
-    collect() {
+    async collect() {
+      const counts = await sources.jobCounts();
       this.reset();
-      for (const [status, count] of Object.entries(sources.jobCounts() ?? {})) this.set({ status }, count);
+      for (const [status, count] of Object.entries(counts ?? {})) this.set({ status }, count);
     },
   });
   new Gauge({
@@ -133,9 +134,9 @@ function registerGauges(registry: Registry, sources: MetricsSources): void {
     help: 'Queue wait of the jobs started in the last 24 h, due to claimed: median (quantile 0.5) and 95th percentile.',
     labelNames: ['quantile'],
     registers,
-    collect() {
+    async collect() {
+      const wait = await sources.queueWait();
       this.reset();
-      const wait = sources.queueWait();
       if (wait.medianMs !== null) this.set({ quantile: '0.5' }, wait.medianMs / 1000);
       if (wait.p95Ms !== null) this.set({ quantile: '0.95' }, wait.p95Ms / 1000);
     },
@@ -160,8 +161,8 @@ function registerNowGauges(registry: Registry, sources: MetricsSources): void {
     help: 'Open or acknowledged alerts by level.',
     labelNames: ['level'],
     registers,
-    collect() {
-      const alerts = sources.activeAlerts();
+    async collect() {
+      const alerts = await sources.activeAlerts();
       for (const level of ['warning', 'critical']) this.set({ level }, alerts.filter((a) => a.level === level).length);
     },
   });

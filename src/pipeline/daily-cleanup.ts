@@ -1,6 +1,5 @@
 import type { Logger } from '../logging/logger.js';
-import type { JobRepository } from '../store/job-repository.js';
-import type { Ledger } from '../store/ledger.js';
+import type { JobStore, LedgerStore } from '../store/store.js';
 import type { Schedule, ScheduledTask } from '../domain/schedule.js';
 import type { GcReport, LadderGc } from './ladder-gc.js';
 import { sweepTemp } from './workspace.js';
@@ -12,10 +11,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Construction options of {@link DailyCleanup}. */
 export interface DailyCleanupOptions {
   readonly tempDir: string;
-  readonly ledger: Pick<Ledger, 'prune'>;
+  readonly ledger: Pick<LedgerStore, 'prune'>;
   readonly ledgerRetentionDays: number;
   /** The local source's jobs table. */
-  readonly jobs: Pick<JobRepository, 'trimEnded'>;
+  readonly jobs: Pick<JobStore, 'trimEnded'>;
   /** JOB_RETENTION_DAYS: local jobs that ended longer ago are deleted (their ladders stay). */
   readonly jobRetentionDays: number;
   /** Orphan ladders of storage/hls (ORPHAN_GRACE_DAYS is the gc's own option). */
@@ -76,8 +75,8 @@ export class DailyCleanup {
     const { log, now, ledgerRetentionDays, jobRetentionDays } = this.options;
     // Each step runs even if another one failed.
     const tempRemoved = await this.sweepTemp();
-    const ledgerRemoved = this.step('pruning the ledger', () => this.options.ledger.prune(daysBefore(now(), ledgerRetentionDays)));
-    const jobsTrimmed = this.step('trimming ended jobs', () => this.options.jobs.trimEnded(daysBefore(now(), jobRetentionDays)));
+    const ledgerRemoved = await this.step('pruning the ledger', () => this.options.ledger.prune(daysBefore(now(), ledgerRetentionDays)));
+    const jobsTrimmed = await this.step('trimming ended jobs', () => this.options.jobs.trimEnded(daysBefore(now(), jobRetentionDays)));
     const ladders = await this.collectLadders();
     const localCopiesRemoved = await this.trimLocalCopies();
     log.info(
@@ -130,9 +129,9 @@ export class DailyCleanup {
   }
 
   /** A count, or 0 when the step failed (logged). */
-  private step(what: string, fn: () => number): number {
+  private async step(what: string, fn: () => Promise<number>): Promise<number> {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       this.options.log.error({ err }, `daily cleanup: ${what} failed`);
       return 0;

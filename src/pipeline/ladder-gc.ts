@@ -6,7 +6,7 @@ import type { SourceKind } from '../domain/record.js';
 import type { RecordRef } from '../domain/source-job.js';
 import { HLS_URL_PATH } from '../domain/storage-layout.js';
 import { LocalLadderTarget, type LadderTarget } from '../publish/ladder-target.js';
-import type { OrphanRepository } from '../store/orphan-repository.js';
+import type { OrphanStore } from '../store/store.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -20,7 +20,7 @@ export interface LadderGcOptions {
   readonly ladders?: LadderTarget;
   /** The configured sources: a directory of any other source is left alone. */
   readonly sources: readonly GcSource[];
-  readonly orphans: Pick<OrphanRepository, 'all' | 'mark' | 'clear'>;
+  readonly orphans: Pick<OrphanStore, 'all' | 'mark' | 'clear'>;
   /** ORPHAN_GRACE_DAYS: how long a ladder stays an orphan before it goes (0 = at once). */
   readonly graceDays: number;
   /** True while this daemon works on the key: its record may not say so yet (listed before the claim). */
@@ -74,7 +74,7 @@ export class LadderGc {
     // rather than seen without its (newer) record.
     const names = await this.ladderNames();
     const { refs, skippedSources } = await this.listSources();
-    const run: Run = { dryRun, now: now(), marks: orphans.all(), orphanKeys: new Set(), removed: [], kept: [] };
+    const run: Run = { dryRun, now: now(), marks: await orphans.all(), orphanKeys: new Set(), removed: [], kept: [] };
     for (const key of names) {
       const parsed = parseJobKey(key);
       const sourceRefs = parsed === null ? undefined : refs.get(parsed.source);
@@ -84,7 +84,7 @@ export class LadderGc {
         await this.settle(run, key, this.judge(key, parsed.source, sourceRefs.get(parsed.id)));
       }
     }
-    if (!dryRun) this.forgetMarks(run, new Set(skippedSources.map((s) => s.source)));
+    if (!dryRun) await this.forgetMarks(run, new Set(skippedSources.map((s) => s.source)));
     return { scanned: names.length, orphans: run.orphanKeys.size, removed: run.removed, kept: run.kept, skippedSources };
   }
 
@@ -129,7 +129,8 @@ export class LadderGc {
     if (verdict.kind === 'kept') run.kept.push({ key, reason: verdict.reason });
     if (verdict.kind !== 'orphan') return;
     run.orphanKeys.add(key);
-    const firstSeenAt = run.marks.get(key) ?? (run.dryRun ? run.now.toISOString() : this.options.orphans.mark(key, run.now).firstSeenAt);
+    const firstSeenAt =
+      run.marks.get(key) ?? (run.dryRun ? run.now.toISOString() : (await this.options.orphans.mark(key, run.now)).firstSeenAt);
     const dueAt = new Date(Date.parse(firstSeenAt) + this.options.graceDays * DAY_MS);
     if (run.now < dueAt) {
       run.kept.push({ key, reason: `orphan (${verdict.why}) since ${firstSeenAt}, removed from ${dueAt.toISOString()}` });
@@ -157,17 +158,17 @@ export class LadderGc {
       run.kept.push({ key, reason: `removal failed: ${error.message}` });
       return;
     }
-    orphans.clear(key);
+    await orphans.clear(key);
     run.removed.push({ key, bytes: bytes ?? 0 });
     log.info({ key, bytes, why }, 'gc: removed an orphan ladder');
   }
 
   /** A mark whose ladder is no orphan any more (or gone) is dropped, except those of skipped sources. */
-  private forgetMarks(run: Run, skipped: ReadonlySet<SourceKind>): void {
+  private async forgetMarks(run: Run, skipped: ReadonlySet<SourceKind>): Promise<void> {
     for (const key of run.marks.keys()) {
       const source = parseJobKey(key)?.source;
       if (run.orphanKeys.has(key) || (source !== undefined && skipped.has(source))) continue;
-      this.options.orphans.clear(key);
+      await this.options.orphans.clear(key);
     }
   }
 }

@@ -95,12 +95,12 @@ export class Poller implements WorkerControl {
       });
   }
 
-  pollSoon(): void {
+  pollSoon(delayMs = this.options.soonDelayMs ?? 500): void {
     if (this.stopping || this.soonTimer) return;
     this.soonTimer = setTimeout(() => {
       this.soonTimer = null;
       this.pollNow();
-    }, this.options.soonDelayMs ?? 500);
+    }, delayMs);
     this.soonTimer.unref();
   }
 

@@ -93,8 +93,8 @@ const STEP_RANGE: Record<JobStep, [number, number]> = {
  * expires and another attempt follows. Temp is removed.
  */
 export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): Promise<JobOutcome> {
-  const job = openJob(record, deps, options);
-  const { log, heartbeat, signal, ledgerId } = job;
+  const job = await openJob(record, deps, options);
+  const { log, heartbeat, signal } = job;
   log.info({ url: redactUrl(record.sourceUrl), attempt: record.retryCount + 1 }, 'job started');
   deps.events.emit({ type: 'job_started', key: job.key, title: record.title });
   if (record.retryCount > deps.config.retryDelaysMs.length) return abandon(job);
@@ -105,7 +105,7 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     await heartbeat.stop();
     job.report('updating');
     await untilReachable(job, () => deps.source.complete(record.id, result.publish));
-    deps.ledger.finish(ledgerId, { status: 'completed', ...result.ledger });
+    await finishAttempt(job, { status: 'completed', ...result.ledger });
     log.info({ ms: result.publish.processingMs, bytes: result.publish.outputBytes }, 'job completed');
     deps.events.emit({
       type: 'job_completed',
@@ -121,7 +121,7 @@ export async function processVideo(record: VideoRecord, deps: ProcessVideoDeps, 
     const error = toAppError(signal.aborted && signal.reason instanceof Error ? signal.reason : err);
     const outcome = await settleFailure({ record, error, deps, log });
     reportFailure(job, error, outcome);
-    deps.ledger.finish(ledgerId, {
+    await finishAttempt(job, {
       status: outcome,
       errorCode: error.code,
       error: error.message,
@@ -147,7 +147,7 @@ interface JobContext {
   started: Date;
 }
 
-function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): JobContext {
+async function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVideoOptions): Promise<JobContext> {
   const key = jobKey(record);
   const log = deps.log.child({ job: key });
   const lost = new AbortController();
@@ -159,14 +159,13 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
     log,
     timers: deps.timers,
   });
-  const ledgerId = deps.ledger.start({
-    key,
-    source: record.source,
-    recordId: record.id,
-    title: record.title,
-    workerId: deps.config.workerId,
-    queuedAt: dueSince(record),
-  });
+  const attempt = { key, source: record.source, recordId: record.id, title: record.title, workerId: deps.config.workerId };
+  let ledgerId = 0;
+  // A store out of reach for a moment (PostgreSQL restarting) delays the job instead of stranding its claim.
+  await retryWhileUnreachable(
+    async () => void (ledgerId = await deps.ledger.start({ ...attempt, queuedAt: dueSince(record) })),
+    reachOptions(deps, options.signal, log),
+  );
   const report = (step: JobStep, fraction = 0, extra: Partial<Progress> = {}): void => {
     const [from, to] = STEP_RANGE[step];
     const progress: Progress = { percent: Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction))), step, ...extra };
@@ -188,14 +187,17 @@ function openJob(record: VideoRecord, deps: ProcessVideoDeps, options: ProcessVi
 
 /** `call` again while the CMS is unreachable, for up to writeBackRetryMs: the encode is done and must not be lost to a blip. */
 function untilReachable(job: JobContext, call: () => Promise<void>): Promise<void> {
-  const { deps, signal, log } = job;
-  return retryWhileUnreachable(call, {
+  return retryWhileUnreachable(call, reachOptions(job.deps, job.signal, job.log));
+}
+
+function reachOptions(deps: ProcessVideoDeps, signal: AbortSignal, log: Logger): Parameters<typeof retryWhileUnreachable>[1] {
+  return {
     withinMs: deps.config.writeBackRetryMs ?? 0,
     signal,
     log,
     // Manual timers come with the test's clock; otherwise real pauses against the wall clock.
     ...(deps.timers ? { now: deps.now, sleep: deps.timers.sleep } : {}),
-  });
+  };
 }
 
 /**
@@ -210,8 +212,20 @@ async function abandon(job: JobContext): Promise<JobOutcome> {
   );
   const outcome = await settleFailure({ record, error, deps, log });
   reportFailure(job, error, outcome);
-  deps.ledger.finish(job.ledgerId, { status: outcome, errorCode: error.code, error: error.message });
+  await finishAttempt(job, { status: outcome, errorCode: error.code, error: error.message });
   return outcome;
+}
+
+/**
+ * The ledger row of the attempt. The record's own state is already written: a store that cannot
+ * take the row now must not turn a finished job into a failed one, so the loss is logged instead.
+ */
+async function finishAttempt(job: JobContext, outcome: AttemptOutcome): Promise<void> {
+  try {
+    await untilReachable(job, () => job.deps.ledger.finish(job.ledgerId, outcome));
+  } catch (err) {
+    job.log.error({ err, ledgerId: job.ledgerId, status: outcome.status }, 'could not record the end of the attempt in the ledger');
+  }
 }
 
 /** Failures the operator should hear about: a failed job, a crash without a media diagnosis, a full disk. */

@@ -5,8 +5,11 @@ import { realTimers, type PipelineTimers } from './timers.js';
 /** Pauses between write-back attempts: short, so a CMS that returns is noticed within seconds. */
 const BACKOFF_MS = [500, 1000, 2000, 5000];
 
+/** A CMS or job store that is out of reach for now (or refuses the key): worth writing again. */
+const UNREACHABLE: ReadonlySet<string> = new Set(['cms_error', 'cms_unauthorized', 'store_unavailable']);
+
 /**
- * Runs a write-back (`complete`) again while the CMS is unreachable (`cms_error`), for up to
+ * Runs a write-back (`complete`, a ledger row) again while the CMS or the store is unreachable, for up to
  * `withinMs`. The ladder is already published: giving up at once would leave the record
  * "processing" until its lease expires and then encode the video a second time. `withinMs` stays
  * under the lease, so no other worker can have reclaimed the record meanwhile (ownedWrite checks too).
@@ -27,7 +30,7 @@ export async function retryWhileUnreachable(
     } catch (err) {
       const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
       // A refused key is as passing as an outage: the operator restores it, the write-back then lands.
-      const unreachable = err instanceof AppError && (err.code === 'cms_error' || err.code === 'cms_unauthorized');
+      const unreachable = err instanceof AppError && UNREACHABLE.has(err.code);
       if (!unreachable || o.signal.aborted || now() + wait > deadline) throw err;
       if (attempt === 0) o.log.warn({ err }, 'the CMS did not take the result; retrying while the lease holds');
       await sleep(wait, o.signal);

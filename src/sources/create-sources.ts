@@ -1,13 +1,13 @@
 import type { AppConfig } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
-import type { JobRepository } from '../store/job-repository.js';
+import type { JobStore } from '../store/store.js';
 import type { CmsSource } from './cms-source.js';
 import { LocalSource } from './local-source.js';
 
 export interface CreateSourcesOptions {
   readonly config: AppConfig;
-  readonly jobs: JobRepository;
+  readonly jobs: JobStore;
   readonly log: Logger;
   readonly now: () => Date;
 }

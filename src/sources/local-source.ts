@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
-import type { JobRepository, JobRow } from '../store/job-repository.js';
+import type { JobRow } from '../store/job-repository.js';
+import type { JobStore } from '../store/store.js';
 import type { CmsSource, SourceHealth } from './cms-source.js';
 import type { Failure, Progress, VideoRecord } from '../domain/record.js';
 import type { PublishResult } from '../domain/rendition.js';
@@ -8,7 +9,7 @@ import type { JobChanges, JobPage, JobQuery, RecordRef, SourceJob } from '../dom
 
 /** Construction options of {@link LocalSource}. */
 export interface LocalSourceOptions {
-  readonly jobs: JobRepository;
+  readonly jobs: JobStore;
   /** This daemon's worker id (`hostname:pid` or WORKER_ID): the owner checked by every write after a claim. */
   readonly workerId: string;
   /** A processing record whose heartbeat is older than this may be reclaimed. */
@@ -20,7 +21,7 @@ export interface LocalSourceOptions {
 /** The embedded default source: the `jobs` table of storage/state.db. */
 export class LocalSource implements CmsSource {
   readonly kind = 'local' as const;
-  private readonly jobs: JobRepository;
+  private readonly jobs: JobStore;
   private readonly workerId: string;
   private readonly leaseSeconds: number;
 
@@ -31,73 +32,73 @@ export class LocalSource implements CmsSource {
   }
 
   async listPending(limit: number): Promise<{ total: number; records: VideoRecord[] }> {
-    const { total, rows } = guard(() => this.jobs.listDue({ limit, leaseSeconds: this.leaseSeconds }));
+    const { total, rows } = await guard(() => this.jobs.listDue({ limit, leaseSeconds: this.leaseSeconds }));
     return { total, records: rows.map(toVideoRecord) };
   }
 
   async claim(record: VideoRecord, workerId: string): Promise<VideoRecord | null> {
     const expected = { status: record.status, updatedAt: record.updatedAt };
-    const row = guard(() => this.jobs.claim(record.id, workerId, expected, this.leaseSeconds));
+    const row = await guard(() => this.jobs.claim(record.id, workerId, expected, this.leaseSeconds));
     return row ? toVideoRecord(row) : null;
   }
 
   async heartbeat(id: string, progress: Progress): Promise<void> {
-    guard(() => this.jobs.heartbeat(id, this.workerId, progress));
+    await guard(() => this.jobs.heartbeat(id, this.workerId, progress));
   }
 
   async complete(id: string, result: PublishResult): Promise<void> {
-    guard(() => this.jobs.complete(id, this.workerId, result));
+    await guard(() => this.jobs.complete(id, this.workerId, result));
   }
 
   async fail(id: string, failure: Failure): Promise<void> {
-    guard(() => this.jobs.fail(id, this.workerId, failure));
+    await guard(() => this.jobs.fail(id, this.workerId, failure));
   }
 
   async release(id: string): Promise<void> {
-    guard(() => this.jobs.release(id, this.workerId));
+    await guard(() => this.jobs.release(id, this.workerId));
   }
 
   async requeue(options: RequeueOptions): Promise<RequeueResult> {
-    return guard(() => this.jobs.requeue(options));
+    return await guard(() => this.jobs.requeue(options));
   }
 
   async listJobs(query: JobQuery): Promise<JobPage> {
-    const { total, counts, jobs } = guard(() => this.jobs.search(query));
+    const { total, counts, jobs } = await guard(() => this.jobs.search(query));
     return { total, counts, jobs: jobs.map(toSourceJob) };
   }
 
   async getJob(id: string): Promise<SourceJob | null> {
-    const row = guard(() => this.jobs.get(id));
+    const row = await guard(() => this.jobs.get(id));
     return row ? toSourceJob(row) : null;
   }
 
   async retry(id: string): Promise<SourceJob> {
-    return toSourceJob(guard(() => this.jobs.retry(id)));
+    return toSourceJob(await guard(() => this.jobs.retry(id)));
   }
 
   async cancel(id: string): Promise<SourceJob> {
-    return toSourceJob(guard(() => this.jobs.cancel(id)));
+    return toSourceJob(await guard(() => this.jobs.cancel(id)));
   }
 
   async update(id: string, changes: JobChanges): Promise<SourceJob> {
-    return toSourceJob(guard(() => this.jobs.update(id, changes)));
+    return toSourceJob(await guard(() => this.jobs.update(id, changes)));
   }
 
   async clearOutputs(id: string): Promise<SourceJob> {
-    return toSourceJob(guard(() => this.jobs.clearOutputs(id)));
+    return toSourceJob(await guard(() => this.jobs.clearOutputs(id)));
   }
 
   async listRefs(): Promise<RecordRef[]> {
-    return guard(() => this.jobs.listRefs());
+    return await guard(() => this.jobs.listRefs());
   }
 
   async remove(id: string): Promise<void> {
-    guard(() => this.jobs.remove(id));
+    await guard(() => this.jobs.remove(id));
   }
 
   async health(): Promise<SourceHealth> {
     try {
-      this.jobs.ping();
+      await this.jobs.ping();
       return { kind: this.kind, connected: true };
     } catch (err) {
       return { kind: this.kind, connected: false, message: (err as Error).message };
@@ -105,11 +106,16 @@ export class LocalSource implements CmsSource {
   }
 }
 
-/** Store failures (SQLITE_BUSY past the timeout, disk I/O) surface as the retryable `cms_error` of the contract. */
-function guard<T>(fn: () => T): T {
+/**
+ * Store failures (SQLITE_BUSY past the timeout, disk I/O, PostgreSQL unreachable) surface as the
+ * retryable `cms_error` of the source contract: the poll retries, a write-back waits for the store.
+ */
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
+    if (err instanceof AppError && err.code === 'store_unavailable')
+      throw new AppError('cms_error', `local store: ${err.message}`, { cause: err });
     if (err instanceof AppError) throw err;
     throw new AppError('cms_error', `local store: ${(err as Error).message}`, { cause: err });
   }

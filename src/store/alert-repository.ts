@@ -112,7 +112,8 @@ export class AlertRepository {
 
 type Raw = Record<string, unknown>;
 
-function toAlert(raw: Raw): Alert {
+/** An `alerts` row (SQLite's, or PostgreSQL's made SQLite-shaped) as an alert. */
+export function toAlert(raw: Raw): Alert {
   const str = textOrNull;
   return {
     id: Number(raw.id),

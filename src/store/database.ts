@@ -151,6 +151,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE jobs ADD COLUMN source_file_id TEXT;
   ALTER TABLE jobs ADD COLUMN source_bucket_id TEXT;
   `,
+  // v10: the fleet view. Each daemon sharing the store beats here (src/pipeline/fleet-beacon.ts).
+  `
+  CREATE TABLE workers (
+    worker_id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    version TEXT NOT NULL,
+    state TEXT NOT NULL,
+    jobs TEXT NOT NULL DEFAULT '[]',
+    started_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL,
+    stopped_at TEXT
+  );
+  CREATE INDEX workers_heartbeat_idx ON workers (heartbeat_at);
+  `,
 ];
 
 /**

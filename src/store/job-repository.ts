@@ -6,7 +6,7 @@ import type { RequeueOptions, RequeueResult } from '../domain/requeue.js';
 import type { Database } from './database.js';
 import { requeueJobs } from './job-requeue.js';
 import { toJobRow, type JobRow, type Raw } from './job-row.js';
-import { renditionToJson } from '../domain/rendition.js';
+import { completeParams, failParams } from './job-params.js';
 import type { JobChanges, JobQuery, RecordRef } from '../domain/source-job.js';
 import { searchJobs } from './job-search.js';
 import { clearJobOutputs, deleteJob, listJobRefs, trimEndedJobs, updateJob } from './job-edits.js';
@@ -145,34 +145,12 @@ export class JobRepository {
   }
 
   complete(id: string, workerId: string, result: PublishResult): void {
-    this.owned(id, workerId, SQL.complete, {
-      hlsUrl: result.hlsUrl,
-      posterUrl: result.posterUrl,
-      renditions: JSON.stringify(result.renditions.map(renditionToJson)),
-      thumbnailUrls: JSON.stringify(result.thumbnailUrls),
-      storyboardUrl: result.storyboardUrl,
-      previewUrl: result.previewUrl,
-      metadataUrl: result.metadataUrl,
-      duration: result.duration,
-      width: result.width,
-      height: result.height,
-      processingMs: Math.round(result.processingMs),
-      outputBytes: result.outputBytes,
-      completedAt: iso(result.completedAt),
-    });
+    this.owned(id, workerId, SQL.complete, completeParams(result));
   }
 
   /** Records a failed attempt as decided by the retry policy (pending again, or failed for good). */
   fail(id: string, workerId: string, failure: Failure): void {
-    this.owned(id, workerId, SQL.fail, {
-      status: failure.status,
-      error: failure.error,
-      errorCode: failure.errorCode,
-      retryCount: failure.retryCount,
-      retryErrors: JSON.stringify(failure.retryErrors),
-      lastRetryAt: iso(failure.lastRetryAt),
-      nextAttemptAt: failure.nextAttemptAt === null ? null : iso(failure.nextAttemptAt),
-    });
+    this.owned(id, workerId, SQL.fail, failParams(failure));
   }
 
   /** Graceful shutdown: back to pending and due now, claim cleared, no attempt counted. */
@@ -290,11 +268,4 @@ export class JobRepository {
     if (!row) throw new AppError('not_found', `no job ${id}`);
     throw new AppError('conflict', `${conflictMessage}; job ${id} is ${row.status}`, { context: { id, status: row.status } });
   }
-}
-
-/** Normalises any parseable date to toISOString() so stored times compare lexicographically. */
-function iso(value: string): string {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new AppError('internal_error', `not a date: ${value}`);
-  return date.toISOString();
 }

@@ -7,8 +7,8 @@ const STATUSES: Record<RequeueScope, readonly ('failed' | 'completed')[]> = {
   all: ['failed', 'completed'],
 };
 
-/** The statuses of a scope as an SQL list; the values come from the constant above, never from input. */
-function inList(scope: RequeueScope): string {
+/** The statuses of a scope as an SQL list (both stores); the values come from the constant above, never from input. */
+export function inList(scope: RequeueScope): string {
   return STATUSES[scope].map((status) => `'${status}'`).join(', ');
 }
 

@@ -6,14 +6,10 @@ import { toJobRow, type JobRow, type Raw } from './job-row.js';
 const WHERE = `WHERE (@status IS NULL OR status = @status)
   AND (@text IS NULL OR id = @text OR id = @id OR title LIKE @like ESCAPE '\\')`;
 
-/**
- * A page of the local store's jobs, newest first: the status filter, the text matched against the
- * id (or its key `local-<id>`) exactly or the title by substring (case-insensitively), and the
- * count of every job by status.
- */
-export function searchJobs(db: Database, query: JobQuery): { total: number; counts: Record<JobStatus, number>; jobs: JobRow[] } {
+/** The parameters of both stores' search: the text as an exact id (or key) and as a LIKE pattern. */
+export function searchParams(query: JobQuery): Record<string, unknown> {
   const text = query.text?.trim() || null;
-  const params = {
+  return {
     status: query.status ?? null,
     text,
     id: text?.replace(/^local-/, '') ?? null,
@@ -22,6 +18,15 @@ export function searchJobs(db: Database, query: JobQuery): { total: number; coun
     limit: query.limit,
     offset: query.offset,
   };
+}
+
+/**
+ * A page of the local store's jobs, newest first: the status filter, the text matched against the
+ * id (or its key `local-<id>`) exactly or the title by substring (case-insensitively), and the
+ * count of every job by status.
+ */
+export function searchJobs(db: Database, query: JobQuery): { total: number; counts: Record<JobStatus, number>; jobs: JobRow[] } {
+  const params = searchParams(query);
   const total = db.prepare(`SELECT COUNT(*) FROM jobs ${WHERE}`).pluck().get(params) as number;
   const rows = db.prepare(`SELECT * FROM jobs ${WHERE} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`).all(params) as Raw[];
   const counts = emptyCounts();

@@ -106,19 +106,7 @@ export class Ledger {
            error_code = @errorCode, error = @error, log_tail = @logTail, conversions = @conversions
          WHERE id = @id`,
       )
-      .run({
-        id,
-        status: outcome.status,
-        finishedAt: now.toISOString(),
-        processingMs: outcome.processingMs === undefined ? null : Math.round(outcome.processingMs),
-        sourceBytes: outcome.sourceBytes ?? null,
-        outputBytes: outcome.outputBytes ?? null,
-        duration: outcome.duration ?? null,
-        errorCode: outcome.errorCode ?? null,
-        error: outcome.error ?? null,
-        logTail: outcome.logTail === undefined ? null : JSON.stringify(outcome.logTail),
-        conversions: outcome.conversions === undefined ? null : JSON.stringify(outcome.conversions),
-      });
+      .run(finishParams(id, outcome, now));
   }
 
   stats(): LedgerStats {
@@ -143,7 +131,13 @@ export class Ledger {
       string,
       unknown
     >[];
-    return rows.map(toEntry);
+    return rows.map(toLedgerEntry);
+  }
+
+  /** How many attempts the ledger holds, and when the oldest started (doctor). */
+  extent(): { attempts: number; oldestStartedAt: string | null } {
+    const r = this.db.prepare('SELECT COUNT(*) AS n, MIN(started_at) AS oldest FROM ledger').get() as { n: number; oldest: string | null };
+    return { attempts: r.n, oldestStartedAt: r.oldest };
   }
 
   /**
@@ -180,7 +174,25 @@ export class Ledger {
   }
 }
 
-function toEntry(raw: Record<string, unknown>): LedgerEntry {
+/** The parameters of both stores' `finish` statement; a null processingMs is computed from the row's times. */
+export function finishParams(id: number, outcome: AttemptOutcome, now: Date): Record<string, unknown> {
+  return {
+    id,
+    status: outcome.status,
+    finishedAt: now.toISOString(),
+    processingMs: outcome.processingMs === undefined ? null : Math.round(outcome.processingMs),
+    sourceBytes: outcome.sourceBytes ?? null,
+    outputBytes: outcome.outputBytes ?? null,
+    duration: outcome.duration ?? null,
+    errorCode: outcome.errorCode ?? null,
+    error: outcome.error ?? null,
+    logTail: outcome.logTail === undefined ? null : JSON.stringify(outcome.logTail),
+    conversions: outcome.conversions === undefined ? null : JSON.stringify(outcome.conversions),
+  };
+}
+
+/** A `ledger` row (SQLite's, or PostgreSQL's made SQLite-shaped by its type parsers) as an entry. */
+export function toLedgerEntry(raw: Record<string, unknown>): LedgerEntry {
   return {
     id: Number(raw.id),
     key: String(raw.job_key),

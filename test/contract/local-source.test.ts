@@ -6,6 +6,7 @@ import { after } from 'node:test';
 import { LocalSource } from '../../src/sources/local-source.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
+import { promised } from '../../src/store/store.js';
 import { cmsSourceContract, type SourceUnderTest } from './cms-source-contract.js';
 import { cmsOperationsContract } from './operations-contract.js';
 import { manualClock, RIVAL_ID, WORKER_ID } from './source-under-test.js';
@@ -25,9 +26,9 @@ async function underTest(): Promise<SourceUnderTest> {
   const jobs = new JobRepository({ db, now });
   const rivalJobs = new JobRepository({ db: rivalDb, now });
   return {
-    source: new LocalSource({ jobs, workerId: WORKER_ID, leaseSeconds: LEASE_SECONDS, now }),
+    source: new LocalSource({ jobs: promised(jobs), workerId: WORKER_ID, leaseSeconds: LEASE_SECONDS, now }),
     workerId: WORKER_ID,
-    rival: new LocalSource({ jobs: rivalJobs, workerId: RIVAL_ID, leaseSeconds: LEASE_SECONDS, now }),
+    rival: new LocalSource({ jobs: promised(rivalJobs), workerId: RIVAL_ID, leaseSeconds: LEASE_SECONDS, now }),
     rivalId: RIVAL_ID,
     leaseSeconds: LEASE_SECONDS,
     clock,

@@ -12,6 +12,8 @@ import type { HealthProbe } from '../../src/http/routes/health.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { WorkerRegistry } from '../../src/store/worker-registry.js';
+import { promised } from '../../src/store/store.js';
 import { FakeWorker } from '../fakes/fake-worker.js';
 import { ignoreEvents } from '../../src/domain/events.js';
 import { JobOperations } from '../../src/pipeline/job-operations.js';
@@ -26,6 +28,7 @@ export const storage: StorageConfig = {
   tempDir: path.join(root, 'temp'),
   hlsDir: path.join(root, 'hls'),
   dbPath: path.join(root, 'state.db'),
+  storeUrl: null,
   diskSpaceFactor: 3,
 };
 export const server: ServerConfig = {
@@ -74,13 +77,16 @@ export function build(overrides: Partial<AppDeps> = {}) {
     },
   });
   // SOURCES without local (`jobs: null`): no local source behind the operations either.
-  const local = overrides.jobs === undefined ? jobs : overrides.jobs;
+  const localJobs = promised(jobs);
+  const local = overrides.jobs === undefined ? localJobs : overrides.jobs;
   return createApp({
     server,
     storage,
     worker,
-    jobs,
-    ledger,
+    jobs: localJobs,
+    ledger: promised(ledger),
+    workers: promised(new WorkerRegistry(db)),
+    lostAfterMs: 30_000,
     operations: new JobOperations({
       sources: local ? [new LocalSource({ jobs: local, workerId: 'test:1', leaseSeconds: 300 })] : [],
       worker,

@@ -11,7 +11,7 @@ import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
 import { ignoreEvents } from '../../src/domain/events.js';
 import { JobOperations } from '../../src/pipeline/job-operations.js';
-import { Ledger } from '../../src/store/ledger.js';
+import { sqliteStore } from '../../src/store/sqlite-store.js';
 import { routes, sendBody, startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { snapshot } from '../helpers/monitoring-fixtures.js';
 import { ADMIN_PASSWORD as PASSWORD, ADMIN_USER as USER, csrfOf, logIn } from '../helpers/admin-login.js';
@@ -63,10 +63,10 @@ describe('admin dashboard: login, session, CSRF', () => {
   });
 
   it('covers every route of the router in this test', () => {
-    const db = openDatabase(':memory:');
     const config = loadConfig({ envFile: false, env: { ADMIN_PASSWORD: PASSWORD } });
     const now = () => new Date();
-    const monitoring = new Monitoring({ config, db, jobs: null, log: silentLogger(), now });
+    const store = sqliteStore(openDatabase(':memory:'), now);
+    const monitoring = new Monitoring({ config, store, jobs: null, log: silentLogger(), now });
     const metrics = { metrics: async () => '', contentType: 'text/plain' };
     const worker = { snapshot: () => snapshot({ now: new Date() }) } as WorkerControl;
     const mounts = daemonMounts({
@@ -74,7 +74,8 @@ describe('admin dashboard: login, session, CSRF', () => {
       apiKey: TEST_API_KEY,
       worker,
       operations: new JobOperations({ sources: [], worker, events: ignoreEvents, hlsDir: '/nonexistent', log: silentLogger() }),
-      ledger: new Ledger({ db, now }),
+      ledger: store.ledger,
+      workers: store.workers,
       monitoring,
       metrics,
       log: silentLogger(),
@@ -139,7 +140,7 @@ describe('admin dashboard: login, session, CSRF', () => {
   it('renders every panel, with a CSP that allows only its own scripts', async () => {
     const { agent } = await logIn(vc.baseUrl);
     const res = await agent.get('/admin').set('Accept', 'text/html').expect(200);
-    for (const panel of ['System resources', 'Worker', 'Performance', 'Alerts', 'Send test alert', 'Last 14 days'])
+    for (const panel of ['System resources', 'Worker', 'Fleet', 'Performance', 'Alerts', 'Send test alert', 'Last 14 days'])
       assert.ok(res.text.includes(panel), panel);
     const csp = res.headers['content-security-policy'] ?? '';
     assert.match(csp, /script-src 'self';/);
@@ -148,6 +149,12 @@ describe('admin dashboard: login, session, CSRF', () => {
     const json = await agent.get('/admin/api/overview').expect(200);
     assert.equal(json.body.performance.chart.bars.length, 14);
     assert.ok(['IDLE', 'CHECKING', 'INITIALIZING'].includes(json.body.worker.state));
+    // The fleet: this daemon, from its first beat at start (one row with the embedded store and one daemon).
+    assert.deepEqual(
+      json.body.fleet.map((w: { workerId: string; level: string }) => [w.workerId, w.level]),
+      [[json.body.worker.workerId, 'ok']],
+    );
+    assert.ok(res.text.includes(json.body.worker.workerId), 'the fleet table names the worker');
     const hls = await request(vc.baseUrl).get('/admin/assets/hls.min.js').expect(200);
     assert.match(hls.headers['content-type'] ?? '', /javascript/);
     await request(vc.baseUrl).get('/admin/assets/dashboard.js').expect(200);

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import type { WorkerControl } from '../../src/domain/worker.js';
 import { openDatabase } from '../../src/store/database.js';
+import { sqliteStore } from '../../src/store/sqlite-store.js';
 import { startServer, type TestServer } from '../helpers/http-fixtures.js';
 import { startSmtp, type TestSmtp } from '../helpers/mail-fixtures.js';
 import { sample, snapshot } from '../helpers/monitoring-fixtures.js';
@@ -76,15 +77,15 @@ describe('alert channels against real receivers', () => {
         WORKER_ID: 'vc-1',
       },
     });
-    const db = openDatabase(':memory:');
     const now = () => new Date('2025-10-22T09:00:00Z');
+    const store = sqliteStore(openDatabase(':memory:'), now);
     const { at: _at, ...reading } = sample(now(), { memory: 85 });
     const sampler: SystemSampler = { sample: async () => reading };
     const crons: string[] = [];
     const logs = capturingLogger();
     const monitoring = new Monitoring({
       config,
-      db,
+      store,
       jobs: null,
       log: logs.log,
       now,
@@ -102,7 +103,7 @@ describe('alert channels against real receivers', () => {
     await monitoring.monitor.sampleNow(); // memory at 85 %: a warning
     monitoring.events.emit({ type: 'worker_crashed', key: 'local-j42', reason: 'FFmpeg was killed by signal SIGKILL' });
     await tick();
-    monitoring.sendDailyReport();
+    await monitoring.sendDailyReport();
     await monitoring.notifier.settled();
     monitoring.stop();
 

@@ -70,7 +70,7 @@ describe('Appwrite Storage sources', () => {
     };
     const deps = {
       source,
-      ledger: { start: () => 1, finish: () => undefined },
+      ledger: { start: async () => 1, finish: async () => undefined },
       tools,
       events: ignoreEvents,
       config: {

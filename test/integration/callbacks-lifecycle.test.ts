@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { CallbackService, type CallbackServiceOptions } from '../../src/callbacks/callback-service.js';
-import { CallbackStore } from '../../src/callbacks/callback-store.js';
+import { CallbackRepository } from '../../src/store/callback-repository.js';
+import { promised } from '../../src/store/store.js';
 import { AppError } from '../../src/errors.js';
 import type { DaemonEvent } from '../../src/domain/events.js';
 import { silentLogger } from '../../src/logging/logger.js';
@@ -61,7 +62,7 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
 
   function service(url: string | null, options: Partial<CallbackServiceOptions> = {}): CallbackService {
     const created = new CallbackService({
-      store: new CallbackStore(db),
+      store: promised(new CallbackRepository(db)),
       config: { url, secret: SECRET, allowPrivate: true },
       jobJson: async () => JOB,
       log: silentLogger(),
@@ -93,7 +94,7 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
       { event: 'job.completed', key: KEY, delivery_id: 1, attempt: 1, job: JOB },
       { event: 'job.completed', key: KEY, delivery_id: 1, attempt: 2, job: JOB },
     ]);
-    assert.equal(new CallbackStore(db).get(1)?.status, 'delivered');
+    assert.equal(new CallbackRepository(db).get(1)?.status, 'delivered');
   });
 
   it('records events emitted before start() and delivers them once started', async () => {
@@ -102,7 +103,7 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
     callbacks.emit({ type: 'job_cancelled', key: KEY });
     await callbacks.idle();
     assert.equal(receiving.bodies.length, 0);
-    assert.equal(new CallbackStore(db).deliveriesFor(KEY)[0]?.status, 'pending');
+    assert.equal(new CallbackRepository(db).deliveriesFor(KEY)[0]?.status, 'pending');
     callbacks.start();
     await callbacks.idle();
     assert.equal(receiving.bodies.length, 1);
@@ -138,9 +139,9 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
     const callbacks = service(receiving.server.url('/hook'), { timeoutMs: 300 });
     callbacks.start();
     callbacks.emit(COMPLETED);
-    assert.deepEqual(new CallbackStore(db).deliveriesFor(KEY), [], 'emit returns before even the job is read');
+    assert.deepEqual(new CallbackRepository(db).deliveriesFor(KEY), [], 'emit returns before even the job is read');
     await callbacks.idle();
-    const [delivery] = new CallbackStore(db).deliveriesFor(KEY);
+    const [delivery] = new CallbackRepository(db).deliveriesFor(KEY);
     assert.deepEqual([delivery?.status, delivery?.attempts, delivery?.lastError], ['pending', 1, 'no response within 300 ms']);
   });
 
@@ -152,7 +153,7 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
     callbacks.emit(COMPLETED);
     await arrived;
     await callbacks.stop();
-    const store = new CallbackStore(db);
+    const store = new CallbackRepository(db);
     const [delivery] = store.deliveriesFor(KEY);
     assert.deepEqual([delivery?.status, delivery?.attempts, delivery?.nextAttemptAt], ['pending', 0, T0.toISOString()]);
     callbacks.emit({ type: 'job_cancelled', key: KEY });
@@ -166,26 +167,26 @@ describe('completion callbacks: lifecycle', { timeout: 20_000 }, () => {
     callbacks.start();
     callbacks.emit(COMPLETED);
     await callbacks.idle();
-    assert.deepEqual(new CallbackStore(db).deliveriesFor(KEY), []);
+    assert.deepEqual(new CallbackRepository(db).deliveriesFor(KEY), []);
 
-    callbacks.register(KEY, receiving.server.url('/mine'));
+    await callbacks.register(KEY, receiving.server.url('/mine'));
     callbacks.emit(COMPLETED);
     await callbacks.idle();
     assert.deepEqual(receiving.bodies, [{ event: 'job.completed', key: KEY, delivery_id: 1, attempt: 1, job: null }]);
   });
 
-  it('validates a per-job callback URL', () => {
+  it('validates a per-job callback URL', async () => {
     const callbacks = service(null);
     const invalid = ['ftp://example.com/hook', 'not a url', '', `https://example.com/${'a'.repeat(2048)}`];
     for (const url of invalid) {
-      assert.throws(
-        () => callbacks.register(KEY, url),
+      await assert.rejects(
+        callbacks.register(KEY, url),
         (err: unknown) => err instanceof AppError && err.code === 'invalid_request' && /callback_url/.test(err.message),
         url.slice(0, 40),
       );
     }
-    callbacks.register(KEY, ' https://example.com/hook?token=1 ');
-    assert.equal(new CallbackStore(db).jobUrl(KEY), 'https://example.com/hook?token=1');
+    await callbacks.register(KEY, ' https://example.com/hook?token=1 ');
+    assert.equal(new CallbackRepository(db).jobUrl(KEY), 'https://example.com/hook?token=1');
   });
 
   it('logs each outcome with the URL redacted, never the secret or the signature', async () => {

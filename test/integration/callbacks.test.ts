@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import { CallbackService, type CallbackServiceOptions } from '../../src/callbacks/callback-service.js';
 import { verifySignature } from '../../src/callbacks/callback-signature.js';
-import { CallbackStore } from '../../src/callbacks/callback-store.js';
+import { CallbackRepository } from '../../src/store/callback-repository.js';
+import { promised } from '../../src/store/store.js';
 import type { DaemonEvent } from '../../src/domain/events.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { isPublicAddress, type LookupFn } from '../../src/pipeline/url-policy.js';
@@ -46,14 +47,14 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'vc-callbacks-'));
   const pool = serverPool();
   let db: Database;
-  let store: CallbackStore;
+  let store: CallbackRepository;
   let now: Date;
   let services: CallbackService[];
   let files = 0;
 
   beforeEach(() => {
     db = openDatabase(path.join(tmp, `callbacks-${(files += 1)}.db`));
-    store = new CallbackStore(db);
+    store = new CallbackRepository(db);
     now = T0;
     services = [];
   });
@@ -67,7 +68,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
   /** Started, with a timer that never fires: the tests move the clock and call deliverDue(). */
   function service(url: string | null, options: Partial<CallbackServiceOptions> & { allowPrivate?: boolean } = {}): CallbackService {
     const created = new CallbackService({
-      store,
+      store: promised(store),
       config: { url, secret: SECRET, allowPrivate: options.allowPrivate ?? true },
       jobJson: async (key) => (key === KEY ? JOB : null),
       log: silentLogger(),
@@ -89,7 +90,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
     const global = await receiver(pool, () => 200);
     const own = await receiver(pool, () => 204);
     const callbacks = service(global.server.url('/hooks/video'));
-    callbacks.register(KEY, own.server.url('/job-hook?token=abc'));
+    await callbacks.register(KEY, own.server.url('/job-hook?token=abc'));
     await emitted(callbacks);
 
     assert.equal(global.received.length, 1);
@@ -148,7 +149,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
     const missing = await receiver(pool, () => 404);
     const moved = await receiver(pool, () => 302);
     const callbacks = service(missing.server.url('/gone'));
-    callbacks.register(KEY, moved.server.url('/old'));
+    await callbacks.register(KEY, moved.server.url('/old'));
     await emitted(callbacks);
     now = new Date(T0.getTime() + 24 * 3600 * SECOND);
     assert.deepEqual(await callbacks.deliverDue(), []);
@@ -185,7 +186,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
     const lookup: LookupFn = async (host) => (host.endsWith('.example.test') ? [{ address: '127.0.0.1', family: 4 }] : []);
     const named = `http://hooks.example.test:${receiving.server.port}/hook`;
     const strict = service(receiving.server.url('/hook'), { allowPrivate: false, lookup });
-    strict.register(KEY, named);
+    await strict.register(KEY, named);
     await emitted(strict);
 
     assert.equal(receiving.received.length, 0);
@@ -219,7 +220,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
       lookup,
       isAllowedAddress,
     });
-    callbacks.register(KEY, `http://internal.example.test:${receiving.server.port}/hook`);
+    await callbacks.register(KEY, `http://internal.example.test:${receiving.server.port}/hook`);
     await emitted(callbacks);
     assert.equal(receiving.received.length, 1);
     assert.deepEqual(
@@ -250,7 +251,7 @@ describe('completion callbacks: delivery', { timeout: 20_000 }, () => {
   it('sends no X-Signature when CALLBACK_SECRET is unset', async () => {
     const receiving = await receiver(pool, () => 200);
     const callbacks = new CallbackService({
-      store,
+      store: promised(store),
       config: { url: receiving.server.url('/hook'), secret: null, allowPrivate: true },
       jobJson: async () => JOB,
       log: silentLogger(),

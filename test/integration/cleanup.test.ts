@@ -14,6 +14,7 @@ import { createWorkspace } from '../../src/pipeline/workspace.js';
 import { openDatabase } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import { Ledger } from '../../src/store/ledger.js';
+import { promised } from '../../src/store/store.js';
 import { waitFor } from '../helpers/appwrite-fixtures.js';
 import { startTestDaemon } from '../helpers/test-daemon.js';
 
@@ -53,9 +54,9 @@ const NO_LADDERS: GcReport = { scanned: 0, orphans: 0, removed: [], kept: [], sk
 /** A cleanup whose steps do nothing unless given. */
 function cleanupWith(options: Pick<DailyCleanupOptions, 'tempDir'> & Partial<DailyCleanupOptions>): DailyCleanup {
   return new DailyCleanup({
-    ledger: { prune: () => 0 },
+    ledger: { prune: async () => 0 },
     ledgerRetentionDays: 90,
-    jobs: { trimEnded: () => 0 },
+    jobs: { trimEnded: async () => 0 },
     jobRetentionDays: 90,
     ladderGc: { run: async () => NO_LADDERS },
     cron: '30 3 * * *',
@@ -92,7 +93,7 @@ describe('daily cleanup: storage/temp', () => {
       await plant('foreign-recent', 'other-host:43', 3 * HOUR);
 
       const db = openDatabase(path.join(storage, 'state.db'));
-      const cleanup = cleanupWith({ tempDir: temp, ledger: new Ledger({ db, now: () => new Date() }) });
+      const cleanup = cleanupWith({ tempDir: temp, ledger: promised(new Ledger({ db, now: () => new Date() })) });
       const report = await cleanup.run();
       db.close();
 
@@ -110,7 +111,7 @@ describe('daily cleanup: storage/temp', () => {
     const { tasks, schedule } = manualScheduler();
     let prunes = 0;
     const ledger = {
-      prune: () => {
+      prune: async () => {
         prunes += 1;
         return 0;
       },
@@ -136,7 +137,7 @@ describe('daily cleanup: storage/temp', () => {
     const temp = path.join(storage, 'temp');
     await mkdir(path.join(temp, 'old'), { recursive: true });
     await age(path.join(temp, 'old'), 2 * DAY);
-    const locked = (): number => {
+    const locked = async (): Promise<number> => {
       throw new Error('database is locked');
     };
     const cleanup = cleanupWith({
@@ -147,7 +148,7 @@ describe('daily cleanup: storage/temp', () => {
     });
     assert.deepEqual(await cleanup.run(), { tempRemoved: 1, ledgerRemoved: 0, jobsTrimmed: 0, ladders: null, localCopiesRemoved: 0 });
 
-    const gcOnly = cleanupWith({ tempDir: temp, ledger: { prune: locked }, jobs: { trimEnded: () => 3 } });
+    const gcOnly = cleanupWith({ tempDir: temp, ledger: { prune: locked }, jobs: { trimEnded: async () => 3 } });
     assert.deepEqual(await gcOnly.run(), { tempRemoved: 0, ledgerRemoved: 0, jobsTrimmed: 3, ladders: NO_LADDERS, localCopiesRemoved: 0 });
   });
 });
@@ -172,7 +173,7 @@ describe('daily cleanup: local jobs and ladders', () => {
     const ladders: GcReport = { ...NO_LADDERS, scanned: 2, orphans: 1, removed: [{ key: 'appwrite-x', bytes: 42 }] };
     const cleanup = cleanupWith({
       tempDir: path.join(storage, 'temp'),
-      jobs,
+      jobs: promised(jobs),
       jobRetentionDays: 30,
       ledgerRetentionDays: 90,
       ladderGc: {

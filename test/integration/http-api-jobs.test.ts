@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import { type AppDeps } from '../../src/http/app.js';
-import type { Ledger } from '../../src/store/ledger.js';
-import { KEY, add, assertError, build, jobCount, jobs, ledger, logged, server, useApiFixture, worker } from '../helpers/api-fixture.js';
+import type { LedgerStore } from '../../src/store/store.js';
+import { KEY, add, assertError, build, db, jobCount, jobs, ledger, logged, server, useApiFixture, worker } from '../helpers/api-fixture.js';
+import { WorkerRegistry } from '../../src/store/worker-registry.js';
 
 useApiFixture();
 
@@ -93,12 +94,36 @@ describe('poll, stats, errors', () => {
     assertError(await request(build()).delete('/api/jobs').set('X-API-Key', KEY), 404, 'not_found');
   });
 
+  it('GET /api/workers lists the fleet from the store: state, jobs, last heartbeat, lost after silence', async () => {
+    const registry = new WorkerRegistry(db);
+    // The fixture's clock reads 2024-01-01T00:01:40Z.
+    const jobsNow = [{ key: 'local-j1', title: 'Intro', percent: 40, step: 'encoding' }];
+    const beat = { host: 'enc', version: '1.0.0', startedAt: '2024-01-01T00:00:00.000Z' };
+    registry.beat({ ...beat, workerId: 'a:1', state: 'PROCESSING', jobs: jobsNow }, new Date('2024-01-01T00:01:35.000Z'));
+    registry.beat({ ...beat, workerId: 'b:2', state: 'WAITING', jobs: [] }, new Date('2024-01-01T00:00:30.000Z'));
+    const res = await request(build()).get('/api/workers').set('X-API-Key', KEY);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.deepEqual(res.body.workers, [
+      {
+        worker_id: 'a:1',
+        host: 'enc',
+        version: '1.0.0',
+        state: 'PROCESSING',
+        lost: false,
+        jobs: jobsNow,
+        heartbeat_at: '2024-01-01T00:01:35.000Z',
+      },
+      { worker_id: 'b:2', host: 'enc', version: '1.0.0', state: 'LOST', lost: true, jobs: [], heartbeat_at: '2024-01-01T00:00:30.000Z' },
+    ]);
+  });
+
   it('hides unexpected errors behind a logged 500', async () => {
     const broken = {
-      stats: () => {
+      stats: async () => {
         throw new Error('disk /secret/path exploded');
       },
-    } as unknown as Ledger;
+    } as unknown as LedgerStore;
     const res = await request(build({ ledger: broken }))
       .get('/api/stats')
       .set('X-API-Key', KEY);

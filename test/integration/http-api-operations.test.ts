@@ -87,7 +87,10 @@ describe('POST /api/jobs with ladder and callback_url', () => {
 
   it('registers a valid callback_url for the new job', async () => {
     const registered: [string, string][] = [];
-    const callbacks = { register: (key: string, url: string) => void registered.push([key, url]), deliveriesJson: () => [] };
+    const callbacks = {
+      register: async (key: string, url: string) => void registered.push([key, url]),
+      deliveriesJson: async () => [],
+    };
     const res = await api(build({ callbacks })).post('/api/jobs', {
       source_url: 'https://example.test/a.mp4',
       callback_url: 'https://hooks.test/done',

@@ -31,6 +31,7 @@ describe('authentication', () => {
     ['delete', '/api/jobs/local-jabc'],
     ['post', '/api/poll'],
     ['get', '/api/stats'],
+    ['get', '/api/workers'],
     ['get', '/api/nope'],
   ];
 

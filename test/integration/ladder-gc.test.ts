@@ -11,6 +11,7 @@ import { LocalSource } from '../../src/sources/local-source.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
 import { OrphanRepository } from '../../src/store/orphan-repository.js';
+import { promised } from '../../src/store/store.js';
 import { MemorySource, type MemoryRecord } from '../fakes/memory-source.js';
 import { publishResultFor } from '../helpers/publish-result.js';
 
@@ -71,7 +72,7 @@ function gc(sources: GcSource[], options: { graceDays?: number; isBusy?: (key: s
   return new LadderGc({
     hlsDir,
     sources,
-    orphans,
+    orphans: promised(orphans),
     graceDays: options.graceDays ?? 7,
     isBusy: options.isBusy ?? (() => false),
     log: silentLogger(),
@@ -177,7 +178,7 @@ describe('gc: orphan ladders', () => {
 
   it('never removes a local ladder whose record is missing, but does one its record no longer points at', async () => {
     const repo = new JobRepository({ db, now });
-    const local = new LocalSource({ jobs: repo, workerId: 'w:1', leaseSeconds: 300 });
+    const local = new LocalSource({ jobs: promised(repo), workerId: 'w:1', leaseSeconds: 300 });
     const finish = (): string => {
       const job = repo.create({ sourceUrl: 'https://videos.test/a.mp4', priority: 5, title: null });
       repo.claim(job.id, 'w:1', job, 300);

@@ -7,6 +7,7 @@ import { AppError } from '../../src/errors.js';
 import { LocalSource } from '../../src/sources/local-source.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository } from '../../src/store/job-repository.js';
+import { promised } from '../../src/store/store.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'vc-local-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +23,7 @@ beforeEach(() => {
   clock = Date.parse('2024-05-01T12:00:00.000Z');
   db = openDatabase(path.join(tmp, `local-${(n += 1)}.db`));
   jobs = new JobRepository({ db, now });
-  source = new LocalSource({ jobs, workerId: 'me:1', leaseSeconds: 300 });
+  source = new LocalSource({ jobs: promised(jobs), workerId: 'me:1', leaseSeconds: 300 });
 });
 
 const add = (priority = 5) => {

@@ -12,6 +12,7 @@ import { LocalLadderTarget } from '../../src/publish/ladder-target.js';
 import type { PublishResult } from '../../src/domain/rendition.js';
 import { openDatabase, type Database } from '../../src/store/database.js';
 import { JobRepository, type JobRow } from '../../src/store/job-repository.js';
+import { promised } from '../../src/store/store.js';
 
 const exec = promisify(execFile);
 const CLI = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -135,7 +136,7 @@ describe('video-compressor requeue (local source)', () => {
   });
 
   it('requeued records wait behind new uploads at the normal priority, then go oldest first', async () => {
-    const source = new LocalSource({ jobs: repo, workerId: 'w:2', leaseSeconds: LEASE });
+    const source = new LocalSource({ jobs: promised(repo), workerId: 'w:2', leaseSeconds: LEASE });
     clock += 1000;
     const fresh = repo.create({ sourceUrl: 'https://videos.test/new.mp4', priority: 5, title: 'new upload' });
     const { records } = await source.listPending(10);
@@ -152,7 +153,7 @@ describe('video-compressor requeue (local source)', () => {
     try {
       const other = new JobRepository({ db: store, now });
       const seeded = seed(other);
-      const source = new LocalSource({ jobs: other, workerId: 'w:2', leaseSeconds: LEASE });
+      const source = new LocalSource({ jobs: promised(other), workerId: 'w:2', leaseSeconds: LEASE });
       const batches: number[] = [];
       const result = await source.requeue({ scope: 'failed', priority: 7, batchSize: 1, dryRun: false, onBatch: (n) => batches.push(n) });
       assert.deepEqual(result, { matched: { failed: 2, completed: 0 }, processing: 1, requeued: 2, batches: 2 });
@@ -235,7 +236,7 @@ describe('video-compressor requeue --missing-ladder (local source)', () => {
   });
 
   it('counts every record in scope as missing when storage/hls itself is gone', async () => {
-    const source = new LocalSource({ jobs: repo, workerId: 'w:2', leaseSeconds: LEASE });
+    const source = new LocalSource({ jobs: promised(repo), workerId: 'w:2', leaseSeconds: LEASE });
     const ids = await missingLadderIds(source, 'all', new LocalLadderTarget(path.join(dir, 'no-such-volume', 'hls')));
     assert.deepEqual([...ids].sort(), [jobs.survivor![0]!.id, ...jobs.failed!.map((j) => j.id)].sort());
   });

@@ -16,6 +16,7 @@ import { trimLocalLadders } from '../../src/publish/local-ladders.js';
 import { LadderGc, type GcSource } from '../../src/pipeline/ladder-gc.js';
 import { openDatabase } from '../../src/store/database.js';
 import { OrphanRepository } from '../../src/store/orphan-repository.js';
+import { promised } from '../../src/store/store.js';
 import { ffmpeg } from '../helpers/media-fixtures.js';
 import { startS3, type TestS3 } from '../helpers/s3-server.js';
 
@@ -206,7 +207,7 @@ describe('S3 ladder target (s3rver through the AWS SDK)', () => {
         hlsDir: path.join(work, 'no-local-ladders'),
         ladders: target,
         sources: [source],
-        orphans: new OrphanRepository(db),
+        orphans: promised(new OrphanRepository(db)),
         graceDays: 7,
         isBusy: () => false,
         log,

@@ -65,10 +65,10 @@ const outcomeWrites = (wp: FakeWordpress, id: number) =>
 
 class Ledger implements JobLedger {
   readonly outcomes: AttemptOutcome[] = [];
-  start(): number {
+  async start(): Promise<number> {
     return 1;
   }
-  finish(_id: number, outcome: AttemptOutcome): void {
+  async finish(_id: number, outcome: AttemptOutcome): Promise<void> {
     this.outcomes.push(outcome);
   }
 }

@@ -21,11 +21,11 @@ const INFO: VideoInfo = FAKE_SOURCE_INFO;
 class FakeLedger implements JobLedger {
   readonly outcomes: AttemptOutcome[] = [];
   readonly starts: AttemptStart[] = [];
-  start(entry: AttemptStart): number {
+  async start(entry: AttemptStart): Promise<number> {
     this.starts.push(entry);
     return this.starts.length;
   }
-  finish(_id: number, outcome: AttemptOutcome): void {
+  async finish(_id: number, outcome: AttemptOutcome): Promise<void> {
     this.outcomes.push(outcome);
   }
 }

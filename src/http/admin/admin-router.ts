@@ -13,7 +13,8 @@ import { loginRouter } from './login-routes.js';
 import { renderPage, renderView, VIEWS_DIR } from './render-view.js';
 
 /** Everything the dashboard needs; it changes jobs only through the repository and the worker control. */
-export interface AdminRouterDeps extends DashboardRouteDeps, JobRouteDeps {
+export interface AdminRouterDeps extends Omit<DashboardRouteDeps, 'ledger'>, Omit<JobRouteDeps, 'ledger'> {
+  readonly ledger: DashboardRouteDeps['ledger'] & JobRouteDeps['ledger'];
   readonly admin: AdminConfig;
   /** PUBLIC_BASE_URL: the player and poster may load from there when nginx serves the ladders. */
   readonly publicBaseUrl: string;

@@ -10,7 +10,7 @@ import { flash, renderPage } from './render-view.js';
 
 /** Dependencies of {@link dashboardRouter}. */
 export interface DashboardRouteDeps extends DashboardSources {
-  readonly alertService: { acknowledge(id: number, by: string): Alert | null };
+  readonly alertService: { acknowledge(id: number, by: string): Promise<Alert | null> };
   readonly notifier: { sendNow(notification: Notification): Promise<ChannelResult[]>; readonly channelNames: readonly string[] };
   readonly log: Logger;
 }
@@ -25,17 +25,17 @@ export function dashboardRouter(deps: DashboardRouterOptions): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    await renderPage(req, res, 'overview', { model: buildOverview(deps), channels: deps.notifier.channelNames });
+    await renderPage(req, res, 'overview', { model: await buildOverview(deps), channels: deps.notifier.channelNames });
   });
 
-  router.get('/api/overview', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json(buildOverview(deps));
+  router.get('/api/overview', async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json(await buildOverview(deps));
   });
 
-  router.post('/alerts/:id/ack', (req, res) => {
+  router.post('/alerts/:id/ack', async (req, res) => {
     const id = Number(req.params.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('invalid_request', 'alert id must be a positive integer');
-    const alert = deps.alertService.acknowledge(id, String(res.locals.user));
+    const alert = await deps.alertService.acknowledge(id, String(res.locals.user));
     flash(req, alert ? `Alert “${alert.message}” acknowledged.` : 'That alert is no longer open.');
     res.redirect(303, safeReturnPath((req.body as Record<string, unknown>).returnTo));
   });

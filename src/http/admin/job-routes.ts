@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors.js';
 import type { WorkerControl } from '../../domain/worker.js';
 import { JOB_STATUSES, MAX_PRIORITY, MIN_PRIORITY, SOURCE_KINDS } from '../../domain/record.js';
-import type { Ledger } from '../../store/ledger.js';
+import type { LedgerStore } from '../../store/store.js';
 import type { JobOperations } from '../../pipeline/job-operations.js';
 import { jobKeyParams, validate } from '../validation.js';
 import type { CallbackRegistry } from '../routes/jobs.js';
@@ -15,7 +15,7 @@ import { posterUrlFor } from '../../domain/poster-pick.js';
 /** Dependencies of {@link jobRoutes}. */
 export interface JobRouteDeps {
   readonly operations: JobOperations;
-  readonly ledger: Ledger;
+  readonly ledger: Pick<LedgerStore, 'recent'>;
   readonly worker: WorkerControl;
   readonly serveHls: boolean;
   readonly callbacks?: CallbackRegistry | null;
@@ -56,8 +56,10 @@ export function jobRoutes(deps: JobRouteDeps): Router {
   router.get('/jobs/:key', async (req, res) => {
     const key = keyOf(req);
     const { job, live } = await operations.get(key);
-    const attempts = deps.ledger.recent({ key, limit: ATTEMPTS_SHOWN });
-    const callbacks = deps.callbacks?.deliveriesJson(key) ?? [];
+    const [attempts, callbacks] = await Promise.all([
+      deps.ledger.recent({ key, limit: ATTEMPTS_SHOWN }),
+      deps.callbacks?.deliveriesJson(key) ?? [],
+    ]);
     await renderPage(req, res, 'job', { job: jobPageView(job, attempts, live, playback), callbacks, returnTo: req.originalUrl });
   });
 

@@ -13,9 +13,11 @@ import { totalPending, withLocalPending } from '../../alerts/pending-jobs.js';
 import { ruleTitle } from '../../alerts/rules.js';
 import type { SystemSample } from '../../alerts/system-sample.js';
 import type { ActiveJob, WorkerControl } from '../../domain/worker.js';
-import type { Alert, AlertRepository } from '../../store/alert-repository.js';
-import type { Ledger } from '../../store/ledger.js';
-import type { ReportQueries } from '../../store/report-queries.js';
+import type { Alert } from '../../store/alert-repository.js';
+import type { LedgerStats } from '../../store/ledger.js';
+import type { DayOutcome, QueueWait } from '../../store/report-queries.js';
+import type { AlertStore, LedgerStore, ReportStore, WorkerStore } from '../../store/store.js';
+import { fleetView, type FleetWorkerView } from './fleet-model.js';
 import { dailyChart, type ChartModel } from './daily-chart.js';
 import { formatQueueWait } from '../../alerts/daily-report.js';
 
@@ -24,12 +26,16 @@ const DAY_MS = 86_400_000;
 /** Where the dashboard reads from. Nothing here samples the machine: `system` returns the monitor's last reading. */
 export interface DashboardSources {
   readonly worker: WorkerControl;
-  readonly ledger: Ledger;
-  readonly reports: ReportQueries;
-  readonly alerts: AlertRepository;
+  readonly ledger: Pick<LedgerStore, 'stats'>;
+  readonly reports: Pick<ReportStore, 'queueWait' | 'dailyOutcomes'>;
+  readonly alerts: Pick<AlertStore, 'active' | 'recentResolved'>;
+  /** Every daemon sharing the store. */
+  readonly workers: Pick<WorkerStore, 'list'>;
+  /** A worker silent for longer is shown as lost. */
+  readonly lostAfterMs: number;
   readonly system: () => SystemSample | null;
   /** Pending jobs of the local store now; null when the local source is disabled. */
-  readonly localPending: () => number | null;
+  readonly localPending: () => Promise<number | null>;
   readonly thresholds: AlertThresholds;
   readonly now: () => Date;
 }
@@ -85,6 +91,8 @@ export interface OverviewModel {
     readonly chart: ChartModel;
   };
   readonly alerts: { readonly open: readonly AlertView[]; readonly resolved: readonly AlertView[] };
+  /** Every daemon sharing the store (one row with the embedded store and a single daemon). */
+  readonly fleet: readonly FleetWorkerView[];
 }
 
 export interface ActiveJobView {
@@ -100,13 +108,33 @@ export interface ActiveJobView {
 export const CHART_DAYS = 14;
 const RESOLVED_SHOWN = 5;
 
-export function buildOverview(s: DashboardSources): OverviewModel {
+/** What the overview reads from the store, all at once. */
+interface StoreReadings {
+  readonly stats: LedgerStats;
+  readonly localPending: number | null;
+  readonly queueWait: QueueWait;
+  readonly outcomes: DayOutcome[];
+}
+
+export async function buildOverview(s: DashboardSources): Promise<OverviewModel> {
+  const now = s.now();
+  const [stats, localPending, queueWait, outcomes, open, resolved, workers] = await Promise.all([
+    s.ledger.stats(),
+    s.localPending(),
+    s.reports.queueWait(new Date(now.getTime() - DAY_MS), now),
+    s.reports.dailyOutcomes(CHART_DAYS, now),
+    s.alerts.active(),
+    s.alerts.recentResolved(RESOLVED_SHOWN),
+    s.workers.list(),
+  ]);
+  const readings: StoreReadings = { stats, localPending, queueWait, outcomes };
   return {
-    generatedAt: s.now().toISOString(),
+    generatedAt: now.toISOString(),
     system: systemPanel(s.system(), s.thresholds),
-    worker: workerPanel(s),
-    performance: performancePanel(s),
-    alerts: { open: s.alerts.active().map(alertView), resolved: s.alerts.recentResolved(RESOLVED_SHOWN).map(alertView) },
+    worker: workerPanel(s, readings),
+    performance: performancePanel(readings),
+    alerts: { open: open.map(alertView), resolved: resolved.map(alertView) },
+    fleet: fleetView(workers, now, s.lostAfterMs),
   };
 }
 
@@ -128,16 +156,16 @@ function systemPanel(sample: SystemSample | null, t: AlertThresholds): OverviewM
   };
 }
 
-function workerPanel(s: DashboardSources): OverviewModel['worker'] {
+function workerPanel(s: DashboardSources, r: StoreReadings): OverviewModel['worker'] {
   const snapshot = s.worker.snapshot();
   const now = s.now().getTime();
-  const sources = withLocalPending(snapshot.sources, s.localPending());
+  const sources = withLocalPending(snapshot.sources, r.localPending);
   const pending = totalPending(sources);
   return {
     state: snapshot.state,
     workerId: snapshot.workerId,
     uptime: formatUptime(now - Date.parse(snapshot.startedAt)),
-    jobsToday: `${s.ledger.stats().today.completed} completed`,
+    jobsToday: `${r.stats.today.completed} completed`,
     queueLength: `${pending} pending ${pending === 1 ? 'job' : 'jobs'}`,
     lastPoll: snapshot.lastTickAt ? `${formatShortDuration(now - Date.parse(snapshot.lastTickAt))} ago` : 'not yet',
     active: snapshot.active.map(activeJobView),
@@ -161,15 +189,14 @@ function activeJobView(job: ActiveJob): ActiveJobView {
   };
 }
 
-function performancePanel(s: DashboardSources): OverviewModel['performance'] {
-  const stats = s.ledger.stats();
+function performancePanel({ stats, queueWait, outcomes }: StoreReadings): OverviewModel['performance'] {
   return {
     averageTime: formatMinutes(stats.averageProcessingMs),
     successRate: stats.successRate === null ? '—' : formatPercent(stats.successRate * 100, 1),
     failedToday: String(stats.today.failed),
     storageToday: formatBytes(stats.storageUsedTodayBytes),
-    queueWait: formatQueueWait(s.reports.queueWait(new Date(s.now().getTime() - DAY_MS), s.now())),
-    chart: dailyChart(s.reports.dailyOutcomes(CHART_DAYS, s.now())),
+    queueWait: formatQueueWait(queueWait),
+    chart: dailyChart(outcomes),
   };
 }
 

@@ -5,25 +5,26 @@ import { jobKey } from '../../domain/job-key.js';
 import { sourceJobToJson, type SourceJob } from '../../domain/source-job.js';
 import type { ActiveJob } from '../../domain/worker.js';
 import type { z } from 'zod';
-import type { JobRepository, JobRow } from '../../store/job-repository.js';
-import type { Ledger, LedgerEntry } from '../../store/ledger.js';
+import type { JobRow } from '../../store/job-repository.js';
+import type { LedgerEntry } from '../../store/ledger.js';
+import type { JobStore, LedgerStore } from '../../store/store.js';
 import type { JobOperations } from '../../pipeline/job-operations.js';
 import { createJobBody, jobKeyParams, listJobsQuery, patchJobBody, validate } from '../validation.js';
 
 /** What the jobs API needs of the completion callbacks (src/callbacks). */
 export interface CallbackRegistry {
   /** Remembers a job's own callback URL (validated: http(s)). */
-  register(key: string, url: string): void;
+  register(key: string, url: string): Promise<void>;
   /** Deliveries of one job, newest first, as JSON. */
-  deliveriesJson(key: string): Record<string, unknown>[];
+  deliveriesJson(key: string): Promise<Record<string, unknown>[]>;
 }
 
 /** Dependencies of {@link jobsRouter}. */
 export interface JobsRouteDeps {
   /** Null when the local source is disabled (SOURCES without `local`): nothing can be submitted. */
-  readonly jobs: JobRepository | null;
+  readonly jobs: JobStore | null;
   readonly operations: JobOperations;
-  readonly ledger: Ledger;
+  readonly ledger: Pick<LedgerStore, 'recent'>;
   readonly worker: WorkerControl;
   /** LADDER's rung names: what a per-job `ladder` may name. */
   readonly ladderNames: readonly string[];
@@ -69,8 +70,8 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   const createBody = createJobBody(deps.ladderNames);
   const patchBody = patchJobBody(deps.ladderNames);
 
-  router.post('/jobs', (req, res) => {
-    const job = submit(jobs, deps.callbacks, validate(createBody, req.body, 'body'));
+  router.post('/jobs', async (req, res) => {
+    const job = await submit(jobs, deps.callbacks, validate(createBody, req.body, 'body'));
     res.status(202).json({ id: job.id, key: jobKey({ source: 'local', id: job.id }), status: job.status });
     worker.pollSoon();
   });
@@ -91,14 +92,17 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
   router.get('/jobs/:key', async (req, res) => {
     const { key } = validate(jobKeyParams, req.params, 'params');
     const { job, live } = await operations.get(key);
-    const attempts = ledger.recent({ key, limit: ATTEMPTS_SHOWN });
+    const [attempts, callbacks] = await Promise.all([
+      ledger.recent({ key, limit: ATTEMPTS_SHOWN }),
+      deps.callbacks?.deliveriesJson(key) ?? [],
+    ]);
     // What the ladder on show was made with: the newest completed attempt's conversions.
     const conversions = attempts.find((a) => a.status === 'completed')?.conversions ?? null;
     res.json({
       ...jobJson(job, live),
       conversions,
       attempts: attempts.map(attemptToJson),
-      callbacks: deps.callbacks?.deliveriesJson(key) ?? [],
+      callbacks,
     });
   });
 
@@ -128,11 +132,15 @@ export function jobsRouter(deps: JobsRouteDeps): Router {
 }
 
 /** A new local job, and its own callback URL. */
-function submit(jobs: JobRepository | null, callbacks: CallbackRegistry | null, body: z.output<ReturnType<typeof createJobBody>>): JobRow {
+async function submit(
+  jobs: JobStore | null,
+  callbacks: CallbackRegistry | null,
+  body: z.output<ReturnType<typeof createJobBody>>,
+): Promise<JobRow> {
   if (!jobs) throw new AppError('conflict', 'the local source is disabled (SOURCES): submit videos through the CMS');
   if (body.callback_url !== undefined && !callbacks) throw new AppError('internal_error', 'callbacks are not available');
-  const job = jobs.create({ sourceUrl: body.source_url, priority: body.priority, title: body.title, ladder: body.ladder });
-  if (body.callback_url !== undefined) callbacks?.register(jobKey({ source: 'local', id: job.id }), body.callback_url);
+  const job = await jobs.create({ sourceUrl: body.source_url, priority: body.priority, title: body.title, ladder: body.ladder });
+  if (body.callback_url !== undefined) await callbacks?.register(jobKey({ source: 'local', id: job.id }), body.callback_url);
   return job;
 }
 

@@ -1,6 +1,6 @@
-import type { Database } from '../store/database.js';
-import { numberOrNull, textOrNull } from '../store/column-values.js';
-import type { CallbackEvent, DeliveryStatus, Settlement } from './callback-policy.js';
+import type { Database } from './database.js';
+import { numberOrNull, textOrNull } from './column-values.js';
+import type { CallbackEvent, DeliveryStatus, Settlement } from '../domain/callback.js';
 
 /** One callback to make, as the job page shows it. */
 export interface CallbackDelivery {
@@ -48,7 +48,7 @@ const SQL = {
 } as const;
 
 /** The `job_callbacks` and `callback_deliveries` tables. Timestamps come from the caller's clock. */
-export class CallbackStore {
+export class CallbackRepository {
   constructor(private readonly db: Database) {}
 
   /** Sets (or replaces) the job's own callback URL; the caller has validated it. */
@@ -101,7 +101,8 @@ export class CallbackStore {
 
 type Raw = Record<string, unknown>;
 
-function toDelivery(raw: Raw): CallbackDelivery {
+/** A `callback_deliveries` row (SQLite's, or PostgreSQL's made SQLite-shaped) as a delivery. */
+export function toDelivery(raw: Raw): CallbackDelivery {
   return {
     id: Number(raw.id),
     jobKey: String(raw.job_key),
