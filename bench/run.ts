@@ -15,6 +15,7 @@ import { benchDownload, downloadTable } from './download-bench.js';
 import { benchLadder, ladderTable, type LadderRow } from './ladder-bench.js';
 import { benchPicture, pictureTable } from './picture-bench.js';
 import { benchPoll, pollTable } from './poll-bench.js';
+import { benchPostgres, postgresTable } from './postgres-bench.js';
 import { benchS3, s3Table } from './s3-bench.js';
 import { benchPreviews, previewsTable } from './previews-bench.js';
 import { makeSources, type BenchSource } from './sources.js';
@@ -34,7 +35,7 @@ function section(title: string, lines: readonly string[]): string[] {
 }
 
 /** BENCH_ONLY=previews,poll runs only those sections and writes bench/results/only-previews-poll.md. */
-const SECTIONS = ['ladder', 'picture', 'previews', 'daemon', 'download', 'poll', 's3'] as const;
+const SECTIONS = ['ladder', 'picture', 'previews', 'daemon', 'download', 'poll', 's3', 'postgres'] as const;
 type Section = (typeof SECTIONS)[number];
 const ONLY = (process.env.BENCH_ONLY ?? '')
   .split(',')
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     download: async () => section('Download vs curl', downloadTable(await benchDownload())),
     poll: async () => section('Poll cost (embedded store)', pollTable(await benchPoll())),
     s3: async () => section('Publishing to S3-compatible storage vs cp', s3Table(await benchS3())),
+    postgres: async () => section('Job store: SQLite vs PostgreSQL', postgresTable(await benchPostgres())),
   };
   for (const name of SECTIONS) if (ONLY.length === 0 || ONLY.includes(name)) report.push(...(await sections[name]()));
   const file = path.join(new URL('./results/', import.meta.url).pathname, ONLY.length > 0 ? `only-${ONLY.join('-')}.md` : 'latest.md');
