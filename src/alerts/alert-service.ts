@@ -6,7 +6,8 @@ import type { Alert, AlertCondition, AlertLevel } from '../store/alert-repositor
 import type { AlertStore } from '../store/store.js';
 import type { AlertChange, Notification } from './notification.js';
 import { evaluateRules, type Incident, type RuleResult } from './rules.js';
-import { StoreOutage } from './store-outage.js';
+import { StoreOutage, STORE_RULE } from './store-outage.js';
+import { ownsRule, scopedRule, splitRule } from './alert-scope.js';
 import { isAppError } from '../errors.js';
 import type { SystemSample } from './system-sample.js';
 
@@ -25,6 +26,8 @@ export interface AlertServiceOptions {
   readonly log: Logger;
   /** Readings older than this are ignored; 60 s by default (six missed readings). */
   readonly sampleMaxAgeMs?: number;
+  /** The daemon's worker id when the store is shared by a fleet (see alert-scope.ts); null alone. */
+  readonly scope?: string | null;
   /** Runs an evaluation requested by an event; setImmediate by default, so `emit` returns at once. */
   readonly defer?: (fn: () => void) => void;
 }
@@ -54,21 +57,28 @@ export class AlertService implements EventSink {
   private chain: Promise<void>;
 
   private readonly storeOutage: StoreOutage;
+  private readonly scope: string | null;
 
   constructor(private readonly options: AlertServiceOptions) {
-    this.storeOutage = new StoreOutage({ notify: options.notify, cooldownMs: options.cooldownMs, log: options.log });
+    this.scope = options.scope ?? null;
+    this.storeOutage = new StoreOutage({
+      notify: options.notify,
+      cooldownMs: options.cooldownMs,
+      log: options.log,
+      rule: scopedRule(STORE_RULE, this.scope),
+    });
     this.chain = this.restore().catch((err: unknown) => this.options.log.error({ err }, 'could not read the active alerts'));
   }
 
   /** What was announced before a restart, and the event-made alerts still active. */
   private async restore(): Promise<void> {
-    for (const alert of await this.options.repo.active()) {
+    for (const alert of await this.ownActive()) {
       if (alert.lastNotifiedAt) this.announced.set(alert.rule, { at: Date.parse(alert.lastNotifiedAt), level: alert.level });
       // Event-made alerts outlive a restart: they clear on the next completed job, not on boot.
-      if (alert.rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
-      if (alert.rule === 'disk_full') this.diskFull = { at: alert.firstSeenAt, message: alert.message };
-      if (alert.rule === 'encode_stuck')
-        this.encodeStuck = { at: alert.firstSeenAt, message: alert.message, final: alert.level === 'critical' };
+      const { rule } = splitRule(alert.rule);
+      if (rule === 'worker_crashed') this.crash = { at: alert.firstSeenAt, message: alert.message };
+      if (rule === 'disk_full') this.diskFull = { at: alert.firstSeenAt, message: alert.message };
+      if (rule === 'encode_stuck') this.encodeStuck = { at: alert.firstSeenAt, message: alert.message, final: alert.level === 'critical' };
     }
   }
 
@@ -156,17 +166,23 @@ export class AlertService implements EventSink {
     });
   }
 
+  /** The active alerts this daemon keeps: all of them alone on its store, its own and the fleet's on a shared one. */
+  private async ownActive(): Promise<Alert[]> {
+    return (await this.options.repo.active()).filter((alert) => ownsRule(alert.rule, this.scope));
+  }
+
   private async reconcile(result: RuleResult, now: Date): Promise<void> {
     const { repo } = this.options;
-    const previous = new Map((await repo.active()).map((alert) => [alert.rule, alert]));
-    for (const condition of result.active) {
+    const previous = new Map((await this.ownActive()).map((alert) => [alert.rule, alert]));
+    for (const judged of result.active) {
+      const condition = { ...judged, rule: scopedRule(judged.rule, this.scope) };
       const existing = previous.get(condition.rule);
       previous.delete(condition.rule);
       const alert = existing ? await repo.touch(existing.id, condition, now) : (await repo.open(condition, now)).alert;
       await this.maybeAnnounce(alert, condition, now);
     }
     for (const [rule, alert] of previous) {
-      if (result.unknown.includes(rule)) continue;
+      if (result.unknown.includes(splitRule(rule).rule)) continue;
       const resolved = await repo.resolve(alert.id, now);
       if (resolved && resolved.notifications > 0) this.options.notify({ kind: 'alert', change: 'resolved', alert: resolved });
       this.options.log.info({ rule, level: alert.level }, 'alert resolved');
@@ -180,8 +196,10 @@ export class AlertService implements EventSink {
    */
   private async maybeAnnounce(alert: Alert, condition: AlertCondition, now: Date): Promise<void> {
     const last = this.announced.get(alert.rule);
+    // Another daemon sharing the store may have announced it (a fleet rule): the row says when.
+    const lastAt = Math.max(last?.at ?? -Infinity, alert.lastNotifiedAt === null ? -Infinity : Date.parse(alert.lastNotifiedAt));
     const escalated = condition.level === 'critical' && last !== undefined && last.level === 'warning';
-    const cooled = last === undefined || now.getTime() - last.at >= this.options.cooldownMs;
+    const cooled = now.getTime() - lastAt >= this.options.cooldownMs;
     if (!escalated && (!cooled || alert.status === 'acknowledged')) return;
     const change: AlertChange = alert.notifications === 0 ? 'opened' : escalated ? 'escalated' : 'repeated';
     const notified = await this.options.repo.markNotified(alert.id, now);

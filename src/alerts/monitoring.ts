@@ -19,7 +19,7 @@ import { createSystemSampler } from './system-sampler.js';
 /** What {@link Monitoring} needs; tests may replace the sampler, the channels and the scheduler. */
 export interface MonitoringOptions {
   readonly config: AppConfig;
-  readonly store: Pick<Store, 'alerts' | 'reports'>;
+  readonly store: Pick<Store, 'kind' | 'alerts' | 'reports'>;
   /** Null when the local source is disabled. */
   readonly jobs: JobStore | null;
   readonly log: Logger;
@@ -76,6 +76,8 @@ export class Monitoring {
       pollPeriodMs: pollPeriodMs(config.worker.pollCron),
       samples: () => this.monitor.history(),
       failedSince: (since) => this.reports.failedAttemptsSince(since),
+      // A fleet shares the alerts table: each daemon keeps its own conditions' alerts (alert-scope.ts).
+      scope: o.store.kind === 'postgres' ? config.worker.id : null,
       now,
       log: this.log,
     });

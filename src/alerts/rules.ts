@@ -2,6 +2,7 @@ import type { AlertThresholds } from '../config/config.js';
 import type { WorkerSnapshot } from '../domain/worker.js';
 import type { AlertCondition } from '../store/alert-repository.js';
 import { formatPercent, formatShortDuration, formatUsage, plural } from '../format/units.js';
+import { splitRule } from './alert-scope.js';
 import type { SystemSample, UsageReading } from './system-sample.js';
 
 /** Something that happened (an event), which stays true until a later event clears it. */
@@ -53,9 +54,10 @@ const RULE_TITLES: Record<string, string> = {
 };
 
 /** A short name for a rule, for message subjects and the dashboard. */
-export function ruleTitle(rule: string): string {
-  if (rule.startsWith('source:')) return `CMS ${rule.slice('source:'.length)} disconnected`;
-  return RULE_TITLES[rule] ?? rule;
+export function ruleTitle(stored: string): string {
+  const { rule, scope } = splitRule(stored);
+  const title = rule.startsWith('source:') ? `CMS ${rule.slice('source:'.length)} disconnected` : (RULE_TITLES[rule] ?? rule);
+  return scope === null ? title : `${title} (${scope})`;
 }
 
 /** Applies the alert conditions (docs/monitoring.md) with the configured thresholds. Pure: same input, same result. */

@@ -20,6 +20,8 @@ export interface StoreOutageOptions {
   /** The outage is announced again at most this often (ALERT_COOLDOWN). */
   readonly cooldownMs: number;
   readonly log: Logger;
+  /** The stored rule name: STORE_RULE, with the daemon's worker id on a shared store (alert-scope.ts). */
+  readonly rule?: string;
 }
 
 /**
@@ -31,7 +33,11 @@ export interface StoreOutageOptions {
 export class StoreOutage {
   private outage: Outage | null = null;
 
-  constructor(private readonly o: StoreOutageOptions) {}
+  private readonly rule: string;
+
+  constructor(private readonly o: StoreOutageOptions) {
+    this.rule = o.rule ?? STORE_RULE;
+  }
 
   get active(): boolean {
     return this.outage !== null;
@@ -55,7 +61,7 @@ export class StoreOutage {
   async recovered(repo: Pick<AlertStore, 'open' | 'markNotified' | 'resolve'>, now: Date): Promise<void> {
     const outage = this.outage;
     if (outage === null) return;
-    const { alert } = await repo.open({ rule: STORE_RULE, level: 'critical', message: outage.message }, outage.since);
+    const { alert } = await repo.open({ rule: this.rule, level: 'critical', message: outage.message }, outage.since);
     for (let i = 0; i < outage.notifications; i += 1) await repo.markNotified(alert.id, new Date(outage.lastAnnouncedAt));
     const resolved = await repo.resolve(alert.id, now);
     this.outage = null;
@@ -74,7 +80,7 @@ export class StoreOutage {
   private asAlert(outage: Outage, now: Date): Alert {
     return {
       id: 0,
-      rule: STORE_RULE,
+      rule: this.rule,
       level: 'critical',
       status: 'open',
       message: outage.message,
