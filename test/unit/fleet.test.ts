@@ -29,7 +29,7 @@ function worker(workerId: string, extra: Partial<FleetWorker> = {}): FleetWorker
 }
 
 describe('fleet view', () => {
-  it('shows running workers first with their jobs, then lost ones (silent too long), then those stopped cleanly', () => {
+  it('shows running workers first with their jobs, then lost ones (silent too long), then those stopped cleanly within the hour', () => {
     const view = fleetView(
       [
         worker('z-stopped', { state: 'STOPPED', stoppedAt: ago(60_000), heartbeatAt: ago(60_000) }),
@@ -40,6 +40,7 @@ describe('fleet view', () => {
         }),
         worker('x-busy', { state: 'PROCESSING', jobs: [{ key: 'local-j1', title: 'Intro', percent: 42, step: 'encoding' }] }),
         worker('w-idle', { heartbeatAt: ago(LOST_AFTER_MS) }),
+        worker('v-yesterday', { state: 'STOPPED', stoppedAt: ago(3_600_001), heartbeatAt: ago(3_600_001) }),
       ],
       NOW,
       LOST_AFTER_MS,

@@ -18,9 +18,16 @@ export interface FleetWorkerView {
   readonly level: 'ok' | 'warning' | 'muted';
 }
 
+/**
+ * A worker stopped cleanly is shown for an hour: each restart under PM2 is a new `host:pid`, and
+ * yesterday's processes are no news. Lost ones stay until the daily prune (7 days): they may hold jobs.
+ */
+const STOPPED_SHOWN_MS = 3_600_000;
+
 /** The fleet as seen at `now`: running workers first, then lost ones, then those stopped cleanly. */
 export function fleetView(workers: readonly FleetWorker[], now: Date, lostAfterMs: number): FleetWorkerView[] {
-  const views = workers.map((w): FleetWorkerView => {
+  const recent = workers.filter((w) => w.stoppedAt === null || now.getTime() - Date.parse(w.stoppedAt) <= STOPPED_SHOWN_MS);
+  const views = recent.map((w): FleetWorkerView => {
     const silentMs = Math.max(0, now.getTime() - Date.parse(w.heartbeatAt));
     const lost = w.stoppedAt === null && silentMs > lostAfterMs;
     const jobs = w.jobs.map((job) => `${job.key} ${job.percent}% (${job.step})`).join(', ');
