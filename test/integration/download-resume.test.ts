@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { IncomingHttpHeaders, RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { downloadSource } from '../../src/pipeline/download.js';
@@ -15,10 +16,14 @@ const BODY = videoBytes(256 * 1024);
 
 interface RangeServerOptions {
   /**
-   * The first `times` answers stop after `afterBytes` bytes: the connection is closed (FIN: every byte sent arrives) or
-   * reset (RST: the client may lose bytes still in its buffer, so it resumes from anywhere up to `afterBytes`).
+   * The first `times` answers stop after `afterBytes` bytes. By default the server waits until the
+   * client has those bytes on disk, then closes the connection: the client must resume exactly there.
+   * With `reset` it resets the connection at once (RST): the client may lose what was still in its
+   * buffers, so it resumes from anywhere up to the cut.
    */
   readonly cut?: { afterBytes: number; times: number; reset?: boolean };
+  /** Resolves once the client's file holds `size` bytes (set by the test once it knows the path). */
+  onDisk?: (size: number) => Promise<void>;
   /** An open-ended range gets at most this many bytes (Appwrite's Storage caps it). */
   readonly cap?: number;
   /** How a range request is answered instead of 206: 'ignore' sends 200 and the whole body, or a status. */
@@ -46,8 +51,17 @@ function rangeServer(body: Buffer, seen: IncomingHttpHeaders[], opts: RangeServe
     if (cuts <= 0) return void res.end(piece);
     cuts -= 1;
     const { afterBytes, reset } = opts.cut!;
-    res.write(piece.subarray(0, afterBytes), () => (reset ? res.socket?.destroy() : res.socket?.end()));
+    res.write(piece.subarray(0, afterBytes), () => {
+      if (reset) return void res.socket?.destroy();
+      void (opts.onDisk?.(start + afterBytes) ?? Promise.resolve()).then(() => res.socket?.end());
+    });
   };
+}
+
+/** Waits for the file to reach `size` bytes: the writes of the client under test, however slow the machine. */
+async function untilSize(file: string, size: number): Promise<void> {
+  const onDisk = async (): Promise<number> => (await stat(file).catch(() => null))?.size ?? 0;
+  while ((await onDisk()) < size) await delay(5);
 }
 
 describe('downloadSource: resuming a cut body with Range', () => {
@@ -56,9 +70,12 @@ describe('downloadSource: resuming a cut body with Range', () => {
 
   async function download(server: RangeServerOptions, extra: Parameters<typeof options>[1] = {}) {
     const seen: IncomingHttpHeaders[] = [];
-    const origin = await pool.serve(rangeServer(BODY, seen, server));
+    const serverOptions: RangeServerOptions = { ...server };
+    const origin = await pool.serve(rangeServer(BODY, seen, serverOptions));
     const captured = capturingLogger();
-    return { seen, captured, opts: options(origin.url('/v.mp4'), { log: captured.log, ...extra }) };
+    const opts = options(origin.url('/v.mp4'), { log: captured.log, ...extra });
+    serverOptions.onDisk = (size) => untilSize(opts.destPath, size);
+    return { seen, captured, opts };
   }
 
   it('asks for the rest after a cut and appends it: the file is whole, the resume logged', async () => {
