@@ -44,17 +44,23 @@ export class AppwriteTable {
   /**
    * Raw: a 404 is an answer for some callers, so they classify errors themselves. But Appwrite does
    * not refuse a wrong or revoked key at the door: it serves it as a guest, and a guest's getRow of
-   * a row it may not read answers 404 row_not_found, like a deleted row. So a 404 stands only once a
-   * call that needs the key succeeds (a one-row listing, which a guest gets 401 for); otherwise that
-   * call's error is thrown instead, and a revoked key never passes for a deleted row.
+   * a row it may not read answers 404 row_not_found, like a deleted row. So after a 404 a call that
+   * needs the key is made (a one-row listing, which a guest gets 401 for): its error is thrown if it
+   * fails, and a revoked key never passes for a deleted row. If it succeeds, the row is read once more:
+   * the key may have been restored between the two calls, and only a 404 with a working key stands.
    */
   async getRow(id: string): Promise<AppwriteRow> {
     try {
-      return await this.tables.getRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id });
+      return await this.readRow(id);
     } catch (err) {
-      if (isNotFound(err, 'row_not_found')) await this.listRows([Query.limit(1)], false);
-      throw err;
+      if (!isNotFound(err, 'row_not_found')) throw err;
+      await this.listRows([Query.limit(1)], false);
+      return await this.readRow(id);
     }
+  }
+
+  private readRow(id: string): Promise<AppwriteRow> {
+    return this.tables.getRow<AppwriteRow>({ databaseId: this.config.databaseId, tableId: this.config.tableId, rowId: id });
   }
 
   /** Raw. Without `total` the server skips counting (the answer's total is then 0). */

@@ -83,6 +83,8 @@ export class FakeAppwrite {
   readonly storage = new FakeStorage();
   readonly deliveries: Array<Promise<number>> = [];
   outage: FakeOutage = null;
+  /** Runs as each answer is logged, before it is sent: lets a test change the server between two calls. */
+  afterAnswer: ((request: { method: string; path: string; status: number }) => void) | null = null;
   /** Runs before each row update is checked: lets a test make an editor save the row at that moment. */
   beforeUpdate: ((row: FakeRow) => void) | null = null;
   /**
@@ -184,6 +186,7 @@ export class FakeAppwrite {
     this.writes.length = 0;
     this.outage = null;
     this.beforeUpdate = null;
+    this.afterAnswer = null;
     this.holdUpdate = null;
     this.version = '1.9.5';
     this.cachedClaims = false;
@@ -211,8 +214,10 @@ export class FakeAppwrite {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const log = (status: number): void =>
-      void this.requests.push({ method: req.method ?? '', path: url.pathname, search: url.search, status });
+    const log = (status: number): void => {
+      this.requests.push({ method: req.method ?? '', path: url.pathname, search: url.search, status });
+      this.afterAnswer?.({ method: req.method ?? '', path: url.pathname, status });
+    };
     if (this.outage?.kind === 'hang') return; // the socket stays open; the client must give up
     const warning = responseWarning(req.headers['x-appwrite-response-format'], this.version);
     try {

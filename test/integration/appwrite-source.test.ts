@@ -247,6 +247,14 @@ describe('Appwrite source', () => {
       ['processing', 20],
       'the key back, the job carries on',
     );
+    // The key restored between the guest's 404 and the key check: the row is read again, not taken for deleted.
+    fake.revoked.add(FULL_KEY);
+    fake.afterAnswer = (r) => {
+      if (r.method === 'GET' && r.path.endsWith('/rows/kept') && r.status === 404) fake.revoked.delete(FULL_KEY);
+    };
+    await worker.heartbeat('kept', { percent: 30, step: 'downloading' });
+    fake.afterAnswer = null;
+    assert.equal(videoRow(fake, 'kept').progress, 30, 'the job carries on');
     fake.table(DATABASE, TABLE).rows.delete('gone');
     await assert.rejects(
       worker.heartbeat('gone', { percent: 10, step: 'downloading' }),
